@@ -1,0 +1,35 @@
+#ifndef CHDF5_SHIM_H
+#define CHDF5_SHIM_H
+#include <hdf5.h>
+
+// HDF5's type, property-class and access-flag "constants" are comma-expression macros such as
+// (H5open(), H5T_NATIVE_FLOAT_g). Swift does not import them; these wrappers do, and each one runs
+// H5open() through the macro so the library initialises itself.
+static inline hid_t chdf5_T_NATIVE_FLOAT(void)   { return H5T_NATIVE_FLOAT; }
+static inline hid_t chdf5_T_NATIVE_DOUBLE(void)  { return H5T_NATIVE_DOUBLE; }
+static inline hid_t chdf5_T_NATIVE_INT64(void)   { return H5T_NATIVE_INT64; }
+static inline hid_t chdf5_T_NATIVE_INT32(void)   { return H5T_NATIVE_INT32; }
+static inline hid_t chdf5_T_NATIVE_INT16(void)   { return H5T_NATIVE_INT16; }
+static inline hid_t chdf5_T_NATIVE_INT8(void)    { return H5T_NATIVE_INT8; }
+static inline hid_t chdf5_T_NATIVE_UINT8(void)   { return H5T_NATIVE_UINT8; }
+static inline hid_t chdf5_T_NATIVE_UINT16(void)  { return H5T_NATIVE_UINT16; }
+static inline hid_t chdf5_T_NATIVE_UINT32(void)  { return H5T_NATIVE_UINT32; }
+static inline hid_t chdf5_T_NATIVE_UINT64(void)  { return H5T_NATIVE_UINT64; }
+static inline hid_t chdf5_T_IEEE_F32LE(void)     { return H5T_IEEE_F32LE; }
+static inline hid_t chdf5_T_IEEE_F64LE(void)     { return H5T_IEEE_F64LE; }
+static inline hid_t chdf5_T_STD_I64LE(void)      { return H5T_STD_I64LE; }
+static inline hid_t chdf5_T_STD_I32LE(void)      { return H5T_STD_I32LE; }
+static inline hid_t chdf5_T_STD_I16LE(void)      { return H5T_STD_I16LE; }
+static inline hid_t chdf5_T_STD_I8LE(void)       { return H5T_STD_I8LE; }
+static inline hid_t chdf5_T_STD_U8LE(void)       { return H5T_STD_U8LE; }
+static inline hid_t chdf5_T_STD_U16LE(void)      { return H5T_STD_U16LE; }
+static inline hid_t chdf5_T_STD_U32LE(void)      { return H5T_STD_U32LE; }
+static inline hid_t chdf5_T_STD_U64LE(void)      { return H5T_STD_U64LE; }
+static inline hid_t chdf5_T_C_S1(void)           { return H5T_C_S1; }
+static inline size_t chdf5_T_VARIABLE(void)      { return H5T_VARIABLE; }
+static inline hid_t chdf5_P_DATASET_CREATE(void) { return H5P_DATASET_CREATE; }
+static inline hid_t chdf5_P_LINK_CREATE(void)    { return H5P_LINK_CREATE; }
+static inline unsigned chdf5_F_ACC_RDONLY(void)  { return H5F_ACC_RDONLY; }
+static inline unsigned chdf5_F_ACC_TRUNC(void)   { return H5F_ACC_TRUNC; }
+static inline unsigned chdf5_F_ACC_EXCL(void)    { return H5F_ACC_EXCL; }
+#endif

@@ -1,0 +1,137 @@
+// Atomic file output: a temporary file in the target folder, fsync, then rename.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file atomically. Bytes go to a hidden temporary file in the destination's folder; `commit()`
+/// flushes, fsyncs and renames it into place. If the writer is dropped or `abort()`ed before `commit()`, the
+/// temporary file is removed and any previous file at the destination is untouched.
+public final class AtomicFileWriter {
+    /// The final path.
+    public let destination: String
+    /// The temporary path being written.
+    public let temporaryPath: String
+    private var fd: Int32
+    private var buffer: [UInt8] = []
+    private let bufferLimit = 1 << 20
+    private var finished = false
+    /// Bytes written so far.
+    public private(set) var bytesWritten = 0
+
+    /// Opens a temporary file beside `destination`.
+    /// - Parameter overwrite: when false, an existing destination is an error (`.alreadyExists`).
+    /// - Throws: `CheckpointError` naming the destination.
+    public init(destination: String, overwrite: Bool) throws {
+        self.destination = destination
+        if !overwrite, access(destination, F_OK) == 0 {
+            throw CheckpointError(.alreadyExists, file: destination, "output already exists; pass --force to overwrite it or choose another path")
+        }
+        let slash = destination.lastIndex(of: "/")
+        let folder = slash.map { String(destination[..<$0]) } ?? "."
+        let base = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
+        var template = Array("\(folder.isEmpty ? "/" : folder)/.\(base).tmp-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw CheckpointError(.io, file: destination, "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
+        }
+        self.fd = fd
+        temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        buffer.reserveCapacity(bufferLimit)
+    }
+
+    /// Appends bytes. Large writes bypass the buffer.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if buffer.count + bytes.count > bufferLimit { try flush() }
+        if bytes.count >= bufferLimit {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+        bytesWritten += bytes.count
+    }
+
+    /// Appends bytes.
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Appends `count` zero bytes.
+    public func writeZeros(_ count: Int) throws {
+        try write([UInt8](repeating: 0, count: count))
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try buffer.withUnsafeBytes { try writeAll($0) }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CheckpointError(.io, file: destination, "write failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+    }
+
+    /// Flushes, fsyncs and renames the temporary file into place.
+    public func commit() throws {
+        guard !finished else { return }
+        do {
+            try flush()
+            guard fsync(fd) == 0 else {
+                throw CheckpointError(.io, file: destination, "fsync failed: \(String(cString: strerror(errno)))")
+            }
+            close(fd)
+            fd = -1
+            fchmodTemporary()
+            guard rename(temporaryPath, destination) == 0 else {
+                throw CheckpointError(.io, file: destination, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
+            }
+            finished = true
+        } catch {
+            abort()
+            throw error
+        }
+    }
+
+    /// mkstemp creates 0600 files; give the result the usual 0644 (less the umask).
+    private func fchmodTemporary() {
+        let mask = umask(0)
+        umask(mask)
+        chmod(temporaryPath, 0o666 & ~mask)
+    }
+
+    /// Discards the temporary file; the destination is untouched.
+    public func abort() {
+        guard !finished else { return }
+        if fd >= 0 { close(fd); fd = -1 }
+        unlink(temporaryPath)
+        finished = true
+    }
+
+    deinit { abort() }
+}
+
+/// Creates the folder `path` (and parents) if missing.
+public func createDirectory(_ path: String) throws {
+    var st = stat()
+    if stat(path, &st) == 0 {
+        guard (st.st_mode & S_IFMT) == S_IFDIR else {
+            throw CheckpointError(.io, file: path, "exists and is not a folder; choose another output path")
+        }
+        return
+    }
+    if let slash = path.dropLast().lastIndex(of: "/"), slash != path.startIndex {
+        try createDirectory(String(path[..<slash]))
+    }
+    guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+        throw CheckpointError(.io, file: path, "cannot create folder: \(String(cString: strerror(errno)))")
+    }
+}

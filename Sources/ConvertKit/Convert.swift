@@ -1,0 +1,161 @@
+// `convert`: any readable checkpoint to any writable format, tensor by tensor.
+import Checkpoints
+import Foundation
+import TensorCore
+
+/// What `convert` should do; the CLI fills it from flags.
+public struct ConvertOptions: Sendable {
+    /// The output format; nil means from the destination's extension (or safetensors for a folder).
+    public var format: CheckpointFormat?
+    /// Cast floating-point tensors to this dtype; nil keeps every dtype.
+    public var dtype: DType?
+    /// Split output into shards of at most this many bytes (destination is then a folder).
+    public var maxShardSize: Int?
+    /// Compress where the format can.
+    public var compress = false
+    /// Overwrite existing outputs.
+    public var force = false
+
+    public init(format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false, force: Bool = false) {
+        self.format = format
+        self.dtype = dtype
+        self.maxShardSize = maxShardSize
+        self.compress = compress
+        self.force = force
+    }
+}
+
+/// What `convert` did.
+public struct ConvertSummary: Encodable, Sendable {
+    public let source: String
+    public let outputs: [String]
+    public let format: String
+    public let tensorCount: Int
+    public let bytesWritten: Int
+    public let seconds: Double
+    public let castTensors: Int
+    public let copiedFiles: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case source, outputs, format, seconds
+        case tensorCount = "tensor_count", bytesWritten = "bytes_written", castTensors = "cast_tensors", copiedFiles = "copied_files"
+    }
+
+    /// One line for humans.
+    public var line: String {
+        "converted \(tensorCount) tensors (\(formatBytes(bytesWritten))) to \(format) in \(String(format: "%.2f", seconds)) s: \(outputs.joined(separator: ", "))"
+    }
+}
+
+/// The weights file name used inside a checkpoint folder for each format.
+public func folderWeightsName(_ format: CheckpointFormat) -> String {
+    switch format {
+    case .safetensors: return "model.safetensors"
+    case .torch: return "pytorch_model.bin"
+    case .npz: return "model.npz"
+    case .npy: return "model.npy"
+    case .hdf5: return "tf_model.h5"
+    }
+}
+
+/// Converts `source` to `destination`.
+///
+/// A destination that exists as a folder, or has no file extension while the source is a folder, or any
+/// sharded output, is a folder: side files (config, tokenizer) are copied and the weights get the
+/// conventional name. Tensors stream one at a time from the mapped source, so peak memory stays near the
+/// size of the largest converted tensor.
+/// - Throws: `CheckpointError`; nothing is left half-written.
+public func convert(_ source: Checkpoint, to destination: String, options: ConvertOptions) throws -> ConvertSummary {
+    let start = Date()
+    var isDir: ObjCBool = false
+    let exists = FileManager.default.fileExists(atPath: destination, isDirectory: &isDir)
+    let extensionFormat = ArchiveRegistry.format(forExtensionOf: destination)
+    let toFolder = (exists && isDir.boolValue) || options.maxShardSize != nil || (source.isFolder && extensionFormat == nil)
+    guard let format = options.format ?? (toFolder ? (extensionFormat ?? .safetensors) : extensionFormat) else {
+        throw CheckpointError(.unknownFormat, file: destination, "cannot tell the output format from the extension; pass --format safetensors|npz|h5|torch")
+    }
+    let archive = source.archive
+    var sources = TensorSource.all(of: archive)
+    var castCount = 0
+    if let target = options.dtype {
+        sources = sources.map { s in
+            guard s.info.dtype.isCastableFloat, s.info.dtype != target else { return s }
+            castCount += 1
+            let load = s.load
+            return TensorSource(info: TensorInfo(name: s.info.name, dtype: target, shape: s.info.shape)) {
+                try load().converted(to: target)
+            }
+        }
+    }
+    var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress)
+    var meta = archive.metadata.filter { $0.key != "format" }
+    for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key }) where !meta.contains(where: { $0.key == alias }) {
+        meta.append((alias, target))
+    }
+    writeOptions.metadata = [("format", "pt")] + meta
+    let totalBytes = sources.reduce(0) { $0 + $1.info.byteCount }
+    let bar = ProgressBar(label: "convert", total: totalBytes)
+    defer { bar.finish() }
+
+    var outputs: [String] = []
+    var copied: [String] = []
+    if toFolder {
+        try createDirectory(destination)
+        if let maxShard = options.maxShardSize {
+            outputs = try writeShards(sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions, bar: bar)
+        } else {
+            let path = "\(destination)/\(folderWeightsName(format))"
+            try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) { bar.update($0) }
+            outputs = [path]
+        }
+        if source.isFolder {
+            let folder = source.path.hasSuffix("/") ? String(source.path.dropLast()) : source.path
+            for name in source.sideFiles {
+                try copyFileAtomically(from: "\(folder)/\(name)", to: "\(destination)/\(name)", overwrite: options.force)
+                copied.append(name)
+            }
+        }
+    } else {
+        try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) { bar.update($0) }
+        outputs = [destination]
+    }
+    return ConvertSummary(source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
+                          bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
+                          copiedFiles: copied)
+}
+
+/// Writes shards and their index into `folder`; returns the paths written.
+func writeShards(_ sources: [TensorSource], format: CheckpointFormat, folder: String, maxShardSize: Int,
+                 options: WriteOptions, bar: ProgressBar) throws -> [String] {
+    let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
+    let stem = format == .torch ? "pytorch_model" : "model"
+    var weightMap: [(tensor: String, file: String)] = []
+    var paths: [String] = []
+    var doneBytes = 0
+    for (i, members) in plan.enumerated() {
+        let name = shardFileName(stem: stem, fileExtension: format.fileExtension, index: i, count: plan.count)
+        let shardSources = members.map { sources[$0] }
+        let base = doneBytes
+        try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) { bar.update(base + $0) }
+        doneBytes += shardSources.reduce(0) { $0 + $1.info.byteCount }
+        weightMap += shardSources.map { ($0.info.name, name) }
+        paths.append("\(folder)/\(name)")
+    }
+    let indexPath = "\(folder)/\(folderWeightsName(format)).index.json"
+    let text = shardIndexText(totalSize: sources.reduce(0) { $0 + $1.info.byteCount }, weightMap: weightMap)
+    let out = try AtomicFileWriter(destination: indexPath, overwrite: options.overwrite)
+    try out.write(Array(text.utf8))
+    try out.commit()
+    return paths + [indexPath]
+}
+
+/// Copies a small side file through `AtomicFileWriter`.
+func copyFileAtomically(from source: String, to destination: String, overwrite: Bool) throws {
+    let file: MappedFile
+    do { file = try MappedFile(path: source) } catch let e as MappedFileError {
+        throw CheckpointError(.io, file: source, "cannot open: \(e.reason)")
+    }
+    let out = try AtomicFileWriter(destination: destination, overwrite: overwrite)
+    try out.write(file.bytes)
+    try out.commit()
+}

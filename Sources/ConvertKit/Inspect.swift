@@ -1,0 +1,103 @@
+// `inspect`: what a checkpoint holds, as a table or as stable JSON.
+import Checkpoints
+import Foundation
+import TensorCore
+
+/// Everything `rmt-convert inspect` reports about a checkpoint.
+public struct InspectReport: Encodable, Sendable {
+    public struct TensorRow: Encodable, Sendable {
+        public let name: String
+        public let dtype: String
+        public let shape: [Int]
+        public let bytes: Int
+    }
+    public let path: String
+    public let format: String
+    public let weightsFile: String
+    public let architecture: String?
+    public let architectureSource: String?
+    public let tensorCount: Int
+    public let parameterCount: Int
+    public let totalBytes: Int
+    public let tensors: [TensorRow]
+    public let metadata: [String: String]
+    public let aliases: [String: String]
+    public let sideFiles: [String]
+    public let notes: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case path, format, architecture, tensors, metadata, aliases, notes
+        case weightsFile = "weights_file", architectureSource = "architecture_source", tensorCount = "tensor_count"
+        case parameterCount = "parameter_count", totalBytes = "total_bytes", sideFiles = "side_files"
+    }
+}
+
+/// Builds the report for `checkpoint`. Reads only headers and indexes, never tensor data.
+public func inspect(_ checkpoint: Checkpoint) -> InspectReport {
+    let a = checkpoint.archive
+    var metadata: [String: String] = [:]
+    for (k, v) in a.metadata { metadata[k] = v }
+    return InspectReport(
+        path: checkpoint.path, format: a.format.rawValue, weightsFile: checkpoint.weightsPath,
+        architecture: checkpoint.architecture, architectureSource: checkpoint.architectureSource,
+        tensorCount: a.tensorInfos.count, parameterCount: a.parameterCount, totalBytes: a.totalBytes,
+        tensors: a.tensorInfos.map { .init(name: $0.name, dtype: $0.dtype.safetensorsName, shape: $0.shape.dimensions, bytes: $0.byteCount) },
+        metadata: metadata, aliases: a.aliases, sideFiles: checkpoint.sideFiles, notes: a.notes)
+}
+
+extension InspectReport {
+    /// Stable JSON: sorted keys, 2-space indentation, no escaped slashes, final newline.
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    /// A human-readable summary followed by a table of tensors.
+    public func table() -> String {
+        var lines: [String] = []
+        lines.append("path:          \(path)")
+        if weightsFile != path { lines.append("weights:       \(weightsFile)") }
+        lines.append("format:        \(format)")
+        lines.append("architecture:  \(architecture.map { "\($0) (from \(architectureSource ?? "?"))" } ?? "unknown")")
+        lines.append("tensors:       \(tensorCount)")
+        lines.append("parameters:    \(formatCount(parameterCount))")
+        lines.append("data bytes:    \(formatBytes(totalBytes))")
+        if !metadata.isEmpty {
+            lines.append("metadata:      " + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: ", "))
+        }
+        for (k, v) in aliases.sorted(by: { $0.key < $1.key }) { lines.append("alias:         \(k) -> \(v)") }
+        if !sideFiles.isEmpty { lines.append("side files:    \(sideFiles.joined(separator: ", "))") }
+        for n in notes { lines.append("note:          \(n)") }
+        lines.append("")
+        let nameWidth = min(72, max(4, tensors.map(\.name.count).max() ?? 4))
+        let shapes = tensors.map { "[" + $0.shape.map(String.init).joined(separator: ", ") + "]" }
+        let shapeWidth = max(5, shapes.map(\.count).max() ?? 5)
+        func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+        lines.append("\(pad("name", nameWidth))  \(pad("dtype", 7))  \(pad("shape", shapeWidth))  bytes")
+        for (t, shape) in zip(tensors, shapes) {
+            lines.append("\(pad(t.name, nameWidth))  \(pad(t.dtype, 7))  \(pad(shape, shapeWidth))  \(t.bytes)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// `1234567` → `1,234,567`.
+public func formatCount(_ n: Int) -> String {
+    let s = String(n)
+    var out = ""
+    for (i, c) in s.reversed().enumerated() {
+        if i > 0, i % 3 == 0 { out.append(",") }
+        out.append(c)
+    }
+    return String(out.reversed())
+}
+
+/// Bytes in binary units with one decimal: `87.3 MiB`.
+public func formatBytes(_ n: Int) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var v = Double(n)
+    var u = 0
+    while v >= 1024, u < units.count - 1 { v /= 1024; u += 1 }
+    return u == 0 ? "\(n) B" : String(format: "%.1f", v) + " " + units[u]
+}

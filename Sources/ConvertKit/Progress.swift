@@ -1,0 +1,41 @@
+// A progress bar on standard error, shown only on a terminal and only for long work.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// Draws `[#####.....]  42%  120.0 MiB / 286.1 MiB` on stderr when stderr is a terminal and the job is large.
+public final class ProgressBar {
+    private let total: Int
+    private let label: String
+    private let enabled: Bool
+    private var lastPercent = -1
+
+    /// - Parameters:
+    ///   - total: bytes of work.
+    ///   - threshold: below this size no bar is drawn (default ~100 MB).
+    public init(label: String, total: Int, threshold: Int = 100_000_000) {
+        self.total = max(total, 1)
+        self.label = label
+        enabled = total >= threshold && isatty(2) == 1
+    }
+
+    /// Reports `done` bytes of `total`.
+    public func update(_ done: Int) {
+        guard enabled else { return }
+        let percent = min(100, done * 100 / total)
+        guard percent != lastPercent else { return }
+        lastPercent = percent
+        let width = 30
+        let filled = percent * width / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let line = "\r\(label) [\(bar)] \(percent)%  \(formatBytes(done)) / \(formatBytes(total))"
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+    }
+
+    /// Clears the line.
+    public func finish() {
+        guard enabled, lastPercent >= 0 else { return }
+        FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+    }
+}

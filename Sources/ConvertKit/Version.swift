@@ -1,0 +1,11 @@
+import Foundation
+
+/// The rmt-convert version, written into exported checkpoints (`written_by`).
+public let rmtConvertVersion = "0.1.0"
+
+/// Encodes a report as stable JSON (sorted keys, 2-space indentation, final newline).
+public func encodeJSON<T: Encodable>(_ value: T) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
+}

@@ -1,0 +1,79 @@
+import Foundation
+import ArgumentParser
+import Checkpoints
+import ConvertKit
+import TensorCore
+
+/// `--dtype keep|f32|f16|bf16`.
+enum DTypeChoice: String, ExpressibleByArgument, CaseIterable {
+    case keep, f32, f16, bf16
+    var dtype: DType? { self == .keep ? nil : DType(rawValue: rawValue) }
+}
+
+struct ConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Convert a checkpoint to another format or dtype.",
+        discussion: """
+        The output format comes from DST's extension unless --format says otherwise. When SRC is a folder and DST
+        has no extension (or is an existing folder, or --max-shard-size is given), DST is a folder: config and
+        tokenizer files are copied and the weights get the conventional name (model.safetensors, ...).
+        Tensors stream one at a time; the output is written to a temporary file and renamed into place.
+        """)
+
+    @Argument(help: "The source checkpoint (file or folder).")
+    var source: String
+
+    @Argument(help: "The destination file or folder.")
+    var destination: String
+
+    @Option(help: "Output format: safetensors, npz, h5 or torch.")
+    var format: CheckpointFormat?
+
+    @Option(name: .customLong("input-format"), help: "Read SRC as this format instead of guessing from its extension.")
+    var inputFormat: CheckpointFormat?
+
+    @Option(help: "Cast floating-point tensors: keep, f32, f16 or bf16 (round to nearest even).")
+    var dtype: DTypeChoice = .keep
+
+    @Option(name: .customLong("max-shard-size"), help: "Split the weights into shards of at most SIZE (e.g. 500MB, 2GB, 1GiB, or bytes).")
+    var maxShardSize: String?
+
+    @Flag(help: "Compress where the format allows (npz deflate, HDF5 gzip).")
+    var compress = false
+
+    @Flag(help: "Overwrite existing outputs.")
+    var force = false
+
+    @Flag(help: "Print the summary as JSON.")
+    var json = false
+
+    func validate() throws {
+        if let s = maxShardSize, parseSize(s) == nil {
+            throw ValidationError("--max-shard-size: cannot read '\(s)'; use a number of bytes or a size such as 500MB, 2GB or 1GiB")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let checkpoint = try Checkpoint.open(source, format: inputFormat)
+            let options = ConvertOptions(format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
+                                         compress: compress, force: force)
+            let summary = try convert(checkpoint, to: destination, options: options)
+            printOut(json ? try encodeJSON(summary) : summary.line + "\n")
+        }
+    }
+}
+
+/// Parses `500MB`, `2GB`, `1GiB`, `300KiB` or a plain byte count (decimal units as transformers reads them).
+func parseSize(_ text: String) -> Int? {
+    let units: [(String, Int)] = [("GIB", 1 << 30), ("MIB", 1 << 20), ("KIB", 1 << 10), ("GB", 1_000_000_000),
+                                  ("MB", 1_000_000), ("KB", 1_000), ("B", 1)]
+    let upper = text.uppercased().trimmingCharacters(in: .whitespaces)
+    for (suffix, scale) in units where upper.hasSuffix(suffix) {
+        guard let v = Double(upper.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v > 0 else { return nil }
+        return Int(v * Double(scale))
+    }
+    guard let v = Int(upper), v > 0 else { return nil }
+    return v
+}

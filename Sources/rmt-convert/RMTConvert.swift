@@ -1,0 +1,44 @@
+// rmt-convert: convert, inspect, wrap and run BERT / GPT-2 / RMT checkpoints.
+import ArgumentParser
+import Checkpoints
+import ConvertKit
+import Foundation
+
+@main
+struct RMTConvert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rmt-convert",
+        abstract: "Convert BERT and GPT-2 checkpoints between formats and wrap them as Recurrent Memory Transformers.",
+        discussion: """
+        Formats: safetensors (.safetensors, sharded folders), NumPy (.npz), HDF5 (.h5) and PyTorch (.bin/.pth).
+        A checkpoint is a weights file or a Hugging Face style folder (config.json, weights, tokenizer files).
+        Exit status: 0 on success, 1 when a file is bad or an operation fails, 64 for invalid arguments.
+        """,
+        version: rmtConvertVersion,
+        subcommands: [InspectCommand.self, ConvertCommand.self]
+    )
+}
+
+/// Runs `body`, turning thrown checkpoint errors into one line on stderr and exit status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CheckpointError {
+        FileHandle.standardError.write("error: \(error.description)\n".data(using: .utf8)!)
+        throw ExitCode.failure
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw error
+    } catch {
+        FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
+        throw ExitCode.failure
+    }
+}
+
+extension CheckpointFormat: ExpressibleByArgument {}
+
+/// Writes `text` to stdout without buffering surprises.
+func printOut(_ text: String) {
+    FileHandle.standardOutput.write(text.data(using: .utf8)!)
+}
