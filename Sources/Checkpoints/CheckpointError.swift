@@ -35,3 +35,10 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
         return "\(file): \(flat)"
     }
 }
+
+/// True when `bytes` start like a Git LFS pointer file (`version https://git-lfs…`): a small text file that
+/// stands in for weights that were never downloaded.
+public func isGitLFSPointer(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    let signature = Array("version https://git-lfs".utf8)
+    return bytes.count >= signature.count && zip(signature, bytes).allSatisfy { $0 == $1 }
+}

@@ -9,7 +9,10 @@ public final class ShardedArchive: TensorArchive {
     public let tensorInfos: [TensorInfo]
     public let notes: [String]
     public let shards: [any TensorArchive]
-    public let metadata: [(key: String, value: String)]
+    /// The shards' own metadata (that of the first shard; transformers writes the same `format` in each).
+    public var metadata: [(key: String, value: String)] { shards.first?.metadata ?? [] }
+    /// The index file's `metadata` object (`total_size`, …), as text.
+    public let indexMetadata: [(key: String, value: String)]
     private let owner: [String: Int]
 
     /// Opens the index at `indexPath` and every shard it names, using `open` for each shard file.
@@ -72,7 +75,7 @@ public final class ShardedArchive: TensorArchive {
                 if case .string(let s) = v { meta.append((k, s)) } else if case .number(let t) = v { meta.append((k, t)) }
             }
         }
-        metadata = meta
+        indexMetadata = meta
     }
 
     public func tensor(named name: String) throws -> Tensor {

@@ -23,7 +23,7 @@ public enum ArchiveRegistry {
         func starts(_ sig: [UInt8], at offset: Int = 0) -> Bool {
             bytes.count >= offset + sig.count && zip(sig, bytes[offset..<offset + sig.count]).allSatisfy { $0 == $1 }
         }
-        if starts(Array("version https://git-lfs".utf8)) { return "git-lfs" }
+        if isGitLFSPointer(bytes) { return "git-lfs" }
         if starts([0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]) { return "npy" }
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) { return "zip" }
         for offset in [0, 512, 1024, 2048] where starts([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A], at: offset) { return "hdf5" }

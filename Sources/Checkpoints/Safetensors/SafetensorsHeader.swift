@@ -34,7 +34,7 @@ public struct SafetensorsHeader: Sendable {
         func fail(_ kind: CheckpointError.Kind, _ message: String) -> CheckpointError {
             CheckpointError(kind, file: path, message)
         }
-        if bytes.count >= 22, String(decoding: UnsafeRawBufferPointer(rebasing: bytes[0..<22]), as: UTF8.self) == "version https://git-lfs" {
+        if isGitLFSPointer(bytes) {
             throw fail(.gitLFSPointer, "is a Git LFS pointer file, not the weights; run `git lfs pull` (or download the real file) and try again")
         }
         guard fileSize >= 8, let n64 = ByteReader.peek(UInt64.self, in: bytes, at: 0) else {
