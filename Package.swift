@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "CHalf"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "RMT"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -30,6 +31,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Checkpoints"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
+        .testTarget(name: "RMTTests", dependencies: ["RMT", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
     ]
 )
