@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "CHalf"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints"]),
+        // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "Models"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -30,6 +32,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Checkpoints"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "ConvertKit", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
     ]
 )
