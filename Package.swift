@@ -22,8 +22,11 @@ let package = Package(
         .target(name: "CHalf"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
-        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "RMT"]),
+        // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS"]),
+        // Memory tokens and segment recurrence around the models (RMT.md).
+        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "Models", "RMT"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -31,7 +34,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Checkpoints"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
-        .testTarget(name: "RMTTests", dependencies: ["RMT", "TestSupport"]),
+        // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS"]),
+        // Memory tokens and segment recurrence around the models (RMT.md).
+        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "Models", "RMT"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
     ]
 )

@@ -1,0 +1,72 @@
+// The values flowing through a model: hidden states `[B, T, C]` and the inputs of one forward pass.
+import TensorCore
+
+/// A float32 `[B, T, C]` tensor, row-major: batch B, sequence length T, width C (hidden size, vocabulary…).
+public struct Activations: Sendable, Equatable {
+    public var values: [Float]
+    public let batch: Int
+    public let length: Int
+    public let width: Int
+
+    /// Wraps `values`; their count must be `batch·length·width`.
+    /// - Throws: `ModelError(.input)` when the count disagrees.
+    public init(values: [Float], batch: Int, length: Int, width: Int) throws {
+        guard batch >= 0, length >= 0, width >= 0, values.count == batch * length * width else {
+            throw ModelError(.input, file: "inputs_embeds",
+                             "\(values.count) values do not fill [\(batch), \(length), \(width)]")
+        }
+        self.values = values
+        self.batch = batch
+        self.length = length
+        self.width = width
+    }
+
+    init(unchecked values: [Float], batch: Int, length: Int, width: Int) {
+        self.values = values
+        self.batch = batch
+        self.length = length
+        self.width = width
+    }
+
+    /// B·T, the row count of the `[B·T, C]` view used by the GEMMs.
+    public var rows: Int { batch * length }
+
+    /// As a float32 `Tensor` of shape `[B, T, C]`.
+    public var tensor: Tensor { Tensor(values, shape: [batch, length, width]) }
+}
+
+/// The inputs of one forward pass over token ids: `[B, T]` ids with an optional padding mask and token types.
+public struct ModelInputs: Sendable {
+    public let batch: Int
+    public let length: Int
+    /// `[B·T]` token ids.
+    public let inputIds: [Int]
+    /// `[B·T]`: 1 attend, 0 padding; nil means all ones.
+    public let attentionMask: [Float]?
+    /// `[B·T]` segment ids (BERT); nil means all zeros.
+    public let tokenTypeIds: [Int]?
+
+    /// - Throws: `ModelError(.input)` when a count is not `batch·length` or a mask value is not 0 or 1.
+    public init(inputIds: [Int], batch: Int, length: Int, attentionMask: [Float]? = nil, tokenTypeIds: [Int]? = nil) throws {
+        let n = batch * length
+        guard batch > 0, length > 0, inputIds.count == n else {
+            throw ModelError(.input, file: "input_ids", "\(inputIds.count) ids do not fill [\(batch), \(length)]; pass a non-empty [B, T] or [T] array")
+        }
+        if let m = attentionMask {
+            guard m.count == n else {
+                throw ModelError(.input, file: "attention_mask", "has \(m.count) values but input_ids is [\(batch), \(length)]")
+            }
+            guard m.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw ModelError(.input, file: "attention_mask", "values must be 0 (padding) or 1 (token)")
+            }
+        }
+        if let t = tokenTypeIds, t.count != n {
+            throw ModelError(.input, file: "token_type_ids", "has \(t.count) values but input_ids is [\(batch), \(length)]")
+        }
+        self.batch = batch
+        self.length = length
+        self.inputIds = inputIds
+        self.attentionMask = attentionMask
+        self.tokenTypeIds = tokenTypeIds
+    }
+}

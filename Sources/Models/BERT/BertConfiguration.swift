@@ -1,0 +1,95 @@
+// BERT's config.json (transformers `BertConfig`), FORMATS.md §4.5.
+import Checkpoints
+
+/// The fields of a BERT `config.json` the forward pass needs, with transformers' class defaults.
+///
+/// Decoding validates: `hidden_size` divisible by `num_attention_heads`, absolute position embeddings only,
+/// no decoder / cross-attention variants, a known activation.
+public struct BertConfiguration: Decodable, Sendable, Equatable {
+    public var vocabularySize = 30522
+    public var hiddenSize = 768
+    public var layerCount = 12
+    public var headCount = 12
+    public var intermediateSize = 3072
+    public var activation = ActivationFunction.gelu
+    public var maxPositions = 512
+    public var typeVocabularySize = 2
+    public var layerNormEpsilon: Float = 1e-12
+    public var padTokenId = 0
+    /// `len(id2label)`, else `num_labels`, else 2.
+    public var labelCount = 2
+    public var tieWordEmbeddings = true
+    /// `architectures` (e.g. `["BertForMaskedLM"]`); empty when absent.
+    public var architectures: [String] = []
+
+    /// The size of one attention head.
+    public var headSize: Int { hiddenSize / headCount }
+
+    /// A configuration with the given sizes and defaults elsewhere (for tests and programmatic models).
+    public init(vocabularySize: Int = 30522, hiddenSize: Int = 768, layerCount: Int = 12, headCount: Int = 12,
+                intermediateSize: Int = 3072, activation: ActivationFunction = .gelu, maxPositions: Int = 512,
+                typeVocabularySize: Int = 2, layerNormEpsilon: Float = 1e-12, labelCount: Int = 2) {
+        self.vocabularySize = vocabularySize
+        self.hiddenSize = hiddenSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.intermediateSize = intermediateSize
+        self.activation = activation
+        self.maxPositions = maxPositions
+        self.typeVocabularySize = typeVocabularySize
+        self.layerNormEpsilon = layerNormEpsilon
+        self.labelCount = labelCount
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let file = decoder.configurationFile
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
+        let modelType: String = try c.decode("model_type", default: "bert")
+        guard modelType == "bert" else {
+            throw ModelError(.configuration, file: file, field: "model_type",
+                             "`model_type` is \"\(modelType)\" but a BERT model was asked for")
+        }
+        vocabularySize = try c.decode("vocab_size", default: 30522)
+        hiddenSize = try c.decode("hidden_size", default: 768)
+        layerCount = try c.decode("num_hidden_layers", default: 12)
+        headCount = try c.decode("num_attention_heads", default: 12)
+        intermediateSize = try c.decode("intermediate_size", default: 3072)
+        activation = try ConfigurationCheck.activation(try c.decode("hidden_act", default: "gelu"), "hidden_act", file: file)
+        maxPositions = try c.decode("max_position_embeddings", default: 512)
+        typeVocabularySize = try c.decode("type_vocab_size", default: 2)
+        layerNormEpsilon = try c.decode("layer_norm_eps", default: 1e-12)
+        padTokenId = try c.decode("pad_token_id", default: 0)
+        tieWordEmbeddings = try c.decode("tie_word_embeddings", default: true)
+        architectures = try c.decode("architectures", default: [])
+        let labels: [String: String]? = try c.decodeIfPresent(["id2label"])
+        labelCount = try labels?.count ?? c.decode("num_labels", default: 2)
+
+        let positions: String = try c.decode("position_embedding_type", default: "absolute")
+        guard positions == "absolute" else {
+            throw ModelError(.configuration, file: file, field: "position_embedding_type",
+                "`position_embedding_type` is \"\(positions)\"; only \"absolute\" position embeddings are supported")
+        }
+        if try c.decode("is_decoder", default: false) {
+            throw ModelError(.configuration, file: file, field: "is_decoder",
+                             "`is_decoder` is true; BERT as a causal decoder is not supported")
+        }
+        if try c.decode("add_cross_attention", default: false) {
+            throw ModelError(.configuration, file: file, field: "add_cross_attention",
+                             "`add_cross_attention` is true; cross-attention layers are not supported")
+        }
+        for (value, field) in [(vocabularySize, "vocab_size"), (hiddenSize, "hidden_size"), (layerCount, "num_hidden_layers"),
+                               (headCount, "num_attention_heads"), (intermediateSize, "intermediate_size"),
+                               (maxPositions, "max_position_embeddings"), (typeVocabularySize, "type_vocab_size"),
+                               (labelCount, "num_labels")] {
+            try ConfigurationCheck.positive(value, field, file: file)
+        }
+        try ConfigurationCheck.divisible(hidden: hiddenSize, heads: headCount, hiddenField: "hidden_size",
+                                         headsField: "num_attention_heads", file: file)
+    }
+
+    /// Decodes `json` (a parsed `config.json`).
+    /// - Throws: `ModelError(.configuration)` naming `file` and the field.
+    public static func decoded(from json: JSONValue, file: String) throws -> BertConfiguration {
+        try decodeConfiguration(BertConfiguration.self, from: json, file: file)
+    }
+}

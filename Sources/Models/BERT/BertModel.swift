@@ -1,0 +1,129 @@
+// BertModel and its heads: masked LM (tied decoder) and sequence classification.
+// B batch, T sequence length, C hidden size, V vocabulary, L labels.
+
+/// What `BertModel` returns.
+public struct BertModelOutput: Sendable {
+    /// `[B, T, C]`, the last layer's output.
+    public var lastHiddenState: Activations
+    /// `[B, C]`, when the model has a pooler.
+    public var poolerOutput: [Float]?
+    /// The embeddings output, then each layer's output (`output_hidden_states`): L + 1 entries.
+    public var hiddenStates: [Activations]
+}
+
+/// `BertModel`: embeddings, a stack of `BertLayer`s, and an optional pooler.
+public struct BertModel: Sendable {
+    public let configuration: BertConfiguration
+    public let embeddings: BertEmbeddings
+    public let layers: [BertLayer]
+    public let pooler: BertPooler?
+
+    /// Builds the model from `scope` (the base model's root: `""` or `bert`).
+    /// - Parameter addPoolingLayer: read `pooler.dense`; BertForMaskedLM has none.
+    public init(_ scope: ParameterScope, configuration: BertConfiguration, addPoolingLayer: Bool) throws {
+        self.configuration = configuration
+        embeddings = try BertEmbeddings(scope["embeddings"], configuration)
+        layers = try (0..<configuration.layerCount).map { try BertLayer(scope["encoder"]["layer", $0], configuration) }
+        pooler = addPoolingLayer ? try BertPooler(scope["pooler"], configuration) : nil
+    }
+
+    /// The `[V, C]` word-embedding table (tied to the masked-LM decoder).
+    public var wordEmbeddingTable: [Float] { embeddings.wordEmbeddings.table }
+
+    /// The forward pass over token ids.
+    /// - Throws: `ModelError(.input)` for ids, token types or lengths outside the model's tables.
+    public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> BertModelOutput {
+        let words = try embeddings.wordEmbeddings(inputs)                            // [B, T, C]
+        return try callAsFunction(inputsEmbeds: words, attentionMask: inputs.attentionMask,
+                                  tokenTypeIds: inputs.tokenTypeIds, outputHiddenStates: outputHiddenStates)
+    }
+
+    /// The forward pass from `inputs_embeds` (as `BertModel.forward(inputs_embeds=…)`): position and type
+    /// embeddings and LayerNorm are added to them, then the encoder runs.
+    /// - Parameters:
+    ///   - inputsEmbeds: `[B, T, C]`.
+    ///   - attentionMask: `[B·T]` of 0/1, nil for no padding.
+    ///   - tokenTypeIds: `[B·T]`, nil for zeros.
+    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]?,
+                               outputHiddenStates: Bool = false) throws -> BertModelOutput {
+        try checkMask(attentionMask, rows: inputsEmbeds.rows)
+        let x = try embeddings(inputsEmbeds: inputsEmbeds, tokenTypeIds: tokenTypeIds)
+        let (last, states) = encode(x, attentionMask: attentionMask, outputHiddenStates: outputHiddenStates)
+        return BertModelOutput(lastHiddenState: last, poolerOutput: pooler.map { $0(last) }, hiddenStates: states)
+    }
+
+    /// The encoder alone (`BertEncoder`) on already-embedded `[B, T, C]` input.
+    /// - Returns: the last hidden state, and with `outputHiddenStates` the input followed by each layer's output.
+    public func encode(_ x: Activations, attentionMask: [Float]?, outputHiddenStates: Bool = false) -> (Activations, [Activations]) {
+        let bias = attentionMask.map(Kernels.keyBias(fromMask:))                  // [B·T]: 0 or finfo.min
+        var h = x
+        var states = outputHiddenStates ? [x] : []
+        for layer in layers {
+            h = layer(h, keyBias: bias)
+            if outputHiddenStates { states.append(h) }
+        }
+        return (h, states)
+    }
+}
+
+func checkMask(_ mask: [Float]?, rows: Int) throws {
+    if let mask, mask.count != rows {
+        throw ModelError(.input, file: "attention_mask", "has \(mask.count) values for \(rows) tokens")
+    }
+}
+
+/// `BertForMaskedLM`: `BertModel` without pooler, then `cls.predictions` (dense, activation, LayerNorm, and
+/// a decoder tied to the word embeddings).
+public struct BertForMaskedLM: Sendable {
+    public let bert: BertModel
+    public let transformDense: Linear
+    public let transformLayerNorm: LayerNorm
+    /// `[V, C]`: the word embeddings when tied.
+    public let decoderWeight: [Float]
+    /// `[V]`.
+    public let decoderBias: [Float]
+
+    /// Builds from the checkpoint root (keys `bert.…` and `cls.predictions.…`).
+    public init(_ scope: ParameterScope, configuration c: BertConfiguration) throws {
+        bert = try BertModel(scope["bert"], configuration: c, addPoolingLayer: false)
+        let predictions = scope["cls"]["predictions"]
+        transformDense = try Linear(predictions["transform"]["dense"], inputs: c.hiddenSize, outputs: c.hiddenSize)
+        transformLayerNorm = try LayerNorm(predictions["transform"]["LayerNorm"], size: c.hiddenSize, epsilon: c.layerNormEpsilon)
+        let decoder = predictions["decoder"]
+        decoderWeight = try decoder.tiedTensor("weight", to: bert.wordEmbeddingTable, tiedKey: scope.key("bert.embeddings.word_embeddings.weight"),
+                                               shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
+        // `cls.predictions.bias` and `cls.predictions.decoder.bias` are one parameter: either may be stored.
+        if let bias = try predictions.optionalTensor("bias", shape: [c.vocabularySize]) {
+            decoderBias = try decoder.tiedTensor("bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
+        } else {
+            decoderBias = try decoder.tensor("bias", shape: [c.vocabularySize])
+        }
+    }
+
+    /// Prediction scores from hidden states: `[B, T, C] → [B, T, V]`.
+    public func logits(_ hidden: Activations) -> Activations {
+        let (B, T, C) = (hidden.batch, hidden.length, hidden.width)
+        var h = transformDense(hidden.values, rows: B * T)                        // [B·T, C]
+        bert.configuration.activation.apply(&h)
+        transformLayerNorm.apply(&h)
+        let v = decoderBias.count
+        let y = Kernels.affine(h, rows: B * T, inputs: C, weight: decoderWeight, bias: decoderBias, outputs: v, weightIsOutIn: true)   // [B·T, V]
+        return Activations(unchecked: y, batch: B, length: T, width: v)
+    }
+}
+
+/// `BertForSequenceClassification`: `BertModel` with pooler, then `classifier` on the pooled output.
+public struct BertForSequenceClassification: Sendable {
+    public let bert: BertModel
+    public let classifier: Linear
+
+    public init(_ scope: ParameterScope, configuration c: BertConfiguration) throws {
+        bert = try BertModel(scope["bert"], configuration: c, addPoolingLayer: true)
+        classifier = try Linear(scope["classifier"], inputs: c.hiddenSize, outputs: c.labelCount)   // [L, C]
+    }
+
+    /// `[B, C]` pooled output → `[B, L]` logits.
+    public func logits(pooled: [Float], batch: Int) -> [Float] {
+        classifier(pooled, rows: batch)
+    }
+}

@@ -1,0 +1,96 @@
+// Decoding `config.json` into the typed configurations: alternate field names, transformers' defaults, and
+// errors that name the file and the field.
+import Checkpoints
+import Foundation
+
+/// A key of any name, for reading a field under one of several spellings.
+struct AnyCodingKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ name: String) { stringValue = name }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
+}
+
+extension CodingUserInfoKey {
+    /// The path of the config file being decoded, for error messages.
+    static let configurationFile = CodingUserInfoKey(rawValue: "rmt.configurationFile")!
+}
+
+extension Decoder {
+    /// The config file named in `userInfo`, or `config.json`.
+    var configurationFile: String { userInfo[.configurationFile] as? String ?? "config.json" }
+}
+
+extension KeyedDecodingContainer where K == AnyCodingKey {
+    /// The value of the first of `names` present and not null, or `defaultValue`.
+    func decode<T: Decodable>(_ names: String..., default defaultValue: T) throws -> T {
+        try decodeIfPresent(names) ?? defaultValue
+    }
+
+    /// The value of the first of `names` present and not null, or nil.
+    func decodeIfPresent<T: Decodable>(_ names: [String]) throws -> T? {
+        for name in names {
+            let key = AnyCodingKey(name)
+            if contains(key), try !decodeNil(forKey: key) { return try decode(T.self, forKey: key) }
+        }
+        return nil
+    }
+}
+
+/// Decodes a configuration from parsed JSON.
+/// - Parameter file: the config's path, named in every error.
+/// - Throws: `ModelError(.configuration)` naming the field for type errors and failed validations.
+func decodeConfiguration<T: Decodable>(_ type: T.Type, from json: JSONValue, file: String) throws -> T {
+    let decoder = JSONDecoder()
+    decoder.userInfo[.configurationFile] = file
+    do {
+        return try decoder.decode(T.self, from: Data(json.compactBytes()))
+    } catch let error as ModelError {
+        throw error
+    } catch let DecodingError.typeMismatch(expected, context) {
+        let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+        throw ModelError(.configuration, file: file, field: field,
+                         "field `\(field)` should be \(describe(expected)); fix config.json")
+    } catch let DecodingError.dataCorrupted(context) {
+        let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+        throw ModelError(.configuration, file: file, field: field,
+                         "field `\(field)` is unreadable (\(context.debugDescription)); fix config.json")
+    } catch {
+        throw ModelError(.configuration, file: file, "cannot read the configuration: \(error)")
+    }
+}
+
+private func describe(_ type: Any.Type) -> String {
+    switch type {
+    case is Int.Type: return "an integer"
+    case is Float.Type, is Double.Type: return "a number"
+    case is Bool.Type: return "true or false"
+    case is String.Type: return "a string"
+    default: return "a \(type)"
+    }
+}
+
+/// Validations shared by both families.
+enum ConfigurationCheck {
+    static func positive(_ value: Int, _ field: String, file: String) throws {
+        guard value > 0 else {
+            throw ModelError(.configuration, file: file, field: field, "`\(field)` is \(value) but must be positive; fix config.json")
+        }
+    }
+
+    static func activation(_ name: String, _ field: String, file: String) throws -> ActivationFunction {
+        guard let f = ActivationFunction(configName: name) else {
+            throw ModelError(.configuration, file: file, field: field,
+                "`\(field)` is \"\(name)\", which this build does not implement (accepted: \(ActivationFunction.acceptedNames.joined(separator: ", ")))")
+        }
+        return f
+    }
+
+    static func divisible(hidden: Int, heads: Int, hiddenField: String, headsField: String, file: String) throws {
+        guard hidden % heads == 0 else {
+            throw ModelError(.configuration, file: file, field: hiddenField,
+                "`\(hiddenField)` \(hidden) is not divisible by `\(headsField)` \(heads); fix config.json")
+        }
+    }
+}

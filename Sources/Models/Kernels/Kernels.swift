@@ -1,0 +1,100 @@
+// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS, and the row-wise loops (bias,
+// residual, LayerNorm, softmax) written as tight loops over contiguous rows that the compiler vectorises.
+import COpenBLAS
+import Foundation
+
+/// Float32 kernels over row-major buffers. Dimension letters: M rows, N columns, K the reduced dimension.
+public enum Kernels {
+    /// `C[M×N] = alpha·A[M×K]·op(B) + beta·C`, where `op(B)` is `B[K×N]`, or `Bᵀ` for `B` stored `[N×K]` when
+    /// `transposeB`. Leading dimensions (row strides) allow strided views such as one head of a packed QKV.
+    public static func gemm(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                            _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+                            alpha: Float = 1, beta: Float = 0) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// `x[M×N] · w + b` for a weight stored `[N×K]` (`nn.Linear`, `transposed` true) or `[K×N]` (GPT-2 `Conv1D`).
+    /// - Returns: `[M×N]`.
+    public static func affine(_ x: [Float], rows m: Int, inputs k: Int, weight: [Float], bias: [Float]?,
+                              outputs n: Int, weightIsOutIn: Bool) -> [Float] {
+        var y = [Float](repeating: 0, count: m * n)
+        x.withUnsafeBufferPointer { px in
+            weight.withUnsafeBufferPointer { pw in
+                y.withUnsafeMutableBufferPointer { py in
+                    gemm(px.baseAddress!, lda: k, pw.baseAddress!, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
+                         py.baseAddress!, ldc: n, m: m, n: n, k: k)
+                }
+            }
+        }
+        if let bias { addRowVector(bias, to: &y, columns: n) }
+        return y
+    }
+
+    /// `y[r, :] += v` for every row `r` of a `[rows × columns]` buffer.
+    public static func addRowVector(_ v: [Float], to y: inout [Float], columns n: Int) {
+        v.withUnsafeBufferPointer { pv in
+            y.withUnsafeMutableBufferPointer { py in
+                var row = 0
+                while row < py.count {
+                    for j in 0..<n { py[row + j] += pv[j] }
+                    row += n
+                }
+            }
+        }
+    }
+
+    /// `y += x`, elementwise (residual connections).
+    public static func add(_ x: [Float], to y: inout [Float]) {
+        x.withUnsafeBufferPointer { px in
+            y.withUnsafeMutableBufferPointer { py in
+                for i in 0..<py.count { py[i] += px[i] }
+            }
+        }
+    }
+
+    /// LayerNorm over each row of `[rows × n]` in place (torch `layer_norm`: biased variance, `eps` inside
+    /// the square root), then `· weight + bias`.
+    public static func layerNorm(_ x: inout [Float], columns n: Int, weight: [Float], bias: [Float], epsilon: Float) {
+        weight.withUnsafeBufferPointer { pw in
+            bias.withUnsafeBufferPointer { pb in
+                x.withUnsafeMutableBufferPointer { px in
+                    var row = 0
+                    while row < px.count {
+                        let r = UnsafeMutableBufferPointer(rebasing: px[row..<row + n])
+                        var sum: Float = 0
+                        for j in 0..<n { sum += r[j] }
+                        let mean = sum / Float(n)
+                        var squares: Float = 0
+                        for j in 0..<n { let d = r[j] - mean; squares += d * d }
+                        let rstd = 1 / (squares / Float(n) + epsilon).squareRoot()
+                        for j in 0..<n { r[j] = (r[j] - mean) * rstd * pw[j] + pb[j] }
+                        row += n
+                    }
+                }
+            }
+        }
+    }
+
+    /// Softmax of one row in place, subtracting the row maximum first. `-inf` entries get probability 0; a
+    /// row that is entirely `-inf` becomes zeros (never reached by the models, whose masks use finite minima).
+    @inline(__always)
+    static func softmax(_ r: UnsafeMutableBufferPointer<Float>) {
+        var m = -Float.infinity
+        for j in r.indices { m = max(m, r[j]) }
+        guard m > -Float.infinity else {
+            for j in r.indices { r[j] = 0 }
+            return
+        }
+        var sum: Float = 0
+        for j in r.indices { let e = exp(r[j] - m); r[j] = e; sum += e }
+        let inv = 1 / sum
+        for j in r.indices { r[j] *= inv }
+    }
+
+    /// `tanh` of every element (BERT's pooler).
+    public static func tanh(_ x: inout [Float]) {
+        for i in x.indices { x[i] = Foundation.tanh(x[i]) }
+    }
+}
