@@ -34,11 +34,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Checkpoints"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
-        // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
-        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS"]),
-        // Memory tokens and segment recurrence around the models (RMT.md).
-        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "Models", "RMT"]),
+        .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
     ]
 )

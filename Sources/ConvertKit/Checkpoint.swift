@@ -28,6 +28,12 @@ public struct Checkpoint {
         "model.npz", "tf_model.h5", "tf_model.h5.index.json", "model.h5", "model_best.pth",
     ]
 
+    /// Tokenizer files, copied into wrapped and converted folders.
+    public static let tokenizerFileNames = [
+        "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt",
+        "added_tokens.json",
+    ]
+
     /// Files copied unchanged between checkpoint folders.
     public static let sideFileNames = [
         "config.json", "rmt_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
