@@ -79,6 +79,15 @@ public enum ArchiveRegistry {
     }
 }
 
+extension ArchiveRegistry {
+    /// Writes a torch checkpoint whose top level is a dict holding the state dict under `wrapperKey` plus
+    /// integer entries (`{'model_state_dict': …, 'iteration': 0, 'epoch': 0}`).
+    public static func writeNestedTorch(_ sources: [TensorSource], aliases: [String: String], wrapperKey: String,
+                                        extra: [(String, Int)], to path: String, overwrite: Bool) throws {
+        throw CheckpointError(.unsupportedContent, file: path, "writing torch files is not available in this build")
+    }
+}
+
 /// Options every writer understands; codecs ignore what does not apply to them.
 public struct WriteOptions: Sendable {
     /// Replace existing outputs.
@@ -87,6 +96,9 @@ public struct WriteOptions: Sendable {
     public var metadata: [(key: String, value: String)]? = [("format", "pt")]
     /// Compress where the format can (npz deflate, HDF5 gzip).
     public var compress = false
+    /// Tied names: alias → stored name. Formats with shared storage (torch) store the data once; the alias
+    /// itself must not be among the sources.
+    public var aliases: [String: String] = [:]
 
     public init(overwrite: Bool = false, metadata: [(key: String, value: String)]? = [("format", "pt")], compress: Bool = false) {
         self.overwrite = overwrite
