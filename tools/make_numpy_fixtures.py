@@ -11,6 +11,7 @@ expected.json maps "file" (or "file:key" for npz members) to {"dtype", "shape", 
 rmt-convert's name, values the decoded numbers in C order (complex as [re, im] pairs flattened, bool as 0/1),
 hex the little-endian C-order bytes a reader must produce.
 """
+import io
 import json
 import os
 
@@ -31,7 +32,7 @@ def out(name):
 
 
 def record(key, arr, dtype=None):
-    a = np.ascontiguousarray(arr)
+    a = np.array(arr, order="C")   # keeps 0-d arrays 0-d (ascontiguousarray would make them 1-d)
     little = a.astype(a.dtype.newbyteorder("<")) if a.dtype.byteorder == ">" else a
     if dtype is None:
         dtype = OUR_NAME[a.dtype.str[1:]]
@@ -44,7 +45,7 @@ def record(key, arr, dtype=None):
     else:
         values = None
     EXPECTED[key] = {"dtype": dtype, "shape": list(a.shape), "values": values,
-                     "hex": np.ascontiguousarray(little).tobytes().hex()}
+                     "hex": np.array(little, order="C").tobytes().hex()}
 
 
 def save(name, arr):
@@ -86,12 +87,24 @@ def main():
             arr = (rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))).astype(dt)
         save(f"dtype_{code}.npy", arr)
     save("empty_f32.npy", np.zeros((0, 3), dtype=np.float32))
+    # A shape whose header text is already 64-aligned: numpy then pads with a full 64 spaces, never zero.
+    # Trailing spaces = growth spaces (21 - len("2") = 19) + padding, so 19 + 64 = 83 marks the case.
+    for k in range(1, 40):
+        shape = (2, 10) + (1,) * k
+        buf = io.BytesIO()
+        np.save(buf, np.zeros(shape, dtype=np.uint8))
+        text = buf.getvalue()[10:buf.getvalue().index(b"\n")]
+        if len(text) - len(text.rstrip(b" ")) == 19 + 64:
+            save("pad64_u1.npy", np.arange(20, dtype=np.uint8).reshape(shape))
+            break
+    else:
+        raise SystemExit("no shape with a 64-space pad found")
     # bfloat16 as ml_dtypes saves it: raw 2-byte void elements holding the bf16 bits (1.0, -2.5, 0.15625, 3.0e38).
     bits = np.array([0x3F80, 0xC020, 0x3E20, 0x7F62], dtype="<u2")
     void = bits.view("V2")
     np.save(out("bf16_v2.npy"), void)
     EXPECTED["bf16_v2.npy"] = {"dtype": "bf16", "shape": [4],
-                               "values": [float(np.array([b << 16], dtype="<u4").view("<f4")[0]) for b in bits],
+                               "values": [float(np.array([int(b) << 16], dtype="<u4").view("<f4")[0]) for b in bits],
                                "hex": bits.tobytes().hex()}
 
     # N4: keyword arrays first, then positional ones; a key with "/" stays verbatim.
