@@ -62,7 +62,14 @@ public enum ArchiveRegistry {
                 throw CheckpointError(.formatMismatch, file: path, "expected safetensors but the content is \(found); pass --format or rename the file")
             }
             return try SafetensorsArchive(path: path)
-        case .npz, .npy, .hdf5, .torch:
+        case .torch:
+            // A torch zip (a member ending in /data.pkl, checked by TorchArchive), a legacy torch pickle, or a
+            // tar (refused by TorchArchive with its own message); GGML files and raw dumps are refused here.
+            guard let found, ["zip", "torch-legacy", "tar"].contains(found) else {
+                throw CheckpointError(.formatMismatch, file: path, "expected a torch checkpoint (zip or legacy pickle) but the content is \(found ?? "not a known format"); pass --format if it is another format")
+            }
+            return try TorchArchive(path: path)
+        case .npz, .npy, .hdf5:
             throw CheckpointError(.unsupportedContent, file: path, "reading \(chosen.rawValue) files is not available in this build")
         }
     }
@@ -73,10 +80,22 @@ public enum ArchiveRegistry {
         switch format {
         case .safetensors:
             try SafetensorsWriter.write(sources, metadata: options.metadata, to: path, overwrite: options.overwrite, progress: progress)
-        case .npz, .npy, .hdf5, .torch:
+        case .torch:
+            try TorchWriter.write(sources, aliases: torchAliases(sources, metadata: options.metadata), to: path,
+                                  overwrite: options.overwrite, progress: progress)
+        case .npz, .npy, .hdf5:
             throw CheckpointError(.unsupportedContent, file: path, "writing \(format.rawValue) files is not available in this build")
         }
     }
+}
+
+/// Tied names carried in metadata (`convert` records each alias as alias → target, the convention
+/// `SafetensorsArchive` reads back): a key that is not a tensor being written whose value is one.
+func torchAliases(_ sources: [TensorSource], metadata: [(key: String, value: String)]?) -> [String: String] {
+    let names = Set(sources.map(\.info.name))
+    var aliases: [String: String] = [:]
+    for (key, value) in metadata ?? [] where !names.contains(key) && names.contains(value) { aliases[key] = value }
+    return aliases
 }
 
 /// Options every writer understands; codecs ignore what does not apply to them.
