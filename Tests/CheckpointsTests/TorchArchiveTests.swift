@@ -33,12 +33,13 @@ func expectTensors(_ archive: any TensorArchive, match expected: JSONValue, skip
 }
 
 /// Writes a torch-style archive whose data.pkl is `pickle` and whose storages are `records`.
-func makeTorchZip(_ folder: String, pickle: [UInt8], records: [(String, [UInt8])], version: Bool = true) throws -> String {
+func makeTorchZip(_ folder: String, pickle: [UInt8], records: [(String, [UInt8])], version: Bool = true,
+                  compression: ZipCompression = .stored) throws -> String {
     let path = "\(folder)/handmade-\(UUID().uuidString).pt"
     let zip = try ZipWriter(path: path, overwrite: false)
     try zip.add(name: "archive/data.pkl", bytes: pickle)
     try zip.add(name: "archive/byteorder", bytes: Array("little".utf8))
-    for (key, bytes) in records { try zip.add(name: "archive/data/\(key)", bytes: bytes) }
+    for (key, bytes) in records { try zip.add(name: "archive/data/\(key)", bytes: bytes, compression: compression) }
     if version { try zip.add(name: "archive/version", bytes: Array("3\n".utf8)) }
     try zip.finish()
     return path
@@ -129,6 +130,21 @@ struct TorchArchiveTests {
         #expect(tiedArchive.tensorNames == ["w", "v"] && tiedArchive.aliases == ["t": "w"])
         #expect(try tiedArchive.tensor(named: "v").floatValues() == [3, 4, 5])
         #expect(try tiedArchive.tensor(named: "t").floatValues() == [0, 1, 2, 3, 4, 5])
+        let deflated = try TorchArchive(path: try makeTorchZip(folder, pickle: tied, records: [("0", zeroToFive)], compression: .deflate))
+        #expect(try deflated.tensor(named: "v").floatValues() == [3, 4, 5])
+    }
+
+    @Test("A damaged storage record fails its CRC-32 check when the tensor is read")
+    func damagedRecord() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var bytes = try Fixtures.bytes(Fixtures.path("torch/state_dict.pt"))
+        let entry = try #require(try ZipArchive(path: Fixtures.path("torch/state_dict.pt")).entry(named: "archive/data/0"))
+        bytes[entry.dataRange.lowerBound] ^= 0xFF
+        try Fixtures.write(bytes, to: "\(folder)/damaged.pt")
+        let archive = try TorchArchive(path: "\(folder)/damaged.pt")
+        expectError(.corrupt, containing: "CRC-32 mismatch") { _ = try archive.tensor(named: "f32") }
+        #expect(try archive.tensor(named: "f16").shape == [2, 3], "other records stay readable")
     }
 
     @Test("Storage records that are short, or views that reach past them, are refused naming the tensor")

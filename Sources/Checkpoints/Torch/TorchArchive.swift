@@ -96,17 +96,21 @@ public final class TorchArchive: TensorArchive {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let key = reference.storage.key
+        guard let record = records[key] else {  // validated at open; kept as a check, not a crash
+            throw CheckpointError(.corrupt, file: path, tensor: name, "tensor `\(name)`: storage `\(key)` is missing")
+        }
         do {
-            switch records[key]! {  // every referenced record was validated at open
+            switch record {
             case .mapped(let range):
-                if let zip = zipArchive, !verifiedRecords.contains(key), let entry = zip.entry(named: "\(folder!)/data/\(key)") {
+                if let zip = zipArchive, let folder, !verifiedRecords.contains(key), let entry = zip.entry(named: "\(folder)/data/\(key)") {
                     _ = try zip.contents(of: entry, verifyCRC: true)
                     verifiedRecords.insert(key)
                 }
                 return try TorchTensorMaterializer.tensor(reference, recordBytes: UnsafeRawBufferPointer(rebasing: file.bytes[range]),
                                                           file: file, mappedBase: range.lowerBound, bigEndian: isBigEndian)
             case .deflated(let entry):
-                let storage = try zipArchive!.contents(of: entry, verifyCRC: true)
+                guard let zip = zipArchive else { throw CheckpointError(.corrupt, file: path, tensor: name, "deflated record outside a zip") }
+                let storage = try zip.contents(of: entry, verifyCRC: true)
                 return try TorchTensorMaterializer.tensor(reference, recordBytes: storage.bytes, file: nil, mappedBase: nil,
                                                           bigEndian: isBigEndian)
             }

@@ -47,7 +47,9 @@ enum TorchTensorMaterializer {
         let count = reference.shape.elementCount
         let item = reference.dtype.itemSize
         guard count > 0 else { return try Tensor(dtype: reference.dtype, shape: reference.shape, bytes: []) }
-        let range = reference.addressedByteRange!  // validated at open
+        guard let range = reference.addressedByteRange, range.upperBound <= recordBytes.count else {
+            throw TensorError.byteCountMismatch(expected: reference.addressedByteRange?.upperBound ?? Int.max, actual: recordBytes.count)
+        }
         let swap = bigEndian && item > 1
         if reference.isContiguous {
             let slice = UnsafeRawBufferPointer(rebasing: recordBytes[range])

@@ -94,15 +94,15 @@ public enum TorchWriter {
             index[info.name] = i
             entries.append(TorchPickledTensor(name: info.name, dtype: info.dtype, shape: info.shape, storageKey: String(i), storageByteCount: bytes))
         }
-        for alias in aliases.keys.sorted() {
+        for (alias, firstTarget) in aliases.sorted(by: { $0.key < $1.key }) {
             guard index[alias] == nil else {
                 throw CheckpointError(.duplicateKey, file: path, tensor: alias, "`\(alias)` is both a tensor and an alias; drop one")
             }
-            var target = aliases[alias]!
+            var target = firstTarget
             var seen: Set<String> = [alias]
             while index[target] == nil, let next = aliases[target], seen.insert(target).inserted { target = next }
             guard let stored = index[target] else {
-                throw CheckpointError(.invalidArgument, file: path, tensor: alias, "alias `\(alias)` points to `\(aliases[alias]!)`, which is not a tensor being written")
+                throw CheckpointError(.invalidArgument, file: path, tensor: alias, "alias `\(alias)` points to `\(firstTarget)`, which is not a tensor being written")
             }
             let t = entries[stored]
             entries.append(TorchPickledTensor(name: alias, dtype: t.dtype, shape: t.shape, storageKey: t.storageKey, storageByteCount: t.storageByteCount))
