@@ -78,15 +78,7 @@ public final class ZipArchive {
         case .stored:
             storage = TensorStorage(mapping: file, range: entry.dataRange)
         case .deflate:
-            let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(by: 1032)
-            if overflow == false, entry.uncompressedSize > bound + 1024 {
-                throw CheckpointError(.corrupt, file: path, tensor: entry.name,
-                    "member `\(entry.name)` claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed bytes, more than deflate can produce; the archive is corrupt or a zip bomb")
-            }
-            if entry.uncompressedSize > memoryLimit {
-                throw CheckpointError(.invalidArgument, file: path, tensor: entry.name,
-                    "member `\(entry.name)` would inflate to \(entry.uncompressedSize) bytes, above the limit of \(memoryLimit) bytes")
-            }
+            try checkInflatable(entry)
             let input = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataRange])
             storage = try TensorStorage(count: entry.uncompressedSize) { out in
                 do { try RawDeflate.inflate(input, into: out) } catch let failure as InflateFailure {
@@ -102,12 +94,101 @@ public final class ZipArchive {
         }
         if verifyCRC {
             let actual = ZipCRC32.checksum(storage.bytes)
-            guard actual == entry.crc32 else {
-                throw CheckpointError(.corrupt, file: path, tensor: entry.name,
-                    "member `\(entry.name)`: CRC-32 mismatch (stored \(hex(entry.crc32)), computed \(hex(actual))); the file is damaged, download or copy it again")
-            }
+            guard actual == entry.crc32 else { throw crcError(entry, actual) }
         }
         return storage
+    }
+}
+
+extension ZipArchive {
+    /// Refuses a deflated member whose declared size deflate cannot reach or that exceeds `memoryLimit`.
+    func checkInflatable(_ entry: ZipEntry) throws {
+        let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(by: 1032)
+        if !overflow, entry.uncompressedSize > bound + 1024 {
+            throw CheckpointError(.corrupt, file: path, tensor: entry.name,
+                "member `\(entry.name)` claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed bytes, more than deflate can produce; the archive is corrupt or a zip bomb")
+        }
+        if entry.uncompressedSize > memoryLimit {
+            throw CheckpointError(.invalidArgument, file: path, tensor: entry.name,
+                "member `\(entry.name)` would inflate to \(entry.uncompressedSize) bytes, above the limit of \(memoryLimit) bytes")
+        }
+    }
+
+    func inflateError(_ failure: InflateFailure, _ entry: ZipEntry) -> CheckpointError {
+        let what: String
+        switch failure {
+        case .tooLong: what = "inflates to more than the declared \(entry.uncompressedSize) bytes"
+        case .tooShort: what = "ends before the declared \(entry.uncompressedSize) bytes (truncated stream)"
+        case .corrupt(let m): what = "is not a valid deflate stream (\(m))"
+        }
+        return CheckpointError(.corrupt, file: path, tensor: entry.name, "member `\(entry.name)` \(what); the archive is corrupt")
+    }
+
+    func crcError(_ entry: ZipEntry, _ actual: UInt32) -> CheckpointError {
+        CheckpointError(.corrupt, file: path, tensor: entry.name,
+            "member `\(entry.name)`: CRC-32 mismatch (stored \(hex(entry.crc32)), computed \(hex(actual))); the file is damaged, download or copy it again")
+    }
+
+    /// A sequential reader of `entry`'s uncompressed bytes, for formats that decode a header before deciding
+    /// where the rest goes (the NPZ reader inflates array data straight into the tensor's buffer).
+    /// The same size and bomb checks as `contents(of:)` apply; `finish()` checks the length and the CRC-32.
+    public func stream(of entry: ZipEntry, verifyCRC: Bool = true) throws -> ZipMemberStream {
+        if entry.compression == .deflate { try checkInflatable(entry) }
+        return try ZipMemberStream(archive: self, entry: entry, verifyCRC: verifyCRC)
+    }
+}
+
+/// Reads one member's uncompressed bytes front to back (see `ZipArchive.stream(of:)`).
+public final class ZipMemberStream {
+    /// The member being read.
+    public let entry: ZipEntry
+    private let archive: ZipArchive
+    private let inflater: RawInflater?
+    private var crc = ZipCRC32()
+    private let verifyCRC: Bool
+    /// Uncompressed bytes not yet read.
+    public private(set) var remaining: Int
+
+    init(archive: ZipArchive, entry: ZipEntry, verifyCRC: Bool) throws {
+        self.archive = archive
+        self.entry = entry
+        self.verifyCRC = verifyCRC
+        remaining = entry.uncompressedSize
+        let input = UnsafeRawBufferPointer(rebasing: archive.file.bytes[entry.dataRange])
+        do { inflater = entry.compression == .deflate ? try RawInflater(input) : nil } catch {
+            throw archive.inflateError(error, entry)
+        }
+    }
+
+    /// Fills `output` with the next `output.count` bytes.
+    /// - Throws: `CheckpointError` when fewer bytes remain or the stream is corrupt.
+    public func read(into output: UnsafeMutableRawBufferPointer) throws {
+        guard output.count <= remaining else {
+            throw CheckpointError(.corrupt, file: archive.path, tensor: entry.name,
+                "member `\(entry.name)` is \(entry.uncompressedSize) bytes, too short for the data its header describes")
+        }
+        if let inflater {
+            do { try inflater.read(into: output) } catch { throw archive.inflateError(error, entry) }
+        } else if output.count > 0 {
+            let start = entry.dataRange.lowerBound + (entry.uncompressedSize - remaining)
+            output.copyMemory(from: UnsafeRawBufferPointer(rebasing: archive.file.bytes[start..<start + output.count]))
+        }
+        if verifyCRC { crc.update(UnsafeRawBufferPointer(output)) }
+        remaining -= output.count
+    }
+
+    /// Reads and discards the rest of the member, then checks that the stream ends at the declared size and
+    /// that the CRC-32 matches.
+    public func finish() throws {
+        var scratch = [UInt8](repeating: 0, count: min(remaining, 1 << 16))
+        while remaining > 0 {
+            let n = min(remaining, scratch.count)
+            try scratch.withUnsafeMutableBytes { try read(into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<n])) }
+        }
+        if let inflater {
+            do { try inflater.finish() } catch { throw archive.inflateError(error, entry) }
+        }
+        if verifyCRC, crc.value != entry.crc32 { throw archive.crcError(entry, crc.value) }
     }
 }
 

@@ -35,57 +35,78 @@ enum InflateFailure: Error {
     case tooLong, tooShort, corrupt(String)
 }
 
-enum RawDeflate {
-    /// Inflates raw deflate `input` (window bits −15) into `output`, which must be filled exactly.
-    /// Fails as soon as the stream would produce more bytes than `output` holds, or ends before filling it.
-    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(InflateFailure) {
-        var stream = z_stream()
+/// A raw-deflate decoder (window bits −15) that hands out its output in consecutive pieces, so a caller can
+/// decode a header first and then inflate the rest straight into its final buffer.
+final class RawInflater {
+    private var stream = z_stream()
+    private let input: UnsafeRawBufferPointer
+    private var inputFed = 0
+    private var ended = false
+    private var open = false
+
+    init(_ input: UnsafeRawBufferPointer) throws(InflateFailure) {
+        self.input = input
         guard czr_inflateInit2(&stream, -15) == Z_OK else { throw .corrupt("zlib inflateInit2 failed") }
-        defer { inflateEnd(&stream) }
-        let inBase = input.baseAddress.map { UnsafeMutablePointer(mutating: $0.assumingMemoryBound(to: Bytef.self)) }
-        let outBase = output.baseAddress?.assumingMemoryBound(to: Bytef.self)
-        var inDone = 0, outDone = 0
-        var scratch: UInt8 = 0
-        while true {
-            if stream.avail_in == 0, inDone < input.count, let inBase {
-                let n = min(input.count - inDone, 1 << 30)
-                stream.next_in = inBase + inDone
-                stream.avail_in = uInt(n)
-                inDone += n
-            }
-            let probing = outDone == output.count
-            let status: Int32 = withUnsafeMutablePointer(to: &scratch) { probe in
-                if probing {
-                    // Output is full: offer one spare byte to learn whether the stream really ends here.
-                    stream.next_out = probe
-                    stream.avail_out = 1
-                } else {
-                    let n = min(output.count - outDone, 1 << 30)
-                    stream.next_out = outBase! + outDone
-                    stream.avail_out = uInt(n)
-                }
-                let before = stream.avail_out
-                let r = CZlibRaw.inflate(&stream, Z_NO_FLUSH)
-                if !probing { outDone += Int(before - stream.avail_out) } else if stream.avail_out == 0 { return -100 }
-                return r
-            }
-            switch status {
-            case Z_STREAM_END:
-                if outDone != output.count { throw .tooShort }
-                return
-            case -100:
-                throw .tooLong
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR:
-                // No progress possible: input exhausted before the end of the stream.
-                if stream.avail_in == 0 && inDone == input.count { throw .tooShort }
-                continue
-            default:
-                let msg = stream.msg.map { String(cString: $0) } ?? "zlib error \(status)"
-                throw .corrupt(msg)
-            }
+        open = true
+    }
+
+    deinit { if open { inflateEnd(&stream) } }
+
+    /// Fills `output` completely; fails with `.tooShort` when the stream ends first.
+    func read(into output: UnsafeMutableRawBufferPointer) throws(InflateFailure) {
+        guard let base = output.baseAddress?.assumingMemoryBound(to: Bytef.self), output.count > 0 else { return }
+        var done = 0
+        while done < output.count {
+            if ended { throw .tooShort }
+            let n = min(output.count - done, 1 << 30)
+            let produced = try step(base + done, n)
+            done += produced
         }
+    }
+
+    /// Succeeds only when the stream ends exactly here: one spare byte of output must stay unused.
+    func finish() throws(InflateFailure) {
+        var spare: UInt8 = 0
+        while !ended {
+            let produced = try withUnsafeMutablePointer(to: &spare) { p throws(InflateFailure) in try step(p, 1) }
+            if produced > 0 { throw .tooLong }
+        }
+    }
+
+    /// Runs inflate once into `count` bytes at `out`; returns the bytes produced.
+    private func step(_ out: UnsafeMutablePointer<Bytef>, _ count: Int) throws(InflateFailure) -> Int {
+        if stream.avail_in == 0, inputFed < input.count, let inBase = input.baseAddress {
+            let n = min(input.count - inputFed, 1 << 30)
+            stream.next_in = UnsafeMutablePointer(mutating: inBase.assumingMemoryBound(to: Bytef.self)) + inputFed
+            stream.avail_in = uInt(n)
+            inputFed += n
+        }
+        stream.next_out = out
+        stream.avail_out = uInt(count)
+        let status = inflate(&stream, Z_NO_FLUSH)
+        let produced = count - Int(stream.avail_out)
+        switch status {
+        case Z_STREAM_END:
+            ended = true
+        case Z_OK:
+            break
+        case Z_BUF_ERROR:
+            // No progress possible: the input ran out before the end of the stream.
+            if stream.avail_in == 0 && inputFed == input.count && produced == 0 { throw .tooShort }
+        default:
+            throw .corrupt(stream.msg.map { String(cString: $0) } ?? "zlib error \(status)")
+        }
+        return produced
+    }
+}
+
+enum RawDeflate {
+    /// Inflates raw deflate `input` into `output`, which must be filled exactly: fails as soon as the stream
+    /// would produce more bytes than `output` holds, or ends before filling it.
+    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(InflateFailure) {
+        let inflater = try RawInflater(input)
+        try inflater.read(into: output)
+        try inflater.finish()
     }
 
     /// A streaming raw-deflate compressor (window bits −15) collecting its output in memory.
@@ -117,7 +138,7 @@ enum RawDeflate {
                         stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
                         stream.avail_out = uInt(out.count)
                         let r = deflate(&stream, flush)
-                        output.append(contentsOf: out.prefix(out.count - Int(stream.avail_out)))
+                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<(out.count - Int(stream.avail_out))]))
                         return r
                     }
                     if status == Z_STREAM_ERROR { throw InflateFailure.corrupt("zlib deflate failed") }
