@@ -33,6 +33,21 @@ struct TorchConvertTests {
         #expect(try roundTrip(extra, in: folder) == Fixtures.bytes(extra))
     }
 
+    @Test("Legacy and nested torch files open through the registry and convert to safetensors")
+    func legacyAndNested() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let legacy = try Checkpoint.open(Fixtures.path("torch/state_dict_legacy.pt"))
+        #expect(legacy.archive.format == .torch && legacy.archive.notes.contains { $0.contains("legacy") })
+        let nested = try Checkpoint.open(Fixtures.path("torch/nested.pth"))
+        #expect(nested.archive.tensorNames == ["0.weight", "0.bias", "1.weight", "1.bias"])
+        _ = try convert(nested, to: "\(folder)/nested.safetensors", options: ConvertOptions())
+        let back = try Checkpoint.open("\(folder)/nested.safetensors").archive
+        for name in nested.archive.tensorNames {
+            #expect(try back.tensor(named: name).isBitwiseEqual(to: nested.archive.tensor(named: name)), "\(name)")
+        }
+    }
+
     @Test("A .bin that is neither a torch zip nor a legacy pickle is refused with a request for --format")
     func refusesOtherBin() throws {
         let folder = try Fixtures.temporaryFolder()
