@@ -63,6 +63,13 @@ public enum ArchiveRegistry {
                 throw CheckpointError(.formatMismatch, file: path, "expected safetensors but the content is \(found); pass --format or rename the file")
             }
             return try SafetensorsArchive(path: path)
+        case .torch:
+            // A torch zip (a member ending in /data.pkl, checked by TorchArchive), a legacy torch pickle, or a
+            // tar (refused by TorchArchive with its own message); GGML files and raw dumps are refused here.
+            guard let found, ["zip", "torch-legacy", "tar"].contains(found) else {
+                throw CheckpointError(.formatMismatch, file: path, "expected a torch checkpoint (zip or legacy pickle) but the content is \(found ?? "not a known format"); pass --format if it is another format")
+            }
+            return try TorchArchive(path: path)
         case .npz:
             if let found, found != "zip" {
                 throw CheckpointError(.formatMismatch, file: path, "expected an .npz (zip) archive but the content is \(found); pass --format or rename the file")
@@ -73,7 +80,7 @@ public enum ArchiveRegistry {
                 throw CheckpointError(.formatMismatch, file: path, "expected an .npy file but the content is \(found); pass --format or rename the file")
             }
             return try NPYArchive(path: path, options: NPYReadOptions(voidAsBF16: readOptions.keepBF16))
-        case .hdf5, .torch:
+        case .hdf5:
             throw CheckpointError(.unsupportedContent, file: path, "reading \(chosen.rawValue) files is not available in this build")
         }
     }
@@ -84,6 +91,10 @@ public enum ArchiveRegistry {
         switch format {
         case .safetensors:
             try SafetensorsWriter.write(sources, metadata: options.metadata, to: path, overwrite: options.overwrite, progress: progress)
+        case .torch:
+            let aliases = torchAliases(sources, metadata: options.metadata).merging(options.aliases) { _, given in given }
+            try TorchWriter.write(sources, aliases: aliases, to: path,
+                                  overwrite: options.overwrite, progress: progress)
         case .npz:
             let notes = try NPZWriter.write(sources, to: path, options: NPZWriter.Options(compress: options.compress, keepBF16: options.keepBF16,
                                                                                      overwrite: options.overwrite), progress: progress)
@@ -97,19 +108,19 @@ public enum ArchiveRegistry {
             }
             try NPYWriter.write(sources[0], to: path, overwrite: options.overwrite, keepBF16: options.keepBF16)
             progress?(sources[0].info.byteCount)
-        case .hdf5, .torch:
+        case .hdf5:
             throw CheckpointError(.unsupportedContent, file: path, "writing \(format.rawValue) files is not available in this build")
         }
     }
 }
 
-extension ArchiveRegistry {
-    /// Writes a torch checkpoint whose top level is a dict holding the state dict under `wrapperKey` plus
-    /// integer entries (`{'model_state_dict': …, 'iteration': 0, 'epoch': 0}`).
-    public static func writeNestedTorch(_ sources: [TensorSource], aliases: [String: String], wrapperKey: String,
-                                        extra: [(String, Int)], to path: String, overwrite: Bool) throws {
-        throw CheckpointError(.unsupportedContent, file: path, "writing torch files is not available in this build")
-    }
+/// Tied names carried in metadata (`convert` records each alias as alias → target, the convention
+/// `SafetensorsArchive` reads back): a key that is not a tensor being written whose value is one.
+func torchAliases(_ sources: [TensorSource], metadata: [(key: String, value: String)]?) -> [String: String] {
+    let names = Set(sources.map(\.info.name))
+    var aliases: [String: String] = [:]
+    for (key, value) in metadata ?? [] where !names.contains(key) && names.contains(value) { aliases[key] = value }
+    return aliases
 }
 
 /// Options every writer understands; codecs ignore what does not apply to them.

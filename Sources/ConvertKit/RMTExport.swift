@@ -45,8 +45,8 @@ func writeRMTWeights(_ checkpoint: RMTCheckpoint, to path: String, options: RMTE
     let (tensors, aliases) = try checkpoint.stateDict(profile: options.profile)
     let sources = tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }
     if options.referencePth {
-        try ArchiveRegistry.writeNestedTorch(sources, aliases: aliases, wrapperKey: "model_state_dict",
-                                             extra: [("iteration", 0), ("epoch", 0)], to: path, overwrite: options.force)
+        try TorchWriter.write(sources.filter { aliases[$0.info.name] == nil }, aliases: aliases, to: path,
+                              nested: TorchWriter.modelStateDictCheckpoint(iteration: 0, epoch: 0), overwrite: options.force)
         return
     }
     switch options.format {
