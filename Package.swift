@@ -22,7 +22,9 @@ let package = Package(
         .target(name: "CHalf"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "KeyMaps", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "HDF5Codec"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -31,5 +33,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
+        .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "HDF5CodecTests", dependencies: ["HDF5Codec", "KeyMaps", "ConvertKit", "TestSupport"]),
     ]
 )
