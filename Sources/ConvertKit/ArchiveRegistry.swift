@@ -1,5 +1,6 @@
 // Choosing and confirming a file's format, and opening or writing it with the right codec.
 import Checkpoints
+import HDF5Codec
 import TensorCore
 
 /// Opens and writes checkpoint files by format. This is the one place that knows every codec.
@@ -62,7 +63,12 @@ public enum ArchiveRegistry {
                 throw CheckpointError(.formatMismatch, file: path, "expected safetensors but the content is \(found); pass --format or rename the file")
             }
             return try SafetensorsArchive(path: path)
-        case .npz, .npy, .hdf5, .torch:
+        case .hdf5:
+            if let found, found != "hdf5" {
+                throw CheckpointError(.formatMismatch, file: path, "expected HDF5 but the content is \(found); pass --format or rename the file")
+            }
+            return try HDF5Archive(path: path)
+        case .npz, .npy, .torch:
             throw CheckpointError(.unsupportedContent, file: path, "reading \(chosen.rawValue) files is not available in this build")
         }
     }
@@ -73,7 +79,14 @@ public enum ArchiveRegistry {
         switch format {
         case .safetensors:
             try SafetensorsWriter.write(sources, metadata: options.metadata, to: path, overwrite: options.overwrite, progress: progress)
-        case .npz, .npy, .hdf5, .torch:
+        case .hdf5:
+            if let model = options.kerasModelName {
+                try HDF5Writer.writeKeras(sources, modelName: model, to: path, overwrite: options.overwrite, progress: progress)
+            } else {
+                try HDF5Writer.write(sources, metadata: options.metadata, to: path, overwrite: options.overwrite,
+                                     compress: options.compress, progress: progress)
+            }
+        case .npz, .npy, .torch:
             throw CheckpointError(.unsupportedContent, file: path, "writing \(format.rawValue) files is not available in this build")
         }
     }
@@ -87,6 +100,8 @@ public struct WriteOptions: Sendable {
     public var metadata: [(key: String, value: String)]? = [("format", "pt")]
     /// Compress where the format can (npz deflate, HDF5 gzip).
     public var compress = false
+    /// HDF5 only: write the Keras `tf_model.h5` layout for this model name (sources carry TF names).
+    public var kerasModelName: String? = nil
 
     public init(overwrite: Bool = false, metadata: [(key: String, value: String)]? = [("format", "pt")], compress: Bool = false) {
         self.overwrite = overwrite

@@ -12,35 +12,47 @@ extension KeyTransform {
         }
     }
 
-    /// The PyTorch tensor for a TF tensor (FORMATS.md §3.4 steps 5 and 8).
+    /// The PyTorch shape for a TF shape (FORMATS.md §3.4 steps 5 and 8), checked without reading data.
     /// - Parameters: `file` and `tensor` name the source in errors.
     /// - Throws: `CheckpointError` naming the TF shape and the shape the rule expects.
-    public func toPyTorch(_ t: Tensor, file: String, tensor: String) throws -> Tensor {
+    public func pytorchShape(forTF shape: Shape, file: String, tensor: String) throws -> Shape {
+        let d = shape.dimensions
         switch self {
         case .none:
-            return t
+            return shape
         case .transpose:
-            var kernel = t
-            if t.shape.rank == 3 {
-                // The einsum layout: [H, heads, head_dim] (query/key/value) or [heads, head_dim, H] (output).
-                let d = t.shape.dimensions
-                let flat = tensor.contains("attention/output") || tensor.contains("attention.output")
-                    ? Shape([d[0] * d[1], d[2]]) : Shape([d[0], d[1] * d[2]])
-                kernel = try t.reshaped(flat)
-            }
-            guard kernel.shape.rank == 2 else {
-                throw CheckpointError(.unsupportedContent, file: file, tensor: tensor,
-                                      "kernel `\(tensor)` has TF shape \(t.shape) but a dense kernel [in, out] was expected; convolution kernels are not supported")
-            }
-            return try transposed2D(kernel)
+            if d.count == 2 { return Shape([d[1], d[0]]) }
+            if d.count == 3 { let flat = Self.flattenedKernel(shape, tensor: tensor); return Shape([flat[1], flat[0]]) }
+            throw CheckpointError(.unsupportedContent, file: file, tensor: tensor,
+                                  "kernel `\(tensor)` has TF shape \(shape) but a dense kernel [in, out] was expected; convolution kernels are not supported")
         case .reshapeBias:
-            let d = t.shape.dimensions
-            if d.count == 1 { return t }
+            if d.count == 1 { return shape }
             guard d.count == 2, d[0] == 1 else {
                 throw CheckpointError(.corrupt, file: file, tensor: tensor,
-                                      "bias `\(tensor)` has TF shape \(t.shape) but [1, n] was expected (PyTorch shape [n]); the file is not a GPT-2 checkpoint")
+                                      "bias `\(tensor)` has TF shape \(shape) but [1, n] was expected (PyTorch shape [n]); the file is not a GPT-2 checkpoint")
             }
-            return try t.reshaped(Shape([d[1]]))
+            return Shape([d[1]])
+        }
+    }
+
+    /// A rank-3 einsum kernel as 2-D [in, out]: [H, heads, head_dim] (query/key/value) → [H, heads·head_dim],
+    /// [heads, head_dim, H] (attention output) → [heads·head_dim, H].
+    static func flattenedKernel(_ shape: Shape, tensor: String) -> Shape {
+        let d = shape.dimensions
+        let output = tensor.contains("attention/output") || tensor.contains("attention.output")
+        return output ? Shape([d[0] * d[1], d[2]]) : Shape([d[0], d[1] * d[2]])
+    }
+
+    /// The PyTorch tensor for a TF tensor.
+    /// - Throws: `CheckpointError` naming the TF shape and the shape the rule expects.
+    public func toPyTorch(_ t: Tensor, file: String, tensor: String) throws -> Tensor {
+        let target = try pytorchShape(forTF: t.shape, file: file, tensor: tensor)
+        switch self {
+        case .none: return t
+        case .reshapeBias: return try t.reshaped(target)
+        case .transpose:
+            let kernel = t.shape.rank == 3 ? try t.reshaped(Self.flattenedKernel(t.shape, tensor: tensor)) : t
+            return try transposed2D(kernel)
         }
     }
 
