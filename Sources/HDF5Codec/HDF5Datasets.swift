@@ -32,6 +32,20 @@ extension H5Context {
         return names.list.sorted(by: byteOrder)
     }
 
+    /// The names of the links directly in `group`, in byte-wise order.
+    func linkNames(in group: hid_t) throws -> [String] {
+        final class Names { var list: [String] = [] }
+        let names = Names()
+        let visit: H5L_iterate_t = { _, name, _, context in
+            if let name, let context { Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(h5String(name)) }
+            return 0
+        }
+        var index: hsize_t = 0
+        try check(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(names).toOpaque()),
+                  "list the members of a group")
+        return names.list.sorted(by: byteOrder)
+    }
+
     /// The type of the object at `path` below `location`, or nil when some component is missing.
     func objectType(at path: String, in location: hid_t) -> H5O_type_t? {
         var prefix = ""

@@ -111,3 +111,11 @@ func h5String(_ p: UnsafePointer<CChar>) -> String { String(decoding: UnsafeRawB
 
 /// Byte-wise (UTF-8) order, as FORMATS.md §3.7 requires for tensor order.
 func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
+
+/// Opening a file read-only by path (for tests and tools that inspect written files).
+enum H5FileOpener {
+    static func open(_ path: String) -> hid_t {
+        H5Context.silenceErrorStack()
+        return H5Fopen(path, chdf5_F_ACC_RDONLY(), h5Default)
+    }
+}

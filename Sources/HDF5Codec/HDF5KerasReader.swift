@@ -35,11 +35,8 @@ extension HDF5Archive {
         }
         if rootPath == "model_weights" { notes.append("Keras model file: weights read from group `model_weights`") }
         let listed = Set(layers)
-        let ignored = try context.datasetPaths(in: root.id)
-            .compactMap { $0.split(separator: "/").first.map(String.init) }
-            .filter { !listed.contains($0) }
-        for group in Set(ignored).sorted(by: byteOrder) {
-            notes.append("ignored group `\(group)`: not in layer_names")
+        for member in try context.linkNames(in: root.id) where !listed.contains(member) {
+            notes.append("ignored `\(member)`: not in layer_names")
         }
 
         let plan = try PyTorchNamePlan.fromTF(found.map(\.tfName), modelNames: Set(found.map(\.modelName)), file: path)
