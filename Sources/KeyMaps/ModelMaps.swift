@@ -85,6 +85,17 @@ public enum TFModelClass: String, Sendable, CaseIterable {
     /// The family's map.
     public var keyMap: KeyMap { family == "bert" ? .bert() : .gpt2() }
 
+    /// The weight-carrying Keras layers in model order (the `layer_names` a writer gives, §3.2/§3.3).
+    public var layerNames: [String] {
+        switch self {
+        case .bertModel: return ["bert"]
+        case .bertForMaskedLM: return ["bert", "mlm___cls"]
+        case .bertForPreTraining: return ["bert", "nsp___cls", "mlm___cls"]
+        case .bertForSequenceClassification: return ["bert", "classifier"]
+        case .gpt2Model, .gpt2LMHeadModel: return ["transformer"]
+        }
+    }
+
     /// `bert` or `gpt2`.
     public var family: String { rawValue.hasPrefix("tf_bert") ? "bert" : "gpt2" }
 }

@@ -10,11 +10,14 @@ public struct TFNamePlan: Sendable {
         /// The TF weight name without model name (`bert/pooler/dense/kernel:0`).
         public let tfName: String
         public let transform: KeyTransform
+        /// Where the row sits in the tables: (rule section, layer index, rule index).
+        let rowOrder: [Int]
     }
 
     /// The Keras model class (gives the model-name component).
     public let modelClass: TFModelClass
-    /// Stored tensors, in source order.
+    /// Stored tensors in the model's layer order and, within a layer, the row order of the §3.2/§3.3 tables
+    /// (embeddings, then each block in index order, then the rest).
     public let entries: [Entry]
     /// Source keys not stored because they alias another (tied weights).
     public let tied: [String]
@@ -43,7 +46,8 @@ public struct TFNamePlan: Sendable {
                                           "`\(original)` and `\(other)` both map to the TF weight `\(match.name)`; remove one of them")
                 }
                 seen[match.name] = original
-                entries.append(Entry(source: original, tfName: match.name, transform: transform))
+                entries.append(Entry(source: original, tfName: match.name, transform: transform,
+                                     rowOrder: rowOrder(map, match, layerOrder: modelClass.layerNames)))
             case .tie: tied.append(original)
             case .drop: dropped.append(original)
             }
@@ -52,7 +56,24 @@ public struct TFNamePlan: Sendable {
             throw CheckpointError(.invalidArgument, file: file, tensor: unknown.first,
                                   "no TF name for \(unknown.count) key(s) of this \(map.family) checkpoint: \(unknown.prefix(5).joined(separator: ", ")); use --names keep or hf")
         }
+        entries.sort { $0.rowOrder.lexicographicallyPrecedes($1.rowOrder) }
         return TFNamePlan(modelClass: modelClass, entries: entries, tied: tied, dropped: dropped)
+    }
+
+    /// (layer position, section, block index, rule index): rules before the first `{i}` rule are section 0,
+    /// `{i}` rules section 1 (ordered by block index first), later rules section 2.
+    private static func rowOrder(_ map: KeyMap, _ match: KeyMatch, layerOrder: [String]) -> [Int] {
+        let layer = match.name.split(separator: "/").first.map(String.init) ?? ""
+        let layerPosition = layerOrder.firstIndex(of: layer) ?? layerOrder.count
+        let firstBlock = map.rules.firstIndex { $0.pytorch.template.contains("{i}") } ?? map.rules.count
+        guard map.rules[match.ruleIndex].pytorch.template.contains("{i}") else {
+            return [layerPosition, match.ruleIndex < firstBlock ? 0 : 2, 0, match.ruleIndex]
+        }
+        let block = match.name.split(separator: "/").lazy.compactMap { c -> Int? in
+            guard let r = c.firstRange(of: "_._") else { return nil }
+            return Int(c[r.upperBound...])
+        }.first ?? 0
+        return [layerPosition, 1, block, match.ruleIndex]
     }
 }
 

@@ -78,7 +78,7 @@ struct HDF5WriteTests {
         }
         // The same tensors as the h5py-written Keras fixture of the same model.
         let fixture = try HDF5Archive(path: Fixtures.path(model == "tiny-bert" ? "hdf5/keras_bert_vlen.h5" : "hdf5/keras_gpt2_vlen.h5"))
-        #expect(keras.tensorNames == fixture.tensorNames)
+        #expect(keras.tensorNames.sorted() == fixture.tensorNames.sorted())
         #expect(keras.aliases == fixture.aliases)
     }
 

@@ -64,6 +64,10 @@ struct KeyMapCoverageTests {
             }
         }
         #expect(plan.entries.count == lines.filter { !$0.tf.hasPrefix("(") }.count)
+        // Written order: the model's layers (`layer_names`), then the table rows, as transformers orders them.
+        let stored = lines.filter { !$0.tf.hasPrefix("(") }.map(\.key)
+        let layerOf = { (key: String) in key.hasPrefix("cls.seq_relationship") ? 1 : key.hasPrefix("cls.") ? 2 : 0 }
+        #expect(plan.entries.map(\.source) == stored.enumerated().sorted { (layerOf($0.element), $0.offset) < (layerOf($1.element), $1.offset) }.map(\.element))
         #expect(plan.tied.count == lines.filter { $0.tf == "(tied)" }.count)
     }
 
