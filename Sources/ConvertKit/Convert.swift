@@ -92,6 +92,9 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             }
         }
     }
+    if options.names == .tf, format == .hdf5, options.maxShardSize != nil {
+        throw CheckpointError(.invalidArgument, file: destination, "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
+    }
     let renamed = try renameSources(sources, to: options.names, file: source.path)
     sources = renamed.sources
     var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress)
