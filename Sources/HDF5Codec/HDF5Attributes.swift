@@ -80,17 +80,18 @@ extension H5Context {
         try check(H5Awrite(attr.id, type.id, &pointers), "write attribute `\(name)`", errorKind: .io)
     }
 
-    /// Writes `values` as fixed-length NULLPAD ASCII strings of `width` bytes, SIMPLE [count].
-    func writeFixedStrings(_ object: hid_t, _ name: String, _ values: [String], width: Int) throws {
+    /// Writes `values` as fixed-length ASCII strings of `width` bytes, SIMPLE [count]; Keras uses NULLPAD.
+    func writeFixedStrings(_ object: hid_t, _ name: String, _ values: [String], width: Int, pad: StringPad = .nullPad) throws {
         let type = try copyType(chdf5_T_C_S1())
         try check(H5Tset_size(type.id, max(width, 1)), "define a string type")
-        try check(H5Tset_strpad(type.id, H5T_STR_NULLPAD), "define a string type")
+        try check(H5Tset_strpad(type.id, pad.h5), "define a string type")
         var dims = [hsize_t(values.count)]
         let space = try own(H5Screate_simple(1, &dims, nil), .dataspace, "create a dataspace", errorKind: .io)
         let attr = try own(H5Acreate2(object, name, type.id, space.id, h5Default, h5Default), .attribute,
                            "create attribute `\(name)`", errorKind: .io)
         var bytes = [UInt8](repeating: 0, count: max(values.count * max(width, 1), 1))
         for (i, v) in values.enumerated() {
+            for j in 0..<width { bytes[i * width + j] = pad == .spacePad ? 0x20 : 0 }
             for (j, b) in v.utf8.prefix(width).enumerated() { bytes[i * width + j] = b }
         }
         try check(H5Awrite(attr.id, type.id, &bytes), "write attribute `\(name)`", errorKind: .io)
@@ -112,6 +113,19 @@ extension H5Context {
         if parts.count == 1 { return try writeVariableStrings(object, name, values) }
         let width = values.map(\.utf8.count).max() ?? 1
         for (i, part) in parts.enumerated() { try writeFixedStrings(object, "\(name)\(i)", part, width: width) }
+    }
+}
+
+/// Padding of fixed-length strings.
+enum StringPad {
+    case nullPad, nullTerm, spacePad
+
+    var h5: H5T_str_t {
+        switch self {
+        case .nullPad: return H5T_STR_NULLPAD
+        case .nullTerm: return H5T_STR_NULLTERM
+        case .spacePad: return H5T_STR_SPACEPAD
+        }
     }
 }
 

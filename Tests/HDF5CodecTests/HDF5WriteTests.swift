@@ -59,6 +59,26 @@ struct HDF5WriteTests {
         #expect(try context.readStringList(file.id, "empty", owner: "/") == [])
     }
 
+    @Test("fixed NULLTERM and SPACEPAD strings and UTF-8 variable-length lists read back exactly")
+    func stringEncodings() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/strings.h5"
+        try HDF5Writer.withTemporaryFile(path, overwrite: false) { context, file in
+            try context.writeFixedStrings(file, "term", ["bert", "classifier"], width: 12, pad: .nullTerm)
+            try context.writeFixedStrings(file, "space", ["bert", "classifier"], width: 12, pad: .spacePad)
+            try context.writeVariableStrings(file, "utf8", ["bért", "ça/kernel:0"], utf8: true)
+            try context.writeVariableStrings(file, "scalar", ["tensorflow"], scalar: true)
+        }
+        let context = H5Context(path: path)
+        let file = try context.own(H5FileOpener.open(path), .file, "open")
+        #expect(try context.readStrings(file.id, "term", owner: "/") == ["bert", "classifier"])
+        #expect(try context.readStrings(file.id, "space", owner: "/") == ["bert", "classifier"])
+        #expect(try context.readStrings(file.id, "utf8", owner: "/") == ["bért", "ça/kernel:0"])
+        #expect(try context.readStringList(file.id, "scalar", owner: "/") == ["tensorflow"])
+        #expect(try context.readStringList(file.id, "missing", owner: "/") == nil)
+    }
+
     @Test("tiny BERT and GPT-2 → tf_model.h5 (--names tf) → safetensors round-trips exactly",
           arguments: ["tiny-bert", "tiny-gpt2"])
     func kerasRoundTrip(model: String) throws {
