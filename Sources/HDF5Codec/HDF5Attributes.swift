@@ -23,6 +23,10 @@ extension H5Context {
         let space = try own(H5Aget_space(attr.id), .dataspace, "read the shape of attribute `\(name)` of `\(owner)`")
         let count = Int(H5Sget_simple_extent_npoints(space.id))
         guard count > 0 else { return [] }
+        // Every stored string takes at least 16 bytes in the file (a heap reference or the fixed width).
+        guard count <= maxAttributeBytes / 16 else {
+            throw CheckpointError(.corrupt, file: path, tensor: owner, "attribute `\(name)` of `\(owner)` claims \(count) strings; the file is corrupt")
+        }
         let cset = H5Tget_cset(fileType.id)
         if H5Tis_variable_str(fileType.id) > 0 {
             let mem = try copyType(chdf5_T_C_S1())
