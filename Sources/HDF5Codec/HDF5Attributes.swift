@@ -23,7 +23,7 @@ extension H5Context {
         let space = try own(H5Aget_space(attr.id), .dataspace, "read the shape of attribute `\(name)` of `\(owner)`")
         let count = Int(H5Sget_simple_extent_npoints(space.id))
         guard count > 0 else { return [] }
-        // Every stored string takes at least 16 bytes in the file (a heap reference or the fixed width).
+        // Name lists hold thousands of entries at most; refuse absurd counts before allocating.
         guard count <= maxAttributeBytes / 16 else {
             throw CheckpointError(.corrupt, file: path, tensor: owner, "attribute `\(name)` of `\(owner)` claims \(count) strings; the file is corrupt")
         }
