@@ -22,11 +22,13 @@ let package = Package(
         .target(name: "CHalf"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
+        .target(name: "KeyMaps", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),
         // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS"]),
         // Memory tokens and segment recurrence around the models (RMT.md).
         .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "Models", "RMT"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "HDF5Codec", "Models", "RMT"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -36,5 +38,7 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
         .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
+        .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Checkpoints", "TestSupport"]),
+        .testTarget(name: "HDF5CodecTests", dependencies: ["HDF5Codec", "KeyMaps", "ConvertKit", "TestSupport"]),
     ]
 )

@@ -1,6 +1,7 @@
 // Choosing and confirming a file's format, and opening or writing it with the right codec.
 import Checkpoints
 import Foundation
+import HDF5Codec
 import TensorCore
 
 /// Opens and writes checkpoint files by format. This is the one place that knows every codec.
@@ -81,7 +82,10 @@ public enum ArchiveRegistry {
             }
             return try NPYArchive(path: path, options: NPYReadOptions(voidAsBF16: readOptions.keepBF16))
         case .hdf5:
-            throw CheckpointError(.unsupportedContent, file: path, "reading \(chosen.rawValue) files is not available in this build")
+            if let found, found != "hdf5" {
+                throw CheckpointError(.formatMismatch, file: path, "expected HDF5 but the content is \(found); pass --format or rename the file")
+            }
+            return try HDF5Archive(path: path)
         }
     }
 
@@ -109,7 +113,12 @@ public enum ArchiveRegistry {
             try NPYWriter.write(sources[0], to: path, overwrite: options.overwrite, keepBF16: options.keepBF16)
             progress?(sources[0].info.byteCount)
         case .hdf5:
-            throw CheckpointError(.unsupportedContent, file: path, "writing \(format.rawValue) files is not available in this build")
+            if let model = options.kerasModelName {
+                try HDF5Writer.writeKeras(sources, modelName: model, to: path, overwrite: options.overwrite, progress: progress)
+            } else {
+                try HDF5Writer.write(sources, metadata: options.metadata, to: path, overwrite: options.overwrite,
+                                     compress: options.compress, progress: progress)
+            }
         }
     }
 }
@@ -136,6 +145,8 @@ public struct WriteOptions: Sendable {
     public var aliases: [String: String] = [:]
     /// NPY / NPZ: write bf16 as raw `<V2` bits instead of widening it to `<f4`.
     public var keepBF16 = false
+    /// HDF5 only: write the Keras `tf_model.h5` layout for this model name (sources carry TF names).
+    public var kerasModelName: String? = nil
 
     public init(overwrite: Bool = false, metadata: [(key: String, value: String)]? = [("format", "pt")], compress: Bool = false,
                 keepBF16: Bool = false) {

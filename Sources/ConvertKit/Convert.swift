@@ -1,6 +1,7 @@
 // `convert`: any readable checkpoint to any writable format, tensor by tensor.
 import Checkpoints
 import Foundation
+import KeyMaps
 import TensorCore
 
 /// What `convert` should do; the CLI fills it from flags.
@@ -17,9 +18,12 @@ public struct ConvertOptions: Sendable {
     public var force = false
     /// NPY / NPZ output: keep bf16 as raw `<V2` bits instead of widening it to `<f4`.
     public var keepBF16 = false
+    /// Output names: as read, Hugging Face PyTorch keys, or TF weight names (`tf_model.h5` layout for HDF5).
+    public var names: NameStyle = .keep
 
-    public init(format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false, force: Bool = false,
-                keepBF16: Bool = false) {
+    public init(format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false,
+                force: Bool = false, keepBF16: Bool = false, names: NameStyle = .keep) {
+        self.names = names
         self.format = format
         self.dtype = dtype
         self.maxShardSize = maxShardSize
@@ -91,12 +95,18 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             }
         }
     }
+    if options.names == .tf, format == .hdf5, options.maxShardSize != nil {
+        throw CheckpointError(.invalidArgument, file: destination, "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
+    }
+    let renamed = try renameSources(sources, to: options.names, file: source.path)
+    sources = renamed.sources
     var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress, keepBF16: options.keepBF16)
     var meta = archive.metadata.filter { $0.key != "format" }
     for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key }) where !meta.contains(where: { $0.key == alias }) {
-        meta.append((alias, target))
+        if options.names != .tf, sources.contains(where: { $0.info.name == target }) { meta.append((alias, target)) }
     }
-    writeOptions.metadata = [("format", "pt")] + meta
+    writeOptions.metadata = [("format", options.names == .tf ? "tf" : "pt")] + meta
+    writeOptions.kerasModelName = renamed.tfModelClass?.rawValue
     let totalBytes = sources.reduce(0) { $0 + $1.info.byteCount }
     let bar = ProgressBar(label: "convert", total: totalBytes)
     defer { bar.finish() }

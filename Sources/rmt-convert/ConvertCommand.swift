@@ -2,7 +2,10 @@ import Foundation
 import ArgumentParser
 import Checkpoints
 import ConvertKit
+import KeyMaps
 import TensorCore
+
+extension NameStyle: ExpressibleByArgument {}
 
 /// `--dtype keep|f32|f16|bf16`.
 enum DTypeChoice: String, ExpressibleByArgument, CaseIterable {
@@ -39,6 +42,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("max-shard-size"), help: "Split the weights into shards of at most SIZE (e.g. 500MB, 2GB, 1GiB, or bytes).")
     var maxShardSize: String?
 
+    @Option(help: "Output names: keep (as read), hf (Hugging Face PyTorch keys) or tf (TF weight names; .h5 output is then a Keras tf_model.h5).")
+    var names: NameStyle = .keep
+
     @Flag(help: "Compress where the format allows (npz deflate, HDF5 gzip).")
     var compress = false
 
@@ -61,7 +67,7 @@ struct ConvertCommand: ParsableCommand {
         try reportingErrors {
             let checkpoint = try Checkpoint.open(source, format: inputFormat, readOptions: ReadOptions(keepBF16: keepBF16))
             let options = ConvertOptions(format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
-                                         compress: compress, force: force, keepBF16: keepBF16)
+                                         compress: compress, force: force, keepBF16: keepBF16, names: names)
             let summary = try convert(checkpoint, to: destination, options: options)
             printOut(json ? try encodeJSON(summary) : summary.line + "\n")
         }

@@ -1,0 +1,157 @@
+// Writing HDF5: rmt-convert's generic layout (FORMATS.md §3.7) and the Keras `tf_model.h5` layout (§3.5).
+import CHDF5
+import Checkpoints
+import TensorCore
+
+/// Writes HDF5 files atomically, one tensor at a time.
+///
+/// HDF5 writes through its own file handle, so the writer takes a temporary name from `AtomicFileWriter`
+/// (hidden, in the destination's folder), lets libhdf5 create and fill that file, closes it, then commits
+/// (fsync + rename). Any failure removes the temporary file and leaves the destination untouched.
+public enum HDF5Writer {
+    /// Writes `sources` in the generic layout: one dataset per tensor at the path equal to its name, root
+    /// attributes `rmt_convert_format` = `tensors/1` and `metadata` (a JSON object) when given.
+    /// - Parameters:
+    ///   - compress: chunked datasets with shuffle and deflate at `level` (scalars and empty tensors stay contiguous).
+    ///   - progress: called with the cumulative bytes written after each tensor.
+    /// - Throws: `CheckpointError` for an invalid name (§3.7 rules) or an I/O failure.
+    public static func write(_ sources: [TensorSource], metadata: [(key: String, value: String)]?, to path: String,
+                             overwrite: Bool, compress: Bool = false, level: Int = 4,
+                             progress: ((Int) -> Void)? = nil) throws {
+        try validateNames(sources.map(\.info.name), file: path)
+        guard (1...9).contains(level) else {
+            throw CheckpointError(.invalidArgument, file: path, "compression level \(level) is outside 1–9")
+        }
+        try withTemporaryFile(path, overwrite: overwrite) { context, file in
+            try context.writeVariableStrings(file, "rmt_convert_format", ["tensors/1"], scalar: true)
+            if let metadata, !metadata.isEmpty {
+                let json = JSONValue.object(metadata.map { ($0.key, JSONValue.string($0.value)) })
+                let text = String(decoding: json.compactBytes(), as: UTF8.self)
+                try context.writeVariableStrings(file, "metadata", [text], scalar: true, utf8: true)
+            }
+            var done = 0
+            for source in sources {
+                let tensor = try source.load()
+                try context.writeDataset(tensor, at: source.info.name, in: file, compress: compress, level: level)
+                done += tensor.byteCount
+                progress?(done)
+            }
+        }
+    }
+
+    /// The §3.7 name rules: no empty names, no leading or trailing `/`, no `//`, no `.` or `..` component, and
+    /// no name that is also a group prefix of another.
+    static func validateNames(_ names: [String], file: String) throws {
+        let all = Set(names)
+        for name in names {
+            let components = name.split(separator: "/", omittingEmptySubsequences: false)
+            let problem: String? =
+                name.isEmpty ? "an empty name"
+                : name.hasPrefix("/") || name.hasSuffix("/") ? "a leading or trailing `/`"
+                : components.contains("") ? "`//`"
+                : components.contains(where: { $0 == "." || $0 == ".." }) ? "a `.` or `..` component"
+                : nil
+            if let problem {
+                throw CheckpointError(.invalidName, file: file, tensor: name,
+                                      "tensor name `\(name)` has \(problem), which HDF5 paths cannot hold; rename the tensor")
+            }
+            var prefix = ""
+            for component in components.dropLast() {
+                prefix += (prefix.isEmpty ? "" : "/") + component
+                if all.contains(prefix) {
+                    throw CheckpointError(.invalidName, file: file, tensor: name,
+                                          "`\(prefix)` is both a tensor and a group of `\(name)` in HDF5; rename one of them")
+                }
+            }
+        }
+    }
+
+    /// Creates the output under a temporary name, runs `body`, closes the file and renames it into place.
+    static func withTemporaryFile(_ path: String, overwrite: Bool, _ body: (H5Context, hid_t) throws -> Void) throws {
+        let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
+        do {
+            H5Context.silenceErrorStack()
+            let context = H5Context(path: path)
+            let file = try context.own(H5Fcreate(out.temporaryPath, chdf5_F_ACC_TRUNC(), h5Default, h5Default), .file,
+                                       "create a file in the output folder", errorKind: .io)
+            try body(context, file.id)
+            try context.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), "flush the output", errorKind: .io)
+            try context.check(file.close(), "close the output", errorKind: .io)
+            try out.commit()
+        } catch {
+            out.abort()
+            throw error
+        }
+    }
+}
+
+extension H5Context {
+    /// The file type of `dtype` (table 0.2) and, for types without an HDF5 counterpart, the `dtype` attribute.
+    func fileType(for dtype: DType) throws -> (type: H5Handle, declared: String?) {
+        switch dtype {
+        case .f32: return (try copyType(chdf5_T_IEEE_F32LE()), nil)
+        case .f64: return (try copyType(chdf5_T_IEEE_F64LE()), nil)
+        case .f16: return (try halfFloatType(), nil)
+        case .i64: return (try copyType(chdf5_T_STD_I64LE()), nil)
+        case .i32: return (try copyType(chdf5_T_STD_I32LE()), nil)
+        case .i16: return (try copyType(chdf5_T_STD_I16LE()), nil)
+        case .i8: return (try copyType(chdf5_T_STD_I8LE()), nil)
+        case .u64: return (try copyType(chdf5_T_STD_U64LE()), nil)
+        case .u32: return (try copyType(chdf5_T_STD_U32LE()), nil)
+        case .u16: return (try copyType(chdf5_T_STD_U16LE()), nil)
+        case .u8: return (try copyType(chdf5_T_STD_U8LE()), nil)
+        case .bool: return (try boolEnumType(), nil)
+        case .c64: return (try complex64Type(), nil)
+        case .bf16: return (try copyType(chdf5_T_STD_U16LE()), "bfloat16")
+        case .f8E4M3: return (try copyType(chdf5_T_STD_U8LE()), "float8_e4m3fn")
+        case .f8E5M2: return (try copyType(chdf5_T_STD_U8LE()), "float8_e5m2")
+        }
+    }
+
+    /// Writes `tensor` as dataset `path` below `location`, creating intermediate groups.
+    func writeDataset(_ tensor: Tensor, at path: String, in location: hid_t, compress: Bool, level: Int) throws {
+        let (type, declared) = try fileType(for: tensor.dtype)
+        let memory = try memoryType(for: tensor.dtype)
+        var dims = tensor.shape.dimensions.map { hsize_t($0) }
+        let space = try own(dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil),
+                            .dataspace, "create the dataspace of `\(path)`", tensor: path, errorKind: .io)
+        let links = try own(H5Pcreate(chdf5_P_LINK_CREATE()), .propertyList, "create link properties", errorKind: .io)
+        try check(H5Pset_create_intermediate_group(links.id, 1), "set link properties", errorKind: .io)
+        if path.utf8.contains(where: { $0 >= 0x80 }) {
+            try check(H5Pset_char_encoding(links.id, H5T_CSET_UTF8), "set link properties", errorKind: .io)
+        }
+        let creation = try own(H5Pcreate(chdf5_P_DATASET_CREATE()), .propertyList, "create dataset properties", errorKind: .io)
+        if compress, tensor.shape.rank > 0, tensor.elementCount > 0 {
+            var chunk = chunkShape(tensor.shape.dimensions, itemSize: tensor.dtype.itemSize).map { hsize_t($0) }
+            try check(H5Pset_chunk(creation.id, Int32(chunk.count), &chunk), "set the chunk shape of `\(path)`", tensor: path, errorKind: .io)
+            try check(H5Pset_shuffle(creation.id), "enable shuffle", tensor: path, errorKind: .io)
+            try check(H5Pset_deflate(creation.id, UInt32(level)), "enable deflate", tensor: path, errorKind: .io)
+        }
+        let d = try own(H5Dcreate2(location, path, type.id, space.id, links.id, creation.id, h5Default), .dataset,
+                        "create dataset `\(path)`", tensor: path, errorKind: .io)
+        if let declared { try writeVariableStrings(d.id, "dtype", [declared], scalar: true) }
+        if tensor.byteCount > 0 {
+            try withExtendedLifetime(tensor) {
+                try check(H5Dwrite(d.id, memory.id, H5S_ALL, H5S_ALL, h5Default, tensor.bytes.baseAddress),
+                          "write dataset `\(path)`", tensor: path, errorKind: .io)
+            }
+        }
+    }
+}
+
+/// Chunk dimensions of about 1 MiB (§3.7): the whole dataset when smaller, else split along the first
+/// dimension, then the next ones when a single slice is still larger. Every chunk dimension is ≥ 1.
+func chunkShape(_ dims: [Int], itemSize: Int, target: Int = 1 << 20) -> [Int] {
+    let total = dims.reduce(itemSize) { $0.multipliedReportingOverflow(by: $1).partialValue }
+    guard total > target else { return dims.map { max($0, 1) } }
+    var chunk = dims
+    for axis in dims.indices {
+        let inner = chunk[(axis + 1)...].reduce(itemSize, *)
+        if inner <= target {
+            chunk[axis] = max(1, min(dims[axis], target / inner))
+            return chunk
+        }
+        chunk[axis] = 1
+    }
+    return chunk
+}
