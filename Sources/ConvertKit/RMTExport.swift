@@ -49,14 +49,14 @@ func writeRMTWeights(_ checkpoint: RMTCheckpoint, to path: String, options: RMTE
                               nested: TorchWriter.modelStateDictCheckpoint(iteration: 0, epoch: 0), overwrite: options.force)
         return
     }
-    switch options.format {
-    case .safetensors:
-        // safetensors forbids overlapping data: tied and aliased keys are full copies (RMT.md §5.7).
-        try SafetensorsWriter.write(sources, metadata: [("format", "pt")], to: path, overwrite: options.force)
-    default:
+    if options.format == .torch {
+        // torch shares storage between tied names, as torch.save does.
         var write = WriteOptions(overwrite: options.force)
         write.aliases = aliases
-        try ArchiveRegistry.write(sources.filter { aliases[$0.info.name] == nil }, format: options.format, to: path, options: write)
+        try ArchiveRegistry.write(sources.filter { aliases[$0.info.name] == nil }, format: .torch, to: path, options: write)
+    } else {
+        // safetensors (and npz / h5) cannot overlap data: tied and aliased keys are full copies (RMT.md §5.7).
+        try ArchiveRegistry.write(sources, format: options.format, to: path, options: WriteOptions(overwrite: options.force))
     }
 }
 
@@ -65,4 +65,67 @@ func writeText(_ text: String, to path: String, overwrite: Bool) throws {
     let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
     try out.write(Array(text.utf8))
     try out.commit()
+}
+
+/// Converts the RMT checkpoint at `source` (a project folder, a reference run directory or `model_best/`) to
+/// the folder `destination`: the reference state dict in `options.format`, or `model_best.pth` with
+/// `referencePth`; with `unwrap`, a plain backbone checkpoint plus `memory.safetensors` instead.
+/// - Throws: `CheckpointError`, `RMTError` or `ModelError`; nothing is half-written.
+public func exportRMT(_ source: String, to destination: String, options: RMTExportOptions, unwrap: Bool) throws -> ConvertSummary {
+    let start = Date()
+    let rmt = try LoadedRMT.open(source)
+    var configuration = rmt.configuration
+    configuration.stateDictProfile = options.profile
+    let files: [String]
+    if unwrap {
+        files = try writeUnwrapped(rmt, to: destination, options: options)
+    } else {
+        files = try writeRMTFolder(rmt.checkpoint, configuration: configuration, backboneConfig: rmt.backboneConfig,
+                                   sideFiles: rmt.sideFiles, to: destination, options: options)
+    }
+    let written = files.map { "\(destination)/\($0)" }
+    let bytes = written.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+    return ConvertSummary(source: source, outputs: written, format: options.referencePth ? "torch (reference-pth)" : options.format.rawValue,
+                          tensorCount: try rmt.checkpoint.stateDict(profile: options.profile).tensors.count, bytesWritten: bytes,
+                          seconds: Date().timeIntervalSince(start), castTensors: 0, copiedFiles: rmt.sideFiles.map(\.name))
+}
+
+/// The backbone alone (RMT.md §5.7 "Unwrap"): decoder `memory_cell.model.` keys without the prefix; encoder
+/// `model.` keys with word-embedding rows `0..V−1` and `vocab_size = V`. The memory `[m, H]` goes to
+/// `memory.safetensors` as the tensor `memory`.
+func writeUnwrapped(_ rmt: LoadedRMT, to folder: String, options: RMTExportOptions) throws -> [String] {
+    try createDirectory(folder)
+    let weights = folderWeightsName(options.format)
+    let m = rmt.checkpoint.memoryTokens
+    var tensors: [(name: String, tensor: Tensor)] = []
+    let memory: Tensor
+    var config = rmt.backboneConfig
+    switch rmt.configuration.variant {
+    case .decoder:
+        memory = rmt.checkpoint.memory!
+        // Hugging Face drops the tied lm_head.weight when saving; loaders re-tie it from wte.
+        tensors = rmt.checkpoint.backbone.filter { $0.name != "lm_head.weight" }
+    case .encoder:
+        let V = rmt.configuration.backboneVocabSize
+        let wordKey = "bert.embeddings.word_embeddings.weight"
+        guard let table = rmt.checkpoint.tensor(wordKey), table.shape.rank == 2 else {
+            throw CheckpointError(.corrupt, file: rmt.path, tensor: wordKey, "the encoder RMT has no word embeddings")
+        }
+        let H = table.shape[1]
+        let rows = try table.floatValues()                                  // [V + m, H]
+        tensors = rmt.checkpoint.backbone.map { $0.name == wordKey ? (wordKey, Tensor(Array(rows[0..<V * H]), shape: [V, H])) : $0 }
+        memory = Tensor(Array(rows[(V * H)..<((V + m) * H)]), shape: [m, H])
+        config = config.setting("vocab_size", to: .number(String(V)))
+    }
+    let names = [weights, "memory.safetensors", "config.json"] + rmt.sideFiles.map(\.name).filter { $0 != "config.json" && $0 != "rmt_config.json" }
+    if !options.force, let existing = names.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }) {
+        throw CheckpointError(.alreadyExists, file: "\(folder)/\(existing)", "output already exists; pass --force to overwrite it or choose another folder")
+    }
+    try ArchiveRegistry.write(tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: options.format,
+                              to: "\(folder)/\(weights)", options: WriteOptions(overwrite: options.force))
+    try SafetensorsWriter.write([TensorSource(name: "memory", tensor: memory)], metadata: [("format", "pt")],
+                                to: "\(folder)/memory.safetensors", overwrite: options.force)
+    try writeText(config.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
+    for (name, path) in rmt.sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+    return names
 }

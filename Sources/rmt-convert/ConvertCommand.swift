@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import Checkpoints
 import ConvertKit
+import RMT
 import KeyMaps
 import TensorCore
 
@@ -22,6 +23,11 @@ struct ConvertCommand: ParsableCommand {
         has no extension (or is an existing folder, or --max-shard-size is given), DST is a folder: config and
         tokenizer files are copied and the weights get the conventional name (model.safetensors, ...).
         Tensors stream one at a time; the output is written to a temporary file and renamed into place.
+
+        RMT checkpoints (a folder with rmt_config.json, or a reference run directory / model_best folder whose
+        parent has one) are exported as a folder in the reference's state-dict layout: --format safetensors
+        (tied tensors copied) or torch (shared storage), --layout reference-pth for the model_best.pth the
+        reference training scripts load with --model_cpt, or --unwrap for the plain backbone plus memory.safetensors.
         """)
 
     @Argument(help: "The source checkpoint (file or folder).")
@@ -54,10 +60,20 @@ struct ConvertCommand: ParsableCommand {
     @Flag(name: .customLong("keep-bf16"), help: "NPY/NPZ: write bf16 as raw '<V2' bits (as ml_dtypes does) instead of float32, and read '|V2' arrays in SRC as bf16.")
     var keepBF16 = false
 
+    @Option(help: "RMT only: folder (weights as --format says) or reference-pth (model_best.pth holding model_state_dict).")
+    var layout: RMTLayout = .folder
+
+    @Flag(help: "RMT only: write the plain backbone checkpoint and the memory tensor (memory.safetensors) instead.")
+    var unwrap = false
+
+    @Option(name: .customLong("state-dict-profile"), help: "RMT only: buffers for the target transformers version: current (≥ 4.31), 4.30 or legacy (≈ 4.17).")
+    var profile: StateDictProfile = .current
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
     func validate() throws {
+        if layout == .referencePth, unwrap { throw ValidationError("--layout reference-pth and --unwrap exclude each other") }
         if let s = maxShardSize, parseSize(s) == nil {
             throw ValidationError("--max-shard-size: cannot read '\(s)'; use a number of bytes or a size such as 500MB, 2GB or 1GiB")
         }
@@ -65,6 +81,19 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if LoadedRMT.isRMT(source) {
+                var options = RMTExportOptions()
+                options.format = format ?? .safetensors
+                options.referencePth = layout == .referencePth
+                options.profile = profile
+                options.force = force
+                let summary = try exportRMT(source, to: destination, options: options, unwrap: unwrap)
+                printOut(json ? try encodeJSON(summary) : summary.line + "\n")
+                return
+            }
+            guard layout == .folder, !unwrap else {
+                throw ValidationError("--layout and --unwrap apply to RMT checkpoints; \(source) has no rmt_config.json")
+            }
             let checkpoint = try Checkpoint.open(source, format: inputFormat, readOptions: ReadOptions(keepBF16: keepBF16))
             let options = ConvertOptions(format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
                                          compress: compress, force: force, keepBF16: keepBF16, names: names)
@@ -72,6 +101,12 @@ struct ConvertCommand: ParsableCommand {
             printOut(json ? try encodeJSON(summary) : summary.line + "\n")
         }
     }
+}
+
+/// `--layout`: how an RMT checkpoint is written.
+enum RMTLayout: String, ExpressibleByArgument, CaseIterable {
+    case folder
+    case referencePth = "reference-pth"
 }
 
 /// Parses `500MB`, `2GB`, `1GiB`, `300KiB` or a plain byte count (decimal units as transformers reads them).

@@ -8,7 +8,7 @@ import TestSupport
 /// state and the loss, max abs error ≤ 1e-4.
 @Suite("RMT parity with the reference")
 struct RMTParityTests {
-    @Test("decoder: three alignments, a short segment, left padding, labels_mask", arguments: ["model_best"])
+    @Test("decoder: three alignments, a short segment, left padding, labels_mask; both checkpoint families", arguments: ["model_best", "."])
     func decoder(folder: String) throws {
         let rmt = try LoadedRMT.open(Fixtures.path("rmt/decoder/\(folder)"))
         let report = try verifyRMT(rmt, fixture: Fixtures.path("rmt/decoder"))
@@ -16,7 +16,7 @@ struct RMTParityTests {
         for o in report.outputs { #expect(o.passed, "\(o.name): max abs error \(o.maxAbsError)") }
     }
 
-    @Test("encoder: leading empty segments, truncation, per-step losses", arguments: ["model_best"])
+    @Test("encoder: leading empty segments, truncation, per-step losses; both checkpoint families", arguments: ["model_best", "."])
     func encoder(folder: String) throws {
         let rmt = try LoadedRMT.open(Fixtures.path("rmt/encoder/\(folder)"))
         let report = try verifyRMT(rmt, fixture: Fixtures.path("rmt/encoder"))
