@@ -22,7 +22,8 @@ let package = Package(
         .target(name: "CHalf"),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints"]),
+        .target(name: "TextTokenizers", dependencies: ["Checkpoints"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "TextTokenizers"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -31,5 +32,6 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
+        .testTarget(name: "TextTokenizersTests", dependencies: ["TextTokenizers", "ConvertKit", "TestSupport"]),
     ]
 )
