@@ -10,7 +10,8 @@ Outputs (all deterministic for the pinned versions):
   TRAINING_TEXT, because no pretrained GPT-2 tokenizer can be fetched. GPT-2's own settings: ByteLevel
   pre-tokenizer without prefix space, ByteLevel post-processor (adds nothing), special token <|endoftext|>.
 - bpe-small-prefix/tokenizer.json: the same with `add_prefix_space: true`.
-- wordpiece-cased/{vocab.txt,tokenizer.json}: a small cased WordPiece (no lowercasing, no accent stripping).
+- wordpiece-cased/{vocab.txt,tokenizer.json,tokenizer_config.json}: a small cased WordPiece built by rule (no
+  lowercasing, no accent stripping).
 - expected_ids.json: `encode(text).ids` (special tokens added, no padding or truncation) for every text in
   TEXTS and every tokenizer above plus MiniLM, checked here against transformers' `tokenizer(text)` from both
   file sources (tokenizer.json, and vocab.txt / vocab.json + merges.txt).
@@ -122,15 +123,29 @@ def train_bpe(folder):
     return tok
 
 
-def train_wordpiece(folder):
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
+def build_wordpiece(folder):
+    """A cased WordPiece vocabulary built by rule (the WordPiece trainer's ties are not deterministic): the
+    specials, every character of TRAINING_TEXT alone and as ##continuation, the 250 most frequent words, and the
+    next 250 split in two halves (word start + ##rest)."""
+    normalizer = BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=False, lowercase=False)
+    words = [w for w, _ in BertPreTokenizer().pre_tokenize_str(normalizer.normalize_str(TRAINING_TEXT))]
+    counts = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    ranked = sorted(counts, key=lambda w: (-counts[w], w))
+    chars = sorted(set("".join(words)))
+    tokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + chars + ["##" + c for c in chars] + ranked[:250]
+    for w in ranked[250:500]:
+        if len(w) >= 4:
+            tokens += [w[: len(w) // 2], "##" + w[len(w) // 2:]]
+    vocab = {}
+    for t in tokens:
+        vocab.setdefault(t, len(vocab))
+    tok = Tokenizer(models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100))
+    tok.normalizer = normalizer
     tok.pre_tokenizer = BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    trainer = trainers.WordPieceTrainer(vocab_size=600, special_tokens=specials, show_progress=False)
-    tok.train_from_iterator(TRAINING_TEXT.splitlines(keepends=True), trainer=trainer)
-    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-    tok.post_processor = processors.BertProcessing(("[SEP]", sep), ("[CLS]", cls))
+    tok.add_special_tokens(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"])
+    tok.post_processor = processors.BertProcessing(("[SEP]", vocab["[SEP]"]), ("[CLS]", vocab["[CLS]"]))
     os.makedirs(folder, exist_ok=True)
     tok.save(os.path.join(folder, "tokenizer.json"))
     tok.model.save(folder)  # vocab.txt
@@ -208,11 +223,16 @@ def unicode_classes():
         number[cp] = len(byte_pre.pre_tokenize_str("1" + c)) == 1
         space[cp] = len(byte_pre.pre_tokenize_str("\t" + c)) == 1 and not number[cp] and not letter[cp]
     # "\t" + c is one piece for whitespace only; "a" + c / "1" + c single pieces mean \p{L} / \p{N}.
+    # Hangul syllables decompose algorithmically (Unicode 3.12); check that here and leave the 11,172 out.
+    for cp in range(0xAC00, 0xD7A4):
+        index = cp - 0xAC00
+        jamo = chr(0x1100 + index // 588) + chr(0x1161 + index % 588 // 28) + (chr(0x11A7 + index % 28) if index % 28 else "")
+        assert stripped.pop(cp) == jamo, hex(cp)
     return {
         "bert_removed": ranges(removed),
         "bert_whitespace": ranges(bert_space),
         "bert_punctuation": ranges(bert_punct),
-        "bert_strip_accents": [[cp, s] for cp, s in sorted(stripped.items())],
+        "bert_strip_accents_except_hangul_syllables": [[cp, s] for cp, s in sorted(stripped.items())],
         "bert_lowercase": [[cp, s] for cp, s in sorted(lowered.items())],
         "regex_letter": ranges(letter),
         "regex_number": ranges(number),
@@ -228,7 +248,7 @@ def main():
     prefixed["pre_tokenizer"]["add_prefix_space"] = True
     os.makedirs(os.path.join(ROOT, "bpe-small-prefix"), exist_ok=True)
     dump(prefixed, os.path.join(ROOT, "bpe-small-prefix", "tokenizer.json"))
-    wordpiece = train_wordpiece(os.path.join(ROOT, "wordpiece-cased"))
+    wordpiece = build_wordpiece(os.path.join(ROOT, "wordpiece-cased"))
 
     minilm = Tokenizer.from_file(os.path.join(MINILM, "tokenizer.json"))
     expected = {
@@ -246,7 +266,7 @@ def main():
                        ["vocab.txt", "tokenizer_config.json"])
     dump(expected, os.path.join(ROOT, "expected_ids.json"))
     with open(os.path.join(ROOT, "unicode_classes.json"), "w", encoding="utf-8") as f:
-        json.dump(unicode_classes(), f, ensure_ascii=True, separators=(",", ":"))
+        json.dump(unicode_classes(), f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
 
 
