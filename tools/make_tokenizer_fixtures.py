@@ -10,6 +10,8 @@ Outputs (all deterministic for the pinned versions):
   TRAINING_TEXT, because no pretrained GPT-2 tokenizer can be fetched. GPT-2's own settings: ByteLevel
   pre-tokenizer without prefix space, ByteLevel post-processor (adds nothing), special token <|endoftext|>.
 - bpe-small-prefix/tokenizer.json: the same with `add_prefix_space: true`.
+- bpe-small-added/tokenizer.json, wordpiece-added/tokenizer.json (lowercasing): with added tokens using lstrip,
+  rstrip, single_word and normalized matching.
 - wordpiece-cased/{vocab.txt,tokenizer.json,tokenizer_config.json}: a small cased WordPiece built by rule (no
   lowercasing, no accent stripping).
 - expected_ids.json: `encode(text).ids` (special tokens added, no padding or truncation) for every text in
@@ -24,7 +26,7 @@ import os
 import shutil
 import tempfile
 
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, decoders, trainers
+from tokenizers import AddedToken, Tokenizer, models, normalizers, pre_tokenizers, processors, decoders, trainers
 from tokenizers.normalizers import BertNormalizer
 from tokenizers.pre_tokenizers import BertPreTokenizer, ByteLevel
 import transformers
@@ -73,6 +75,7 @@ TEXTS = [
     "word   ",
     "word\n",
     "  \n  x",
+    "two  spaces, three   spaces,\n\nparagraph\t\tindent  \u3000\u3000wide",
     "emoji 😀😃🥰 🫠 👍🏽 👨\u200d👩\u200d👧\u200d👦 🏳️\u200d🌈 ❤️ family",
     "control\u0000chars\u0001here\u0007and\u001b[31mansi\u007f\u0085\u200b\u200e\ufeff\ufffd end",
     "I like [MASK] and [CLS] tokens [SEP] in text [mask] [UNK][PAD]the[MASK]is",
@@ -99,6 +102,8 @@ TEXTS = [
     "\u0378 unassigned \U000e0001 tag \U0010fffd private \ue000",
     "$100.00 €50 £30 ¥1000 ₹500",
     "def tokenize(text: str) -> list[int]:\n    return [ord(c) for c in text]\n",
+    "fill <mask> here,<mask>and   <mask> [WORD] x[WORD]y ([WORD]) zz   after zz\tend",
+    "Hello World HELLO WORLD hello world ÉCOLE école École",
     "Recurrent memory transformers read long documents segment by segment, carrying memory tokens across.",
 ]
 
@@ -151,6 +156,19 @@ def build_wordpiece(folder):
     tok.model.save(folder)  # vocab.txt
     with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
         json.dump({"do_lower_case": False, "strip_accents": False, "tokenize_chinese_chars": True}, f)
+    return tok
+
+
+def with_added_tokens(source, folder, lowercase=None):
+    """`source` plus added tokens that exercise lstrip, rstrip, single_word and normalized matching."""
+    tok = Tokenizer.from_file(os.path.join(source, "tokenizer.json"))
+    if lowercase is not None:
+        tok.normalizer = BertNormalizer(clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=lowercase)
+    tok.add_special_tokens([AddedToken("<mask>", lstrip=True, special=True)])
+    tok.add_tokens([AddedToken("[WORD]", single_word=True), AddedToken("zz", rstrip=True, normalized=False),
+                    AddedToken("Hello World", normalized=True), AddedToken("ÉCOLE", normalized=False)])
+    os.makedirs(folder, exist_ok=True)
+    tok.save(os.path.join(folder, "tokenizer.json"))
     return tok
 
 
@@ -249,6 +267,9 @@ def main():
     os.makedirs(os.path.join(ROOT, "bpe-small-prefix"), exist_ok=True)
     dump(prefixed, os.path.join(ROOT, "bpe-small-prefix", "tokenizer.json"))
     wordpiece = build_wordpiece(os.path.join(ROOT, "wordpiece-cased"))
+    bpe_added = with_added_tokens(os.path.join(ROOT, "bpe-small"), os.path.join(ROOT, "bpe-small-added"))
+    wordpiece_added = with_added_tokens(os.path.join(ROOT, "wordpiece-cased"), os.path.join(ROOT, "wordpiece-added"),
+                                        lowercase=True)
 
     minilm = Tokenizer.from_file(os.path.join(MINILM, "tokenizer.json"))
     expected = {
@@ -258,6 +279,8 @@ def main():
             "bpe-small": ids_of(bpe),
             "bpe-small-prefix": ids_of(Tokenizer.from_file(os.path.join(ROOT, "bpe-small-prefix", "tokenizer.json"))),
             "wordpiece-cased": ids_of(wordpiece),
+            "bpe-small-added": ids_of(bpe_added),
+            "wordpiece-added": ids_of(wordpiece_added),
         },
     }
     check_transformers(MINILM, expected["tokenizers"]["minilm"], ["vocab.txt", "tokenizer_config.json"])

@@ -83,7 +83,7 @@ public struct AddedTokenMatcher: Sendable {
             var start = position
             var stop = position + match.bytes.count
             if match.token.singleWord, !isWordBoundary(bytes, start: start, stop: stop) {
-                position += 1
+                position = stop  // a refused match is skipped whole, like Aho-Corasick's non-overlapping matches
                 continue
             }
             if match.token.leftStrip { start = max(pieceStart, start - trailingWhitespaceCount(bytes[pieceStart..<start])) }
@@ -110,8 +110,13 @@ public struct AddedTokenMatcher: Sendable {
 
     /// `single_word`: the match must not continue a word on either side.
     func isWordBoundary(_ bytes: [UInt8], start: Int, stop: Int) -> Bool {
-        let before = String(decoding: bytes[..<start], as: UTF8.self).unicodeScalars.last
-        let after = String(decoding: bytes[stop...], as: UTF8.self).unicodeScalars.first
+        var lead = start
+        while lead > 0, start - lead < 4 {
+            lead -= 1
+            if bytes[lead] & 0xC0 != 0x80 { break }
+        }
+        let before = String(decoding: bytes[lead..<start], as: UTF8.self).unicodeScalars.last
+        let after = String(decoding: bytes[stop..<min(bytes.count, stop + 4)], as: UTF8.self).unicodeScalars.first
         return !(before.map(Self.isWordCharacter) ?? false) && !(after.map(Self.isWordCharacter) ?? false)
     }
 

@@ -22,6 +22,8 @@ enum UnicodeClasses {
         switch scalar.value {
         case 0, 0xFFFD: return true
         case 0x09, 0x0A, 0x0D: return false
+        case 0x01..<0x20, 0x7F: return true
+        case 0x20..<0x7F: return false
         default:
             switch scalar.properties.generalCategory {
             case .control, .format, .privateUse: return assigned(scalar, byMajorVersion: 8)
@@ -35,7 +37,8 @@ enum UnicodeClasses {
 
     /// Rust's `char::is_whitespace`: the White_Space property.
     static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value == 0x20 || (scalar.value >= 0x09 && scalar.value <= 0x0D) || scalar.properties.isWhitespace
+        if scalar.isASCII { return scalar.value == 0x20 || (scalar.value >= 0x09 && scalar.value <= 0x0D) }
+        return scalar.properties.isWhitespace
     }
 
     /// BertPreTokenizer's `is_bert_punc`: ASCII punctuation (33–47, 58–64, 91–96, 123–126) or Unicode P*.

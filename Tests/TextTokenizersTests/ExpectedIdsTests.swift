@@ -60,7 +60,7 @@ struct ExpectedIdsTests {
         #expect(expected.texts.count >= 40)
         #expect(expected.texts.contains(""))
         #expect(expected.texts.contains { $0.unicodeScalars.count > 100 && !$0.contains(" ") })
-        for name in ["minilm", "bpe-small", "bpe-small-prefix", "wordpiece-cased"] {
+        for name in ["minilm", "bpe-small", "bpe-small-prefix", "bpe-small-added", "wordpiece-cased", "wordpiece-added"] {
             #expect(expected.ids[name]?.count == expected.texts.count, "\(name)")
         }
     }
@@ -103,6 +103,14 @@ struct ExpectedIdsTests {
     func bpeWithPrefixSpace() throws {
         let tokenizer = try loadTokenizer(folder: Fixtures.path("tokenizers/bpe-small-prefix"))
         #expect(expected.mismatches(tokenizer, name: "bpe-small-prefix") == [])
+    }
+
+    @Test("added tokens with lstrip, rstrip, single_word and normalized matching, in a BPE and a WordPiece")
+    func addedTokenOptions() throws {
+        for name in ["bpe-small-added", "wordpiece-added"] {
+            let tokenizer = try PipelineTokenizer(tokenizerJSON: Fixtures.path("tokenizers/\(name)/tokenizer.json"))
+            #expect(expected.mismatches(tokenizer, name: name) == [])
+        }
     }
 
     @Test("the cased WordPiece (no lowercasing, no accent stripping) from tokenizer.json")

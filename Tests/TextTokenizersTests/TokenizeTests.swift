@@ -29,6 +29,8 @@ struct TokenizeTests {
         }
         // `\s+(?!\S)` leaves the last space of a run to the word after it.
         #expect(pieces("a   b") == ["a", "  ", " b"])
+        #expect(pieces("a  b") == ["a", " ", " b"])
+        #expect(pieces("a\n\nb") == ["a", "\n", "\n", "b"])
         #expect(pieces("a \n b") == ["a", " \n", " b"])
         #expect(pieces("a\tb") == ["a", "\t", "b"])
         #expect(pieces("end  ") == ["end", "  "])
