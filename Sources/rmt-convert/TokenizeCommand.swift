@@ -7,11 +7,10 @@ struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Print the token ids of a text with a checkpoint folder's tokenizer.",
-        discussion: """
-        Uses tokenizer.json when the folder has one, else vocab.txt (BERT WordPiece), else vocab.json + merges.txt
-        (GPT-2 byte-level BPE). Special tokens are added as transformers' tokenizer(text) adds them ([CLS] … [SEP]
-        for BERT, none for GPT-2); nothing is truncated or padded. The ids match Hugging Face tokenizers 0.22.
-        """)
+        discussion: "Uses tokenizer.json when the folder has one, else vocab.txt (BERT WordPiece), else vocab.json + "
+            + "merges.txt (GPT-2 byte-level BPE). Special tokens are added as transformers' tokenizer(text) adds them "
+            + "([CLS] … [SEP] for BERT, none for GPT-2); nothing is truncated or padded. The ids are those of Hugging Face "
+            + "tokenizers 0.22.")
 
     @Argument(help: "A checkpoint folder holding tokenizer files.")
     var model: String
