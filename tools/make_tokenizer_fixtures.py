@@ -189,9 +189,11 @@ def check_transformers(folder, expected, files):
         for name in files:
             shutil.copy(os.path.join(folder, name), tmp)
         if "vocab.txt" in files:
+            with open(os.path.join(folder, "tokenizer_config.json")) as f:
+                config = json.load(f)
             slow_files = transformers.BertTokenizerFast(vocab_file=os.path.join(tmp, "vocab.txt"),
-                                                       do_lower_case=json.load(open(os.path.join(folder, "tokenizer_config.json"))).get("do_lower_case", True),
-                                                       strip_accents=json.load(open(os.path.join(folder, "tokenizer_config.json"))).get("strip_accents"))
+                                                       do_lower_case=config.get("do_lower_case", True),
+                                                       strip_accents=config.get("strip_accents"))
         else:
             slow_files = transformers.GPT2TokenizerFast(vocab_file=os.path.join(tmp, "vocab.json"),
                                                        merges_file=os.path.join(tmp, "merges.txt"))
@@ -228,7 +230,7 @@ def unicode_classes():
         c = chr(cp)
         r = clean.normalize_str(c)
         removed[cp] = r == ""
-        bert_space[cp] = r == " " and c != " " or c == " "
+        bert_space[cp] = r == " "
         s = strip.normalize_str(c)
         if s != c:
             stripped[cp] = s
@@ -239,8 +241,8 @@ def unicode_classes():
         bert_punct[cp] = len(pieces) == 3
         letter[cp] = len(byte_pre.pre_tokenize_str("a" + c)) == 1
         number[cp] = len(byte_pre.pre_tokenize_str("1" + c)) == 1
-        space[cp] = len(byte_pre.pre_tokenize_str("\t" + c)) == 1 and not number[cp] and not letter[cp]
-    # "\t" + c is one piece for whitespace only; "a" + c / "1" + c single pieces mean \p{L} / \p{N}.
+        # "a" + c, "1" + c, "\t" + c stay one piece exactly when c is \p{L}, \p{N}, \s.
+        space[cp] = len(byte_pre.pre_tokenize_str("\t" + c)) == 1
     # Hangul syllables decompose algorithmically (Unicode 3.12); check that here and leave the 11,172 out.
     for cp in range(0xAC00, 0xD7A4):
         index = cp - 0xAC00
