@@ -104,6 +104,7 @@ TEXTS = [
     "def tokenize(text: str) -> list[int]:\n    return [ord(c) for c in text]\n",
     "fill <mask> here,<mask>and   <mask> [WORD] x[WORD]y ([WORD]) zz   after zz\tend",
     "Hello World HELLO WORLD hello world ÉCOLE école École",
+    "[WORD]² [WORD]_ [WORD]\u0353 ٠[WORD] \u20dd[WORD] Ⅰ[WORD] -[WORD]- \u200d[WORD]",
     "Recurrent memory transformers read long documents segment by segment, carrying memory tokens across.",
 ]
 

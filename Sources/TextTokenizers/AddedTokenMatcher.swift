@@ -120,8 +120,13 @@ public struct AddedTokenMatcher: Sendable {
         return !(before.map(Self.isWordCharacter) ?? false) && !(after.map(Self.isWordCharacter) ?? false)
     }
 
+    /// The regex `\w` `tokenizers` checks with: alphabetic, marks, decimal digits, connector punctuation, joiners.
     static func isWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        scalar == "_" || scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
+        default: return properties.isAlphabetic || properties.isJoinControl
+        }
     }
 
     func trailingWhitespaceCount(_ bytes: ArraySlice<UInt8>) -> Int {

@@ -85,7 +85,7 @@ extension PipelineTokenizer {
     }
 
     static func preTokenizer(_ fields: JSONFields?) throws -> PreTokenizer {
-        guard let fields else { return .none }
+        guard let fields else { return .wholeText }
         switch try fields.string("type") {
         case "BertPreTokenizer":
             return .bert
@@ -98,16 +98,16 @@ extension PipelineTokenizer {
     }
 
     static func template(_ fields: JSONFields?) throws -> SequenceTemplate {
-        guard let fields else { return .none }
+        guard let fields else { return .noSpecialTokens }
         switch try fields.string("type") {
         case "ByteLevel":
-            return .none
+            return .noSpecialTokens
         case "BertProcessing", "RobertaProcessing":
             return SequenceTemplate(prefix: [try specialTokenId(fields, "cls")], suffix: [try specialTokenId(fields, "sep")])
         case "TemplateProcessing":
             return try templateProcessing(fields)
         case "Sequence":
-            var combined = SequenceTemplate.none
+            var combined = SequenceTemplate.noSpecialTokens
             for (index, item) in (try fields.array("processors") ?? []).enumerated() {
                 let inner = try template(JSONFields(value: item, file: fields.file, path: fields.fieldPath("processors[\(index)]")))
                 combined = SequenceTemplate(prefix: inner.prefix + combined.prefix, suffix: combined.suffix + inner.suffix)

@@ -109,7 +109,7 @@ extension PipelineTokenizer {
                 added.append(AddedToken(content: token, id: id))
             }
         }
-        var template = SequenceTemplate.none
+        var template = SequenceTemplate.noSpecialTokens
         if try settings.bool("add_bos_token") == true {
             let bos = try settings.token("bos_token") ?? "<|endoftext|>"
             guard let id = vocabulary[Array(bos.utf8)] else {

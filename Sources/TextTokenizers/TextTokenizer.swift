@@ -17,7 +17,9 @@ public protocol TextTokenizer: Sendable {
 
 /// The model that splits one pre-tokenised word into ids.
 public enum TokenizerModel: Sendable {
+    /// BERT's WordPiece.
     case wordPiece(WordPieceModel)
+    /// GPT-2's byte-pair encoding.
     case bytePair(BytePairModel)
 
     func tokenize(_ word: String, into ids: inout [Int]) {
@@ -39,7 +41,7 @@ public enum TokenizerModel: Sendable {
 /// How normalised text is split into words before the model sees it.
 public enum PreTokenizer: Sendable, Equatable {
     /// The whole piece is one word.
-    case none
+    case wholeText
     /// BERT: split on whitespace (dropped) and punctuation (kept as one-character words).
     case bert
     /// GPT-2: optional leading space, the GPT-2 regex, then bytes mapped to printable characters.
@@ -47,7 +49,7 @@ public enum PreTokenizer: Sendable, Equatable {
 
     func words(_ text: String) -> [String] {
         switch self {
-        case .none: return text.isEmpty ? [] : [text]
+        case .wholeText: return text.isEmpty ? [] : [text]
         case .bert: return BertPreTokenizer.words(text)
         case .byteLevel(let addPrefixSpace, let useRegex):
             return ByteLevelPreTokenizer.words(text, addPrefixSpace: addPrefixSpace, useRegex: useRegex)
@@ -61,11 +63,15 @@ public struct PipelineTokenizer: TextTokenizer {
     public let addedTokens: AddedTokenMatcher
     /// BERT's normaliser, or nil for none (GPT-2).
     public let normalizer: BertNormalizer?
+    /// How normalised text becomes words.
     public let preTokenizer: PreTokenizer
+    /// How a word becomes ids.
     public let model: TokenizerModel
     /// What the post-processor puts around one sequence.
     public let template: SequenceTemplate
 
+    /// Assembles a pipeline from its parts; the loaders `init(tokenizerJSON:)`, `init(bertVocabulary:settings:)`
+    /// and `init(gpt2Vocabulary:merges:settings:)` build it from files.
     public init(addedTokens: AddedTokenMatcher, normalizer: BertNormalizer?, preTokenizer: PreTokenizer,
                 model: TokenizerModel, template: SequenceTemplate) {
         self.addedTokens = addedTokens
@@ -98,6 +104,7 @@ public struct PipelineTokenizer: TextTokenizer {
         return ids
     }
 
+    /// The ids of `text` with the post-processor's special tokens.
     public func encode(_ text: String) -> [Int] {
         template.applied(to: encodeWithoutSpecialTokens(text))
     }
@@ -116,7 +123,7 @@ public struct SequenceTemplate: Sendable, Equatable {
     }
 
     /// No special tokens (GPT-2's ByteLevel post-processor).
-    public static let none = SequenceTemplate()
+    public static let noSpecialTokens = SequenceTemplate()
 
     func applied(to ids: [Int]) -> [Int] { prefix + ids + suffix }
 }
