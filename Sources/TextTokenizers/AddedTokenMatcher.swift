@@ -129,13 +129,27 @@ public struct AddedTokenMatcher: Sendable {
         }
     }
 
+    /// Bytes of whitespace (Rust's `char::is_whitespace`) that end `bytes`, scanning back one scalar at a time.
     func trailingWhitespaceCount(_ bytes: ArraySlice<UInt8>) -> Int {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.unicodeScalars.reversed().prefix(while: { $0.properties.isWhitespace }).reduce(0) { $0 + $1.utf8.count }
+        var end = bytes.endIndex
+        while end > bytes.startIndex {
+            var lead = end - 1
+            while lead > bytes.startIndex, bytes[lead] & 0xC0 == 0x80 { lead -= 1 }
+            guard let scalar = String(decoding: bytes[lead..<end], as: UTF8.self).unicodeScalars.first,
+                  UnicodeClasses.isWhitespace(scalar) else { break }
+            end = lead
+        }
+        return bytes.endIndex - end
     }
 
+    /// Bytes of whitespace that start `bytes`, decoding only as far as the whitespace goes.
     func leadingWhitespaceCount(_ bytes: ArraySlice<UInt8>) -> Int {
-        let text = String(decoding: bytes, as: UTF8.self)
-        return text.unicodeScalars.prefix(while: { $0.properties.isWhitespace }).reduce(0) { $0 + $1.utf8.count }
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var count = 0
+        while case .scalarValue(let scalar) = decoder.decode(&iterator), UnicodeClasses.isWhitespace(scalar) {
+            count += UTF8.width(scalar)
+        }
+        return count
     }
 }
