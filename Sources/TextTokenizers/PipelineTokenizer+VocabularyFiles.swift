@@ -2,7 +2,6 @@
 // GPT2TokenizerFast from vocab.json + merges.txt: the options come from tokenizer_config.json and
 // special_tokens_map.json when present, otherwise from those classes' defaults.
 import Checkpoints
-import Foundation
 
 /// The settings transformers reads from tokenizer_config.json and special_tokens_map.json.
 public struct TokenizerSettings: Sendable {
@@ -13,7 +12,7 @@ public struct TokenizerSettings: Sendable {
     public init(folder: String) throws {
         for name in ["tokenizer_config.json", "special_tokens_map.json"] {
             let path = "\(folder)/\(name)"
-            guard fileExists(path) else { continue }
+            guard TokenizerFileReading.isFile(path) else { continue }
             let value = try TokenizerFileReading.json(path)
             guard case .object = value else { throw tokenizerError(file: path, field: nil, "must hold a JSON object") }
             sources.append(JSONFields(value: value, file: path, path: ""))
@@ -39,11 +38,6 @@ public struct TokenizerSettings: Sendable {
         }
         return nil
     }
-}
-
-func fileExists(_ path: String) -> Bool {
-    var isFolder: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
 }
 
 extension PipelineTokenizer {

@@ -8,6 +8,12 @@ func tokenizerError(_ kind: CheckpointError.Kind = .corrupt, file: String, field
 }
 
 enum TokenizerFileReading {
+    /// True when `path` exists and is not a folder.
+    static func isFile(_ path: String) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
+    }
+
     /// The bytes of `path`.
     static func bytes(_ path: String) throws -> Data {
         guard FileManager.default.fileExists(atPath: path) else {
