@@ -18,8 +18,9 @@ Outputs (all deterministic for the pinned versions):
   TEXTS and every tokenizer above plus MiniLM, checked here against transformers' `tokenizer(text)` from both
   file sources (tokenizer.json, and vocab.txt / vocab.json + merges.txt).
 - unicode_classes.json: how `tokenizers` classifies every code point (BertNormalizer clean-up, accent
-  stripping, lowercasing, BERT punctuation and whitespace, and the \\s \\p{L} \\p{N} classes of the GPT-2
-  regex), so the Swift tests can check the Unicode tables code point by code point.
+  stripping, lowercasing, BERT punctuation and whitespace, the \\s \\p{L} \\p{N} classes of the GPT-2
+  regex, and the word characters that stop a single_word added token), so the Swift tests can check the
+  Unicode tables code point by code point.
 """
 import json
 import os
@@ -216,14 +217,15 @@ def ranges(flags):
     return out
 
 
-def unicode_classes():
+def unicode_classes(single_word_tokenizer):
     clean = BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
     strip = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False)
     lower = BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=False, lowercase=True)
     bert_pre = BertPreTokenizer()
     byte_pre = ByteLevel(add_prefix_space=False, use_regex=True)
     n = 0x110000
-    removed, bert_space, bert_punct, letter, number, space = ([False] * n for _ in range(6))
+    removed, bert_space, bert_punct, letter, number, space, word = ([False] * n for _ in range(7))
+    word_id = single_word_tokenizer.token_to_id("[WORD]")
     stripped, lowered = {}, {}
     for cp in range(n):
         if 0xD800 <= cp <= 0xDFFF:
@@ -244,6 +246,8 @@ def unicode_classes():
         number[cp] = len(byte_pre.pre_tokenize_str("1" + c)) == 1
         # "a" + c, "1" + c, "\t" + c stay one piece exactly when c is \p{L}, \p{N}, \s.
         space[cp] = len(byte_pre.pre_tokenize_str("\t" + c)) == 1
+        # A single_word added token right after c is refused exactly when c is a word character (\w).
+        word[cp] = word_id not in single_word_tokenizer.encode(c + "[WORD]").ids
     # Hangul syllables decompose algorithmically (Unicode 3.12); check that here and leave the 11,172 out.
     for cp in range(0xAC00, 0xD7A4):
         index = cp - 0xAC00
@@ -258,6 +262,7 @@ def unicode_classes():
         "regex_letter": ranges(letter),
         "regex_number": ranges(number),
         "regex_whitespace": ranges(space),
+        "added_token_word_character": ranges(word),
     }
 
 
@@ -292,7 +297,7 @@ def main():
                        ["vocab.txt", "tokenizer_config.json"])
     dump(expected, os.path.join(ROOT, "expected_ids.json"))
     with open(os.path.join(ROOT, "unicode_classes.json"), "w", encoding="utf-8") as f:
-        json.dump(unicode_classes(), f, ensure_ascii=False, separators=(",", ":"))
+        json.dump(unicode_classes(bpe_added), f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
 
 

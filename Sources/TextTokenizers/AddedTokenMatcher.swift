@@ -120,9 +120,12 @@ public struct AddedTokenMatcher: Sendable {
         return !(before.map(Self.isWordCharacter) ?? false) && !(after.map(Self.isWordCharacter) ?? false)
     }
 
-    /// The regex `\w` `tokenizers` checks with: alphabetic, marks, decimal digits, connector punctuation, joiners.
+    /// The regex `\w` `tokenizers` checks with (Rust's regex crate, Unicode 16.0): alphabetic, marks, decimal
+    /// digits, connector punctuation, joiners.
     static func isWordCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.isASCII { return scalar == "_" || UnicodeClasses.isLetter(scalar) || UnicodeClasses.isNumber(scalar) }
         let properties = scalar.properties
+        guard UnicodeClasses.assigned(scalar, byMajorVersion: 16) else { return false }
         switch properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true
         default: return properties.isAlphabetic || properties.isJoinControl

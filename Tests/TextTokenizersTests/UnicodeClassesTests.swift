@@ -83,6 +83,11 @@ struct UnicodeClassesTests {
         #expect(disagreements(try fixture.flags("regex_whitespace"), UnicodeClasses.isRegexWhitespace) == [])
     }
 
+    @Test("a single_word added token is refused next to exactly tokenizers' word characters (\\w)")
+    func wordCharacters() throws {
+        #expect(disagreements(try fixture.flags("added_token_word_character"), AddedTokenMatcher.isWordCharacter) == [])
+    }
+
     /// Runs `normalizer` over every assigned scalar but NUL at once, NUL-separated (NUL is a starter, so NFD and
     /// per-character lowercasing see each scalar alone), and returns the scalars whose output is not `expected`.
     func mismatches(_ normalizer: BertNormalizer, expected: (Unicode.Scalar) -> String) -> [String] {
