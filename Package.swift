@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS"]),
         // Memory tokens and segment recurrence around the models (RMT.md).
         .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
-        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "HDF5Codec", "Models", "RMT"]),
+        .target(name: "TextTokenizers", dependencies: ["Checkpoints"]),
+        .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "HDF5Codec", "Models", "RMT", "TextTokenizers"]),
         .executableTarget(name: "rmt-convert", dependencies: [
             "ConvertKit",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -40,5 +41,6 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
         .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Checkpoints", "TestSupport"]),
         .testTarget(name: "HDF5CodecTests", dependencies: ["HDF5Codec", "KeyMaps", "ConvertKit", "TestSupport"]),
+        .testTarget(name: "TextTokenizersTests", dependencies: ["TextTokenizers", "ConvertKit", "TestSupport"]),
     ]
 )
