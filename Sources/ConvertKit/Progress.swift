@@ -10,13 +10,16 @@ public final class ProgressBar {
     private let label: String
     private let enabled: Bool
     private var lastPercent = -1
+    private let format: (Int) -> String
 
     /// - Parameters:
-    ///   - total: bytes of work.
-    ///   - threshold: below this size no bar is drawn (default ~100 MB).
-    public init(label: String, total: Int, threshold: Int = 100_000_000) {
+    ///   - total: units of work (bytes by default).
+    ///   - threshold: below this total no bar is drawn (default ~100 MB).
+    ///   - format: how amounts are shown (default: bytes in binary units).
+    public init(label: String, total: Int, threshold: Int = 100_000_000, format: @escaping (Int) -> String = formatBytes) {
         self.total = max(total, 1)
         self.label = label
+        self.format = format
         enabled = total >= threshold && isatty(2) == 1
     }
 
@@ -29,7 +32,7 @@ public final class ProgressBar {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(percent)%  \(formatBytes(done)) / \(formatBytes(total))"
+        let line = "\r\(label) [\(bar)] \(percent)%  \(format(done)) / \(format(total))"
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 

@@ -1,0 +1,47 @@
+// `run` on an RMT folder: inputs from files or text, outputs to a tensor file.
+import Checkpoints
+import Foundation
+import Models
+import RMT
+import TensorCore
+
+extension RMTInputs {
+    /// Reads ids (`[T]` or `[B, T]`, any integer dtype) and the optional attention mask, labels and labels mask
+    /// from `.npy`, `.npz` or `.safetensors` files (a file with several tensors gives the one of that name).
+    public static func read(inputIds: String, attentionMask: String?, labels: String?, labelsMask: String?) throws -> RMTInputs {
+        let base = try RunInputs.read(inputIds: inputIds, attentionMask: attentionMask)
+        func values(_ name: String, _ path: String?) throws -> [Int64]? {
+            guard let path else { return nil }
+            return try RunInputs.tensor(name, in: path).int64Values()
+        }
+        return RMTInputs(ids: base.inputIds.map(Int64.init), batch: base.batch, length: base.length,
+                         attentionMask: base.attentionMask, labels: try values("labels", labels),
+                         labelsMask: try values("labels_mask", labelsMask)?.map { $0 != 0 })
+    }
+}
+
+/// Runs the RMT at `path` and writes its outputs (`logits`, `memory_states`, `loss`, `losses`) to `output`.
+/// - Parameter keepLogits: false drops the decoder's `[B, T, V]` logits (for very long inputs).
+public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool) throws -> RunSummary {
+    guard let format = ArchiveRegistry.format(forExtensionOf: output) else {
+        throw CheckpointError(.unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
+    }
+    if !force, FileManager.default.fileExists(atPath: output) {
+        throw CheckpointError(.alreadyExists, file: output, "output already exists; pass --force to overwrite it or choose another path")
+    }
+    let rmt = try LoadedRMT.open(path)
+    let start = Date()
+    var bar: ProgressBar?
+    let result = try runRMT(rmt, inputs: inputs, keepLogits: keepLogits) { done, total in
+        if bar == nil { bar = ProgressBar(label: "segments", total: total, threshold: 50, format: String.init) }
+        bar?.update(done)
+    }
+    bar?.finish()
+    let seconds = Date().timeIntervalSince(start)
+    try ArchiveRegistry.write(result.outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
+                              options: WriteOptions(overwrite: force, metadata: nil))
+    let tokens = inputs.batch * inputs.length
+    return RunSummary(model: path, architecture: "RMT \(rmt.configuration.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
+                      output: output, outputs: result.outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
+                      seconds: seconds, notes: result.notes)
+}
