@@ -41,6 +41,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("hidden-states"), help: "Also write every layer's hidden states.")
     var hiddenStates = false
 
+    @Option(help: "Run the forward pass N times and report the fastest (timing).")
+    var `repeat` = 1
+
     @Flag(help: "Overwrite an existing output.")
     var force = false
 
@@ -51,6 +54,7 @@ struct RunCommand: ParsableCommand {
         guard (inputIds == nil) != (inputs == nil) else {
             throw ValidationError("pass either --input-ids FILE or --inputs FILE")
         }
+        guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if inputs != nil, attentionMask != nil || tokenTypeIds != nil {
             throw ValidationError("--attention-mask and --token-type-ids go with --input-ids; --inputs reads them from its file")
         }
@@ -62,7 +66,8 @@ struct RunCommand: ParsableCommand {
             let modelInputs = try inputs.map { try RunInputs.read(bundle: $0) }
                 ?? RunInputs.read(inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds)
             let summary = try runModel(checkpoint, inputs: modelInputs, to: output,
-                                       options: RunOptions(architecture: architecture, hiddenStates: hiddenStates, force: force))
+                                       options: RunOptions(architecture: architecture, hiddenStates: hiddenStates, force: force,
+                                                          repetitions: `repeat`))
             printOut(json ? try encodeJSON(summary) : summary.text)
         }
     }
