@@ -1,5 +1,6 @@
 // Choosing and confirming a file's format, and opening or writing it with the right codec.
 import Checkpoints
+import Foundation
 import TensorCore
 
 /// Opens and writes checkpoint files by format. This is the one place that knows every codec.
@@ -40,10 +41,10 @@ public enum ArchiveRegistry {
 
     /// Opens the file at `path` as `format` (from the extension when nil), after confirming the content.
     /// - Throws: `CheckpointError` (`.unknownFormat`, `.formatMismatch`, `.gitLFSPointer`, or the codec's own).
-    public static func open(_ path: String, format: CheckpointFormat? = nil) throws -> any TensorArchive {
+    public static func open(_ path: String, format: CheckpointFormat? = nil, readOptions: ReadOptions = ReadOptions()) throws -> any TensorArchive {
         if path.hasSuffix(".index.json") {
             let shardFormat = format ?? self.format(forExtensionOf: path)
-            return try ShardedArchive(indexPath: path) { try open($0, format: shardFormat) }
+            return try ShardedArchive(indexPath: path) { try open($0, format: shardFormat, readOptions: readOptions) }
         }
         let file: MappedFile
         do { file = try MappedFile(path: path) } catch let e as MappedFileError {
@@ -62,7 +63,17 @@ public enum ArchiveRegistry {
                 throw CheckpointError(.formatMismatch, file: path, "expected safetensors but the content is \(found); pass --format or rename the file")
             }
             return try SafetensorsArchive(path: path)
-        case .npz, .npy, .hdf5, .torch:
+        case .npz:
+            if let found, found != "zip" {
+                throw CheckpointError(.formatMismatch, file: path, "expected an .npz (zip) archive but the content is \(found); pass --format or rename the file")
+            }
+            return try NPZArchive(path: path, options: NPYReadOptions(voidAsBF16: readOptions.keepBF16))
+        case .npy:
+            if let found, found != "npy" {
+                throw CheckpointError(.formatMismatch, file: path, "expected an .npy file but the content is \(found); pass --format or rename the file")
+            }
+            return try NPYArchive(path: path, options: NPYReadOptions(voidAsBF16: readOptions.keepBF16))
+        case .hdf5, .torch:
             throw CheckpointError(.unsupportedContent, file: path, "reading \(chosen.rawValue) files is not available in this build")
         }
     }
@@ -73,7 +84,20 @@ public enum ArchiveRegistry {
         switch format {
         case .safetensors:
             try SafetensorsWriter.write(sources, metadata: options.metadata, to: path, overwrite: options.overwrite, progress: progress)
-        case .npz, .npy, .hdf5, .torch:
+        case .npz:
+            let notes = try NPZWriter.write(sources, to: path, options: NPZWriter.Options(compress: options.compress, keepBF16: options.keepBF16,
+                                                                                     overwrite: options.overwrite), progress: progress)
+            for note in notes { FileHandle.standardError.write(Data((note + "\n").utf8)) }
+        case .npy:
+            guard sources.count == 1 else {
+                throw CheckpointError(.invalidArgument, file: path, "an .npy file holds exactly one array but there are \(sources.count) tensors; write .npz instead")
+            }
+            if sources[0].info.dtype == .bf16, !options.keepBF16 {
+                FileHandle.standardError.write(Data("note: bf16 tensor written as float32 ('<f4', exact) because numpy has no bfloat16; pass --keep-bf16 to store raw '<V2' bits instead\n".utf8))
+            }
+            try NPYWriter.write(sources[0], to: path, overwrite: options.overwrite, keepBF16: options.keepBF16)
+            progress?(sources[0].info.byteCount)
+        case .hdf5, .torch:
             throw CheckpointError(.unsupportedContent, file: path, "writing \(format.rawValue) files is not available in this build")
         }
     }
@@ -87,10 +111,23 @@ public struct WriteOptions: Sendable {
     public var metadata: [(key: String, value: String)]? = [("format", "pt")]
     /// Compress where the format can (npz deflate, HDF5 gzip).
     public var compress = false
+    /// NPY / NPZ: write bf16 as raw `<V2` bits instead of widening it to `<f4`.
+    public var keepBF16 = false
 
-    public init(overwrite: Bool = false, metadata: [(key: String, value: String)]? = [("format", "pt")], compress: Bool = false) {
+    public init(overwrite: Bool = false, metadata: [(key: String, value: String)]? = [("format", "pt")], compress: Bool = false,
+                keepBF16: Bool = false) {
         self.overwrite = overwrite
         self.metadata = metadata
         self.compress = compress
+        self.keepBF16 = keepBF16
     }
+}
+
+/// Options readers understand; codecs ignore what does not apply to them.
+public struct ReadOptions: Sendable {
+    /// NPY / NPZ: read 2-byte void arrays (`<V2`, `|V2`, how ml_dtypes saves bfloat16) as bf16 instead of
+    /// refusing them; the archive's notes then say so.
+    public var keepBF16 = false
+
+    public init(keepBF16: Bool = false) { self.keepBF16 = keepBF16 }
 }

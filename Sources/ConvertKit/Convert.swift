@@ -15,13 +15,17 @@ public struct ConvertOptions: Sendable {
     public var compress = false
     /// Overwrite existing outputs.
     public var force = false
+    /// NPY / NPZ output: keep bf16 as raw `<V2` bits instead of widening it to `<f4`.
+    public var keepBF16 = false
 
-    public init(format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false, force: Bool = false) {
+    public init(format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false, force: Bool = false,
+                keepBF16: Bool = false) {
         self.format = format
         self.dtype = dtype
         self.maxShardSize = maxShardSize
         self.compress = compress
         self.force = force
+        self.keepBF16 = keepBF16
     }
 }
 
@@ -87,7 +91,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             }
         }
     }
-    var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress)
+    var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress, keepBF16: options.keepBF16)
     var meta = archive.metadata.filter { $0.key != "format" }
     for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key }) where !meta.contains(where: { $0.key == alias }) {
         meta.append((alias, target))

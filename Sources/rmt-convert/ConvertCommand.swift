@@ -45,6 +45,9 @@ struct ConvertCommand: ParsableCommand {
     @Flag(help: "Overwrite existing outputs.")
     var force = false
 
+    @Flag(name: .customLong("keep-bf16"), help: "NPY/NPZ: write bf16 as raw '<V2' bits (as ml_dtypes does) instead of float32, and read '|V2' arrays in SRC as bf16.")
+    var keepBF16 = false
+
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
@@ -56,9 +59,9 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let checkpoint = try Checkpoint.open(source, format: inputFormat)
+            let checkpoint = try Checkpoint.open(source, format: inputFormat, readOptions: ReadOptions(keepBF16: keepBF16))
             let options = ConvertOptions(format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
-                                         compress: compress, force: force)
+                                         compress: compress, force: force, keepBF16: keepBF16)
             let summary = try convert(checkpoint, to: destination, options: options)
             printOut(json ? try encodeJSON(summary) : summary.line + "\n")
         }
