@@ -14,6 +14,7 @@ Each fixtures/expected/<name>/ folder holds (read by `rmt-convert verify MODEL -
                         each layer; GPT-2's last one is after ln_f)
   fixture.json          architecture, model folder (relative to the repository root), outputs to compare,
                         tolerance (max abs error)
+activations.json holds every accepted activation (ACT2FN) at 49 points in [-6, 6].
 All inputs are batch 2 with padding in one row. Models run with attn_implementation="eager": its additive
 finfo.min masks define what fully-masked rows (left padding under GPT-2's causal mask) compute.
 
@@ -155,6 +156,18 @@ def expected_minilm():
         f.write("\n")
 
 
+def expected_activations():
+    """Every accepted activation name at sample points, as transformers' ACT2FN computes it in float32."""
+    from transformers.activations import ACT2FN
+    x = torch.linspace(-6, 6, 49)
+    names = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish", "quick_gelu", "tanh",
+             "linear"]
+    table = {"x": x.tolist(), "outputs": {name: ACT2FN[name](x).tolist() for name in names}}
+    with open(os.path.join(EXPECTED, "activations.json"), "w") as f:
+        json.dump(table, f, indent=1)
+        f.write("\n")
+
+
 def main():
     torch.manual_seed(0)
     gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=96, n_positions=64, n_embd=32, n_layer=2, n_head=4,
@@ -178,6 +191,7 @@ def main():
     expected_tiny_bert_mlm(generator)
     expected_tiny_gpt2(generator)
     expected_minilm()
+    expected_activations()
 
 
 if __name__ == "__main__":
