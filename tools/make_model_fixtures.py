@@ -129,6 +129,18 @@ def expected_tiny_gpt2(generator):
 
 
 @torch.no_grad()
+def expected_tiny_gpt2_token_types(generator):
+    """GPT-2 adds wte(token_type_ids) when given; right padding this time."""
+    inputs = gpt2_inputs(96, generator)
+    inputs["attention_mask"] = inputs["attention_mask"].flip(1)
+    inputs["token_type_ids"] = torch.randint(0, 3, (2, 8), generator=generator)
+    model = reload(GPT2LMHeadModel, os.path.join(ROOT, "tiny-gpt2"))
+    out = model(**inputs)
+    write_expected("tiny-gpt2-token-types", "GPT2LMHeadModel", "fixtures/models/tiny-gpt2", inputs,
+                   {"last_hidden_state": model.transformer(**inputs).last_hidden_state, "logits": out.logits}, ["last_hidden_state", "logits"])
+
+
+@torch.no_grad()
 def expected_minilm():
     if not os.path.isdir(MINILM):
         print(f"skipped all-MiniLM-L6-v2: {MINILM} is absent (run tools/fetch-minilm.sh)")
@@ -192,6 +204,7 @@ def main():
     expected_tiny_gpt2(generator)
     expected_minilm()
     expected_activations()
+    expected_tiny_gpt2_token_types(torch.Generator().manual_seed(4))
 
 
 if __name__ == "__main__":

@@ -38,6 +38,11 @@ final class InMemoryArchive: TensorArchive {
     }
 }
 
+extension TensorArchive {
+    /// Every (name, tensor) in file order.
+    func entries() throws -> [(String, Tensor)] { try tensorNames.map { ($0, try tensor(named: $0)) } }
+}
+
 enum ModelFixtures {
     /// `fixtures/models/<name>`.
     static func checkpoint(_ name: String) throws -> Checkpoint { try Checkpoint.open(Fixtures.path("models/\(name)")) }

@@ -14,8 +14,13 @@ private func weightsError(_ body: () throws -> Any) -> ModelError? {
 
 @Suite("Weight loading and key normalisation")
 struct WeightLoadingTests {
-    let bert = try! ModelFixtures.checkpoint("tiny-bert").archive
-    let gpt2 = try! ModelFixtures.checkpoint("tiny-gpt2").archive
+    let bert: any TensorArchive
+    let gpt2: any TensorArchive
+
+    init() throws {
+        bert = try ModelFixtures.checkpoint("tiny-bert").archive
+        gpt2 = try ModelFixtures.checkpoint("tiny-gpt2").archive
+    }
 
     /// Runs `archive` as `architecture` with tiny model `name`'s config; returns the max abs error of
     /// `output` against the fixture `fixture`.
@@ -33,8 +38,7 @@ struct WeightLoadingTests {
             if name == "bert.pooler.dense.bias" { return (name, Tensor([Float](repeating: 0, count: 31), shape: [31])) }
             return (name, tensor)
         }
-        let extra = InMemoryArchive(archive.tensorNames.map { ($0, try! archive.tensor(named: $0)) }
-                                    + [("bert.encoder.layer.9.output.dense.bias", Tensor([0], shape: [1]))])
+        let extra = InMemoryArchive(try archive.entries() + [("bert.encoder.layer.9.output.dense.bias", Tensor([0], shape: [1]))])
         let e = weightsError { try ModelFixtures.load(extra, configOf: "tiny-bert", as: .bertForSequenceClassification) }
         #expect(e?.kind == .weights)
         let message = e?.description ?? ""
@@ -64,7 +68,7 @@ struct WeightLoadingTests {
     func basePrefix() throws {
         // GPT-2 saved like the Hub's `gpt2` (no `transformer.`), with old buffers and a tied lm_head present.
         let hub = try InMemoryArchive(copying: gpt2) { name, tensor in (String(name.dropFirst("transformer.".count)), tensor) }
-        var entries = hub.tensorNames.map { ($0, try! hub.tensor(named: $0)) }
+        var entries = try hub.entries()
         entries.append(("h.0.attn.bias", Tensor([Float](repeating: 1, count: 64 * 64), shape: [1, 1, 64, 64])))
         entries.append(("h.1.attn.masked_bias", Tensor([-1e4], shape: [])))
         entries.append(("lm_head.weight", try gpt2.tensor(named: "transformer.wte.weight")))
@@ -83,8 +87,7 @@ struct WeightLoadingTests {
         let wte = try gpt2.tensor(named: "transformer.wte.weight")
         var changed = try wte.floatValues()
         changed[5] += 1
-        let untied = InMemoryArchive(gpt2.tensorNames.map { ($0, try! gpt2.tensor(named: $0)) }
-                                     + [("lm_head.weight", Tensor(changed, shape: wte.shape))])
+        let untied = InMemoryArchive(try gpt2.entries() + [("lm_head.weight", Tensor(changed, shape: wte.shape))])
         let e = weightsError { try ModelFixtures.load(untied, configOf: "tiny-gpt2", as: .gpt2LMHeadModel) }
         #expect(e?.description.contains("`lm_head.weight` differs from `transformer.wte.weight`") == true, "\(e?.description ?? "no error")")
 

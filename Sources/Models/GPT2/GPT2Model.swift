@@ -92,13 +92,14 @@ public struct GPT2Model: Sendable {
     /// The forward pass over token ids (positions 0…T−1 in every row, as transformers without `position_ids`).
     public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
         try callAsFunction(inputsEmbeds: try wordEmbeddings(inputs), attentionMask: inputs.attentionMask,
-                           outputHiddenStates: outputHiddenStates)
+                           tokenTypeIds: inputs.tokenTypeIds, outputHiddenStates: outputHiddenStates)
     }
 
-    /// The forward pass from `inputs_embeds` `[B, T, C]`: position embeddings are added, then the blocks run
-    /// under the causal mask combined with the padding mask (`[B·T]` 0/1, nil for none).
+    /// The forward pass from `inputs_embeds` `[B, T, C]`: position embeddings (and, as transformers does for
+    /// `token_type_ids`, their rows of `wte`) are added, then the blocks run under the causal mask combined
+    /// with the padding mask (`[B·T]` 0/1, nil for none).
     /// - Throws: `ModelError(.input)` when T exceeds `n_positions` or the width is not `n_embd`.
-    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?,
+    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]? = nil,
                                outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == configuration.hiddenSize else {
@@ -110,6 +111,12 @@ public struct GPT2Model: Sendable {
         try checkMask(attentionMask, rows: B * T)
         var x = inputsEmbeds.values                                               // [B·T, C]
         try positionEmbeddings.gather((0..<B).flatMap { _ in 0..<T }, adding: &x, what: "position_ids")
+        if let tokenTypeIds {
+            guard tokenTypeIds.count == B * T else {
+                throw ModelError(.input, file: "token_type_ids", "has \(tokenTypeIds.count) values for \(B * T) tokens")
+            }
+            try tokenEmbeddings.gather(tokenTypeIds, adding: &x, what: "token_type_ids")
+        }
         let bias = attentionMask.map(Kernels.keyBias(fromMask:))                 // [B·T]
         var h = Activations(unchecked: x, batch: B, length: T, width: C)
         var states: [Activations] = []
