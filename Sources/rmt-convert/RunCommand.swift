@@ -10,10 +10,11 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a BERT or GPT-2 checkpoint on token ids and write its outputs.",
         discussion: """
-        MODEL is a checkpoint folder with config.json. Ids are int64 or int32, shaped [T] or [B, T], read from
-        .npy, .npz or .safetensors files (a file with several tensors gives the one named input_ids,
+        MODEL is a checkpoint folder with config.json. Ids are int64 or int32, shaped [T] or [B, T], read from \
+        .npy, .npz or .safetensors files (a file with several tensors gives the one named input_ids, \
         attention_mask or token_type_ids); --inputs reads all of them from one such file.
-        Writes last_hidden_state [B, T, H], pooler_output [B, H] when the model has a pooler, logits when it
+
+        Writes last_hidden_state [B, T, H], pooler_output [B, H] when the model has a pooler, logits when it \
         has a head, and with --hidden-states hidden_states.0 ... hidden_states.L, to OUT (.safetensors or .npz).
         """)
 
