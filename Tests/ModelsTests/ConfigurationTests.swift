@@ -106,6 +106,7 @@ struct ConfigurationTests {
     func architectureInference() throws {
         #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["BertForMaskedLM"]}"#), file: "c") == .bertForMaskedLM)
         #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"model_type": "gpt2"}"#), file: "c") == .gpt2Model)
+        #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["BertForPreTraining"]}"#), file: "c") == .bertModel)
         #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"hidden_size": 768}"#), file: "c") == .bertModel)
         let unknown = configurationError { try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["T5Model"]}"#), file: "c") }
         #expect(unknown?.field == "architectures")

@@ -80,6 +80,16 @@ struct WeightLoadingTests {
         // BertModel from the classification checkpoint: `bert.` stripped, classifier dropped and listed.
         let (_, bare) = try ModelFixtures.load(bert, configOf: "tiny-bert", as: .bertModel)
         #expect(bare.ignoredKeys == ["classifier.bias", "classifier.weight"])
+
+        // BertModel from the masked-LM checkpoint: no pooler in the file, so none is built; cls.* dropped.
+        let mlm = try ModelFixtures.checkpoint("tiny-bert-mlm").archive
+        let (model, fromMLM) = try ModelFixtures.load(mlm, configOf: "tiny-bert-mlm", as: .bertModel)
+        #expect(fromMLM.ignoredKeys.allSatisfy { $0.hasPrefix("cls.predictions.") } && fromMLM.ignoredKeys.count == 5)
+        #expect(fromMLM.notes.contains { $0.contains("without a pooler") })
+        let outputs = try model.run(try ModelFixtures.inputs("tiny-bert-mlm"))
+        #expect(outputs.map(\.name) == ["last_hidden_state"])
+        let e = try maxError(try #require(outputs["last_hidden_state"]), try ModelFixtures.expected("tiny-bert-mlm", "last_hidden_state"))
+        #expect(e <= 1e-4, "max abs error \(e)")
     }
 
     @Test("an lm_head that differs from wte is an error naming both keys; a missing one is tied")
