@@ -82,6 +82,23 @@ struct RunVerifyTests {
         #expect(throws: ModelError.self) { try RunInputs.read(inputIds: "\(dir)/f.safetensors") }
     }
 
+    @Test("ids and mask as separate .npy files (int64 and int32) give the fixture's outputs")
+    func npyInputs() throws {
+        let dir = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let bundle = try SafetensorsArchive(path: Fixtures.path("expected/tiny-gpt2/inputs.safetensors"))
+        try NPYWriter.write(TensorSource(name: "input_ids", tensor: try bundle.tensor(named: "input_ids")), to: "\(dir)/ids.npy", overwrite: false)
+        let mask = try bundle.tensor(named: "attention_mask").int64Values()
+        let mask32 = try Tensor(dtype: .i32, shape: [2, 8], bytes: mask.flatMap { withUnsafeBytes(of: Int32($0).littleEndian, Array.init) })
+        try NPYWriter.write(TensorSource(name: "mask", tensor: mask32), to: "\(dir)/mask.npy", overwrite: false)
+        let inputs = try RunInputs.read(inputIds: "\(dir)/ids.npy", attentionMask: "\(dir)/mask.npy")
+        let summary = try runModel(try ModelFixtures.checkpoint("tiny-gpt2"), inputs: inputs, to: "\(dir)/out.safetensors", options: RunOptions())
+        #expect(summary.outputs.map(\.name) == ["last_hidden_state", "logits"])
+        let logits = try SafetensorsArchive(path: "\(dir)/out.safetensors").tensor(named: "logits")
+        let error = try maxError(logits, try ModelFixtures.expected("tiny-gpt2", "logits"))
+        #expect(error <= 1e-4, "max abs error \(error)")
+    }
+
     @Test("texts are tokenized through the pluggable closure and right-padded with a mask")
     func texts() throws {
         let inputs = try RunInputs.fromTexts(["a b c", "d"], tokenize: { $0.split(separator: " ").map { Int($0.unicodeScalars.first!.value) } }, padId: 0)
