@@ -93,10 +93,11 @@ public struct BertForMaskedLM: Sendable {
         decoderWeight = try decoder.tiedTensor("weight", to: bert.wordEmbeddingTable, tiedKey: scope.key("bert.embeddings.word_embeddings.weight"),
                                                shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
         // `cls.predictions.bias` and `cls.predictions.decoder.bias` are one parameter: either may be stored.
-        if let bias = try predictions.optionalTensor("bias", shape: [c.vocabularySize]) {
-            decoderBias = try decoder.tiedTensor("bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
-        } else {
+        if !predictions.contains("bias"), decoder.contains("bias") {
             decoderBias = try decoder.tensor("bias", shape: [c.vocabularySize])
+        } else {
+            let bias = try predictions.tensor("bias", shape: [c.vocabularySize])   // reported as missing under its own name
+            decoderBias = try decoder.tiedTensor("bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
         }
     }
 
