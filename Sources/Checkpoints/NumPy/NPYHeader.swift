@@ -151,7 +151,9 @@ public struct NPYHeader: Sendable, Equatable {
         case "V" where body == "V2" && options.voidAsBF16:
             return (.bf16, false)
         case "V":
-            throw fail(.unsupportedDType, "void dtype '\(descr)' has no type name (ml_dtypes types lose theirs); '|V2' is read as bf16 only with --keep-bf16, other sizes are refused")
+            throw fail(.unsupportedDType, body == "V2"
+                ? "void dtype '\(descr)' has no type name (ml_dtypes saves bfloat16 this way); it is read as bf16 only when declared (convert --keep-bf16)"
+                : "void dtype '\(descr)' has no type name (an ml_dtypes type such as float8 lost it); only 2-byte voids can be declared bf16")
         case "c" where body == "c16":
             throw fail(.unsupportedDType, "complex128 ('\(descr)') is not supported; convert it with numpy to complex64 first")
         default:

@@ -81,15 +81,7 @@ public final class ZipArchive {
             try checkInflatable(entry)
             let input = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataRange])
             storage = try TensorStorage(count: entry.uncompressedSize) { out in
-                do { try RawDeflate.inflate(input, into: out) } catch let failure as InflateFailure {
-                    let what: String
-                    switch failure {
-                    case .tooLong: what = "inflates to more than the declared \(entry.uncompressedSize) bytes"
-                    case .tooShort: what = "ends before the declared \(entry.uncompressedSize) bytes (truncated stream)"
-                    case .corrupt(let m): what = "is not a valid deflate stream (\(m))"
-                    }
-                    throw CheckpointError(.corrupt, file: path, tensor: entry.name, "member `\(entry.name)` \(what); the archive is corrupt")
-                }
+                do throws(InflateFailure) { try RawDeflate.inflate(input, into: out) } catch { throw inflateError(error, entry) }
             }
         }
         if verifyCRC {

@@ -138,7 +138,7 @@ enum RawDeflate {
                         stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
                         stream.avail_out = uInt(out.count)
                         let r = deflate(&stream, flush)
-                        output.append(contentsOf: out.prefix(out.count - Int(stream.avail_out)))
+                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<(out.count - Int(stream.avail_out))]))
                         return r
                     }
                     if status == Z_STREAM_ERROR { throw InflateFailure.corrupt("zlib deflate failed") }
