@@ -8,7 +8,8 @@ Seeded (torch.manual_seed), so the same versions give the same bytes. The checkp
 order, so adding fixtures never changes the bytes of the earlier ones.
 
 Each fixtures/expected/<name>/ folder holds (read by `rmt-convert verify MODEL --fixture DIR`):
-  inputs.safetensors    input_ids [B, T] int64, attention_mask [B, T] int64, token_type_ids [B, T] int64 (BERT)
+  inputs.safetensors    input_ids [B, T] int64, attention_mask [B, T] int64, token_type_ids [B, T] int64 (BERT),
+                        position_ids [B, T] int64 (tiny-gpt2-positions)
   expected.safetensors  last_hidden_state [B, T, H], pooler_output [B, H] (with a pooler), logits (with a head),
                         hidden_states.{i} [B, T, H] for i = 0...L (HF `output_hidden_states`: embeddings, then
                         each layer; GPT-2's last one is after ln_f)
@@ -141,6 +142,19 @@ def expected_tiny_gpt2_token_types(generator):
 
 
 @torch.no_grad()
+def expected_tiny_gpt2_positions(generator):
+    """Left padding with the position ids transformers' generate() derives from the mask: cumsum − 1, and 1 on
+    padded rows."""
+    inputs = gpt2_inputs(96, generator)
+    positions = inputs["attention_mask"].cumsum(-1) - 1
+    inputs["position_ids"] = positions.masked_fill(inputs["attention_mask"] == 0, 1)
+    model = reload(GPT2LMHeadModel, os.path.join(ROOT, "tiny-gpt2"))
+    write_expected("tiny-gpt2-positions", "GPT2LMHeadModel", "fixtures/models/tiny-gpt2", inputs,
+                   {"last_hidden_state": model.transformer(**inputs).last_hidden_state, "logits": model(**inputs).logits},
+                   ["last_hidden_state", "logits"])
+
+
+@torch.no_grad()
 def expected_minilm():
     if not os.path.isdir(MINILM):
         print(f"skipped all-MiniLM-L6-v2: {MINILM} is absent (run tools/fetch-minilm.sh)")
@@ -205,6 +219,7 @@ def main():
     expected_minilm()
     expected_activations()
     expected_tiny_gpt2_token_types(torch.Generator().manual_seed(4))
+    expected_tiny_gpt2_positions(torch.Generator().manual_seed(5))
 
 
 if __name__ == "__main__":

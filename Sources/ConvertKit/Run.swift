@@ -11,9 +11,10 @@ public typealias TextTokenizing = (String) throws -> [Int]
 public enum RunInputs {
     /// Reads `input_ids` (`[T]` or `[B, T]`, any integer dtype) and the optional mask and token types, each
     /// from its own file (`.npy`, `.npz`, `.safetensors`): a file with one tensor gives that tensor, a file with
-    /// several gives the one named `input_ids` / `attention_mask` / `token_type_ids`.
+    /// several gives the one named `input_ids` / `attention_mask` / `token_type_ids` / `position_ids`.
     /// - Throws: `CheckpointError` for unreadable files, `ModelError(.input)` for wrong dtypes or shapes.
-    public static func read(inputIds: String, attentionMask: String? = nil, tokenTypeIds: String? = nil) throws -> ModelInputs {
+    public static func read(inputIds: String, attentionMask: String? = nil, tokenTypeIds: String? = nil,
+                            positionIds: String? = nil) throws -> ModelInputs {
         let (ids, batch, length) = try integers(try tensor("input_ids", in: inputIds), name: "input_ids", file: inputIds)
         func companion(_ name: String, _ path: String?) throws -> [Int]? {
             guard let path else { return nil }
@@ -25,11 +26,12 @@ public enum RunInputs {
         }
         let mask = try companion("attention_mask", attentionMask).map { $0.map(Float.init) }
         return try ModelInputs(inputIds: ids, batch: batch, length: length, attentionMask: mask,
-                               tokenTypeIds: try companion("token_type_ids", tokenTypeIds))
+                               tokenTypeIds: try companion("token_type_ids", tokenTypeIds),
+                               positionIds: try companion("position_ids", positionIds))
     }
 
-    /// Reads all inputs from one file holding `input_ids` and optionally `attention_mask`, `token_type_ids`
-    /// (the layout of a fixture's `inputs.safetensors`).
+    /// Reads all inputs from one file holding `input_ids` and optionally `attention_mask`, `token_type_ids`,
+    /// `position_ids` (the layout of a fixture's `inputs.safetensors`).
     public static func read(bundle path: String) throws -> ModelInputs {
         let archive = try ArchiveRegistry.open(path)
         let names = Set(archive.tensorNames)
@@ -37,7 +39,8 @@ public enum RunInputs {
             throw CheckpointError(.tensorNotFound, file: path, tensor: "input_ids", "has no tensor `input_ids` (found \(archive.tensorNames.joined(separator: ", ")))")
         }
         return try read(inputIds: path, attentionMask: names.contains("attention_mask") ? path : nil,
-                        tokenTypeIds: names.contains("token_type_ids") ? path : nil)
+                        tokenTypeIds: names.contains("token_type_ids") ? path : nil,
+                        positionIds: names.contains("position_ids") ? path : nil)
     }
 
     /// Tokenizes `texts` and right-pads them to the longest with `padId`, masking the padding.

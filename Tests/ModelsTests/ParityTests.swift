@@ -22,6 +22,7 @@ struct ParityTests {
          ["last_hidden_state", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]),
         ("tiny-gpt2", "tiny-gpt2-sharded", .gpt2LMHeadModel, ["last_hidden_state", "logits"]),
         ("tiny-gpt2-token-types", "tiny-gpt2", .gpt2LMHeadModel, ["last_hidden_state", "logits"]),
+        ("tiny-gpt2-positions", "tiny-gpt2", .gpt2LMHeadModel, ["last_hidden_state", "logits"]),
     ]
 
     @Test("every output of every tiny model matches PyTorch, padded rows included", arguments: 0..<cases.count)

@@ -11,7 +11,7 @@ import TestSupport
 struct RunVerifyTests {
     @Test("verify passes on every tiny fixture and reports max abs and relative errors per output", arguments: [
         ("tiny-bert", "tiny-bert"), ("tiny-bert-base", "tiny-bert"), ("tiny-bert-mlm", "tiny-bert-mlm"), ("tiny-gpt2", "tiny-gpt2"),
-        ("tiny-gpt2-token-types", "tiny-gpt2"),
+        ("tiny-gpt2-token-types", "tiny-gpt2"), ("tiny-gpt2-positions", "tiny-gpt2"),
     ])
     func verifyPasses(_ fixture: String, _ model: String) throws {
         let report = try verify(try ModelFixtures.checkpoint(model), fixture: Fixtures.path("expected/\(fixture)"))

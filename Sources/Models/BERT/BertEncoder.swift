@@ -16,22 +16,23 @@ public struct BertEmbeddings: Sendable {
         layerNorm = try LayerNorm(scope["LayerNorm"], size: c, epsilon: config.layerNormEpsilon)
     }
 
-    /// `BertEmbeddings.forward(inputs_embeds=…)`: `LN(x + type[tt] + pos[t])`, positions 0…T−1.
+    /// `BertEmbeddings.forward(inputs_embeds=…)`: `LN(x + type[tt] + pos[p])`.
     /// - Parameters:
     ///   - inputsEmbeds: `[B, T, C]`, e.g. word embeddings with memory tokens spliced in.
     ///   - tokenTypeIds: `[B·T]`, nil for all zeros.
-    /// - Throws: `ModelError(.input)` for T beyond `max_position_embeddings` or a bad token type.
-    public func callAsFunction(inputsEmbeds: Activations, tokenTypeIds: [Int]?) throws -> Activations {
+    ///   - positionIds: `[B·T]`, nil for 0…T−1 in every row.
+    /// - Throws: `ModelError(.input)` for positions beyond `max_position_embeddings` or a bad token type.
+    public func callAsFunction(inputsEmbeds: Activations, tokenTypeIds: [Int]?, positionIds: [Int]? = nil) throws -> Activations {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == layerNorm.weight.count else {
             throw ModelError(.input, file: "inputs_embeds", "width \(C) differs from hidden_size \(layerNorm.weight.count)")
         }
-        guard T <= positionEmbeddings.count else {
+        guard positionIds != nil || T <= positionEmbeddings.count else {
             throw ModelError(.input, file: "input_ids", "sequence length \(T) exceeds max_position_embeddings \(positionEmbeddings.count); split the input into shorter sequences")
         }
         var x = inputsEmbeds.values                                                   // [B·T, C]
         try tokenTypeEmbeddings.gather(tokenTypeIds ?? [Int](repeating: 0, count: B * T), adding: &x, what: "token_type_ids")
-        let positions = (0..<B).flatMap { _ in 0..<T }                               // [B·T]
+        let positions = positionIds ?? (0..<B).flatMap { _ in 0..<T }               // [B·T]
         try positionEmbeddings.gather(positions, adding: &x, what: "position_ids")
         layerNorm.apply(&x)
         return Activations(unchecked: x, batch: B, length: T, width: C)

@@ -35,7 +35,8 @@ public struct BertModel: Sendable {
     public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> BertModelOutput {
         let words = try embeddings.wordEmbeddings(inputs)                            // [B, T, C]
         return try callAsFunction(inputsEmbeds: words, attentionMask: inputs.attentionMask,
-                                  tokenTypeIds: inputs.tokenTypeIds, outputHiddenStates: outputHiddenStates)
+                                  tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds,
+                                  outputHiddenStates: outputHiddenStates)
     }
 
     /// The forward pass from `inputs_embeds` (as `BertModel.forward(inputs_embeds=…)`): position and type
@@ -44,10 +45,14 @@ public struct BertModel: Sendable {
     ///   - inputsEmbeds: `[B, T, C]`.
     ///   - attentionMask: `[B·T]` of 0/1, nil for no padding.
     ///   - tokenTypeIds: `[B·T]`, nil for zeros.
+    ///   - positionIds: `[B·T]`, nil for 0…T−1 in every row.
     public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]?,
-                               outputHiddenStates: Bool = false) throws -> BertModelOutput {
+                               positionIds: [Int]? = nil, outputHiddenStates: Bool = false) throws -> BertModelOutput {
         try checkMask(attentionMask, rows: inputsEmbeds.rows)
-        let x = try embeddings(inputsEmbeds: inputsEmbeds, tokenTypeIds: tokenTypeIds)
+        if let positionIds, positionIds.count != inputsEmbeds.rows {
+            throw ModelError(.input, file: "position_ids", "has \(positionIds.count) values for \(inputsEmbeds.rows) tokens")
+        }
+        let x = try embeddings(inputsEmbeds: inputsEmbeds, tokenTypeIds: tokenTypeIds, positionIds: positionIds)
         let (last, states) = encode(x, attentionMask: attentionMask, outputHiddenStates: outputHiddenStates)
         return BertModelOutput(lastHiddenState: last, poolerOutput: pooler.map { $0(last) }, hiddenStates: states)
     }
