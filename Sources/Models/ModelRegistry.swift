@@ -65,6 +65,11 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
 public struct NamedOutput: Sendable {
     public let name: String
     public let tensor: Tensor
+
+    public init(name: String, tensor: Tensor) {
+        self.name = name
+        self.tensor = tensor
+    }
 }
 
 /// A built, verified model of one of the supported architectures.
