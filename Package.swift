@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore", "Checkpoints"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "ConvertKit", "TestSupport"]),
         .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "Checkpoints", "TensorCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
         .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Checkpoints", "TestSupport"]),

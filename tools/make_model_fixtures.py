@@ -8,12 +8,14 @@ Seeded (torch.manual_seed), so the same versions give the same bytes. The checkp
 order, so adding fixtures never changes the bytes of the earlier ones.
 
 Each fixtures/expected/<name>/ folder holds (read by `rmt-convert verify MODEL --fixture DIR`):
-  inputs.safetensors    input_ids [B, T] int64, attention_mask [B, T] int64, token_type_ids [B, T] int64 (BERT)
+  inputs.safetensors    input_ids [B, T] int64, attention_mask [B, T] int64, token_type_ids [B, T] int64 (BERT),
+                        position_ids [B, T] int64 (tiny-gpt2-positions)
   expected.safetensors  last_hidden_state [B, T, H], pooler_output [B, H] (with a pooler), logits (with a head),
                         hidden_states.{i} [B, T, H] for i = 0...L (HF `output_hidden_states`: embeddings, then
                         each layer; GPT-2's last one is after ln_f)
   fixture.json          architecture, model folder (relative to the repository root), outputs to compare,
                         tolerance (max abs error)
+activations.json holds every accepted activation (ACT2FN) at 49 points in [-6, 6].
 All inputs are batch 2 with padding in one row. Models run with attn_implementation="eager": its additive
 finfo.min masks define what fully-masked rows (left padding under GPT-2's causal mask) compute.
 
@@ -128,6 +130,31 @@ def expected_tiny_gpt2(generator):
 
 
 @torch.no_grad()
+def expected_tiny_gpt2_token_types(generator):
+    """GPT-2 adds wte(token_type_ids) when given; right padding this time."""
+    inputs = gpt2_inputs(96, generator)
+    inputs["attention_mask"] = inputs["attention_mask"].flip(1)
+    inputs["token_type_ids"] = torch.randint(0, 3, (2, 8), generator=generator)
+    model = reload(GPT2LMHeadModel, os.path.join(ROOT, "tiny-gpt2"))
+    out = model(**inputs)
+    write_expected("tiny-gpt2-token-types", "GPT2LMHeadModel", "fixtures/models/tiny-gpt2", inputs,
+                   {"last_hidden_state": model.transformer(**inputs).last_hidden_state, "logits": out.logits}, ["last_hidden_state", "logits"])
+
+
+@torch.no_grad()
+def expected_tiny_gpt2_positions(generator):
+    """Left padding with the position ids transformers' generate() derives from the mask: cumsum − 1, and 1 on
+    padded rows."""
+    inputs = gpt2_inputs(96, generator)
+    positions = inputs["attention_mask"].cumsum(-1) - 1
+    inputs["position_ids"] = positions.masked_fill(inputs["attention_mask"] == 0, 1)
+    model = reload(GPT2LMHeadModel, os.path.join(ROOT, "tiny-gpt2"))
+    write_expected("tiny-gpt2-positions", "GPT2LMHeadModel", "fixtures/models/tiny-gpt2", inputs,
+                   {"last_hidden_state": model.transformer(**inputs).last_hidden_state, "logits": model(**inputs).logits},
+                   ["last_hidden_state", "logits"])
+
+
+@torch.no_grad()
 def expected_minilm():
     if not os.path.isdir(MINILM):
         print(f"skipped all-MiniLM-L6-v2: {MINILM} is absent (run tools/fetch-minilm.sh)")
@@ -155,6 +182,18 @@ def expected_minilm():
         f.write("\n")
 
 
+def expected_activations():
+    """Every accepted activation name at sample points, as transformers' ACT2FN computes it in float32."""
+    from transformers.activations import ACT2FN
+    x = torch.linspace(-6, 6, 49)
+    names = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish", "quick_gelu", "tanh",
+             "linear"]
+    table = {"x": x.tolist(), "outputs": {name: ACT2FN[name](x).tolist() for name in names}}
+    with open(os.path.join(EXPECTED, "activations.json"), "w") as f:
+        json.dump(table, f, indent=1)
+        f.write("\n")
+
+
 def main():
     torch.manual_seed(0)
     gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=96, n_positions=64, n_embd=32, n_layer=2, n_head=4,
@@ -178,6 +217,9 @@ def main():
     expected_tiny_bert_mlm(generator)
     expected_tiny_gpt2(generator)
     expected_minilm()
+    expected_activations()
+    expected_tiny_gpt2_token_types(torch.Generator().manual_seed(4))
+    expected_tiny_gpt2_positions(torch.Generator().manual_seed(5))
 
 
 if __name__ == "__main__":

@@ -43,5 +43,5 @@ public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keep
     let tokens = inputs.batch * inputs.length
     return RunSummary(model: path, architecture: "RMT \(rmt.configuration.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
                       output: output, outputs: result.outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
-                      seconds: seconds, notes: result.notes)
+                      seconds: seconds, repetitions: 1, notes: result.notes)
 }

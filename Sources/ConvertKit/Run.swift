@@ -11,9 +11,10 @@ public typealias TextTokenizing = (String) throws -> [Int]
 public enum RunInputs {
     /// Reads `input_ids` (`[T]` or `[B, T]`, any integer dtype) and the optional mask and token types, each
     /// from its own file (`.npy`, `.npz`, `.safetensors`): a file with one tensor gives that tensor, a file with
-    /// several gives the one named `input_ids` / `attention_mask` / `token_type_ids`.
+    /// several gives the one named `input_ids` / `attention_mask` / `token_type_ids` / `position_ids`.
     /// - Throws: `CheckpointError` for unreadable files, `ModelError(.input)` for wrong dtypes or shapes.
-    public static func read(inputIds: String, attentionMask: String? = nil, tokenTypeIds: String? = nil) throws -> ModelInputs {
+    public static func read(inputIds: String, attentionMask: String? = nil, tokenTypeIds: String? = nil,
+                            positionIds: String? = nil) throws -> ModelInputs {
         let (ids, batch, length) = try integers(try tensor("input_ids", in: inputIds), name: "input_ids", file: inputIds)
         func companion(_ name: String, _ path: String?) throws -> [Int]? {
             guard let path else { return nil }
@@ -25,11 +26,12 @@ public enum RunInputs {
         }
         let mask = try companion("attention_mask", attentionMask).map { $0.map(Float.init) }
         return try ModelInputs(inputIds: ids, batch: batch, length: length, attentionMask: mask,
-                               tokenTypeIds: try companion("token_type_ids", tokenTypeIds))
+                               tokenTypeIds: try companion("token_type_ids", tokenTypeIds),
+                               positionIds: try companion("position_ids", positionIds))
     }
 
-    /// Reads all inputs from one file holding `input_ids` and optionally `attention_mask`, `token_type_ids`
-    /// (the layout of a fixture's `inputs.safetensors`).
+    /// Reads all inputs from one file holding `input_ids` and optionally `attention_mask`, `token_type_ids`,
+    /// `position_ids` (the layout of a fixture's `inputs.safetensors`).
     public static func read(bundle path: String) throws -> ModelInputs {
         let archive = try ArchiveRegistry.open(path)
         let names = Set(archive.tensorNames)
@@ -37,7 +39,8 @@ public enum RunInputs {
             throw CheckpointError(.tensorNotFound, file: path, tensor: "input_ids", "has no tensor `input_ids` (found \(archive.tensorNames.joined(separator: ", ")))")
         }
         return try read(inputIds: path, attentionMask: names.contains("attention_mask") ? path : nil,
-                        tokenTypeIds: names.contains("token_type_ids") ? path : nil)
+                        tokenTypeIds: names.contains("token_type_ids") ? path : nil,
+                        positionIds: names.contains("position_ids") ? path : nil)
     }
 
     /// Tokenizes `texts` and right-pads them to the longest with `padId`, masking the padding.
@@ -86,12 +89,16 @@ public struct RunOptions: Sendable {
     public var format: CheckpointFormat?
     /// Replace an existing output.
     public var force = false
+    /// Run the forward pass this many times (≥ 1) and report the fastest, for timing.
+    public var repetitions = 1
 
-    public init(architecture: ModelArchitecture? = nil, hiddenStates: Bool = false, format: CheckpointFormat? = nil, force: Bool = false) {
+    public init(architecture: ModelArchitecture? = nil, hiddenStates: Bool = false, format: CheckpointFormat? = nil,
+                force: Bool = false, repetitions: Int = 1) {
         self.architecture = architecture
         self.hiddenStates = hiddenStates
         self.format = format
         self.force = force
+        self.repetitions = max(1, repetitions)
     }
 }
 
@@ -105,13 +112,16 @@ public struct RunSummary: Encodable, Sendable {
     public let architecture: String
     public let output: String
     public let outputs: [Output]
-    /// Forward-pass time, loading excluded.
+    /// Forward-pass time, loading excluded (the fastest of `repetitions` runs).
     public let seconds: Double
+    /// How many times the forward pass ran.
+    public let repetitions: Int
     public let notes: [String]
 
     /// Lines for humans.
     public var text: String {
-        var lines = ["ran \(architecture) in \(String(format: "%.3f", seconds)) s, wrote \(output):"]
+        let timing = String(format: "%.3f", seconds) + " s" + (repetitions > 1 ? " (fastest of \(repetitions))" : "")
+        var lines = ["ran \(architecture) in \(timing), wrote \(output):"]
         lines += outputs.map { "  \($0.name)  [\($0.shape.map(String.init).joined(separator: ", "))]" }
         lines += notes.map { "note: \($0)" }
         return lines.joined(separator: "\n") + "\n"
@@ -136,12 +146,16 @@ public func runModel(_ checkpoint: Checkpoint, inputs: ModelInputs, to output: S
         throw CheckpointError(.unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }
     let (model, report) = try loadModel(checkpoint, architecture: options.architecture)
-    let start = Date()
-    let outputs = try model.run(inputs, hiddenStates: options.hiddenStates)
-    let seconds = Date().timeIntervalSince(start)
+    var outputs: [NamedOutput] = []
+    var seconds = Double.infinity
+    for _ in 0..<options.repetitions {
+        let start = Date()
+        outputs = try model.run(inputs, hiddenStates: options.hiddenStates)
+        seconds = min(seconds, Date().timeIntervalSince(start))
+    }
     try ArchiveRegistry.write(outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
                               options: WriteOptions(overwrite: options.force, metadata: nil))
     return RunSummary(model: checkpoint.path, architecture: model.architecture.rawValue, output: output,
                       outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
-                      seconds: seconds, notes: report.notes)
+                      seconds: seconds, repetitions: options.repetitions, notes: report.notes)
 }

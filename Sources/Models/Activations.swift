@@ -45,9 +45,12 @@ public struct ModelInputs: Sendable {
     public let attentionMask: [Float]?
     /// `[B·T]` segment ids (BERT); nil means all zeros.
     public let tokenTypeIds: [Int]?
+    /// `[B·T]` position ids; nil means 0…T−1 in every row (transformers' default).
+    public let positionIds: [Int]?
 
     /// - Throws: `ModelError(.input)` when a count is not `batch·length` or a mask value is not 0 or 1.
-    public init(inputIds: [Int], batch: Int, length: Int, attentionMask: [Float]? = nil, tokenTypeIds: [Int]? = nil) throws {
+    public init(inputIds: [Int], batch: Int, length: Int, attentionMask: [Float]? = nil, tokenTypeIds: [Int]? = nil,
+                positionIds: [Int]? = nil) throws {
         let n = batch * length
         guard batch > 0, length > 0, inputIds.count == n else {
             throw ModelError(.input, file: "input_ids", "\(inputIds.count) ids do not fill [\(batch), \(length)]; pass a non-empty [B, T] or [T] array")
@@ -60,13 +63,16 @@ public struct ModelInputs: Sendable {
                 throw ModelError(.input, file: "attention_mask", "values must be 0 (padding) or 1 (token)")
             }
         }
-        if let t = tokenTypeIds, t.count != n {
-            throw ModelError(.input, file: "token_type_ids", "has \(t.count) values but input_ids is [\(batch), \(length)]")
+        for (values, name) in [(tokenTypeIds, "token_type_ids"), (positionIds, "position_ids")] {
+            if let values, values.count != n {
+                throw ModelError(.input, file: name, "has \(values.count) values but input_ids is [\(batch), \(length)]")
+            }
         }
         self.batch = batch
         self.length = length
         self.inputIds = inputIds
         self.attentionMask = attentionMask
         self.tokenTypeIds = tokenTypeIds
+        self.positionIds = positionIds
     }
 }

@@ -3,15 +3,6 @@
 import Checkpoints
 import Foundation
 
-/// A key of any name, for reading a field under one of several spellings.
-struct AnyCodingKey: CodingKey {
-    let stringValue: String
-    var intValue: Int? { nil }
-    init(_ name: String) { stringValue = name }
-    init?(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { nil }
-}
-
 extension CodingUserInfoKey {
     /// The path of the config file being decoded, for error messages.
     static let configurationFile = CodingUserInfoKey(rawValue: "rmt.configurationFile")!
@@ -22,17 +13,16 @@ extension Decoder {
     var configurationFile: String { userInfo[.configurationFile] as? String ?? "config.json" }
 }
 
-extension KeyedDecodingContainer where K == AnyCodingKey {
-    /// The value of the first of `names` present and not null, or `defaultValue`.
-    func decode<T: Decodable>(_ names: String..., default defaultValue: T) throws -> T {
-        try decodeIfPresent(names) ?? defaultValue
+extension KeyedDecodingContainer {
+    /// The value of the first of `keys` present and not null (a field and its alternate names), or `defaultValue`.
+    func decode<T: Decodable>(_ keys: K..., default defaultValue: T) throws -> T {
+        try firstPresent(keys) ?? defaultValue
     }
 
-    /// The value of the first of `names` present and not null, or nil.
-    func decodeIfPresent<T: Decodable>(_ names: [String]) throws -> T? {
-        for name in names {
-            let key = AnyCodingKey(name)
-            if contains(key), try !decodeNil(forKey: key) { return try decode(T.self, forKey: key) }
+    /// The value of the first of `keys` present and not null, or nil.
+    func firstPresent<T: Decodable>(_ keys: [K]) throws -> T? {
+        for key in keys where contains(key) {
+            if try !decodeNil(forKey: key) { return try decode(T.self, forKey: key) }
         }
         return nil
     }

@@ -34,14 +34,17 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
         }
     }
 
-    /// The architecture a config asks for: the first of `architectures` this build knows, else the base model
-    /// of `model_type`.
+    /// The architecture a config asks for: the first of `architectures` this build knows (BertForPreTraining
+    /// runs as BertModel), else the base model of `model_type`.
     /// - Throws: `ModelError(.configuration)` for an unknown `model_type` or only unknown architectures.
     public static func inferred(from config: JSONValue, file: String) throws -> ModelArchitecture {
         let type = config["model_type"]?.stringValue
         var names: [String] = []
         if case .array(let list)? = config["architectures"] { names = list.compactMap(\.stringValue) }
         if let known = names.lazy.compactMap(ModelArchitecture.init(rawValue:)).first { return known }
+        // The Hub's bert-base-* are BertForPreTraining (§4.1): run as the base model, as AutoModel does;
+        // the pre-training heads' keys are dropped and listed.
+        if names.contains("BertForPreTraining") { return .bertModel }
         if !names.isEmpty {
             throw ModelError(.configuration, file: file, field: "architectures",
                 "`architectures` is \(names) and none of them is supported (\(allCases.map(\.rawValue).joined(separator: ", "))); pass --architecture")

@@ -8,8 +8,8 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Run a checkpoint on a reference fixture and compare its outputs with PyTorch's.",
         discussion: """
-        DIR holds fixture.json (architecture, outputs to compare, tolerance), inputs.safetensors and
-        expected.safetensors, as written by tools/make_model_fixtures.py. Prints the max abs and max relative
+        DIR holds fixture.json (architecture, outputs to compare, tolerance), inputs.safetensors and \
+        expected.safetensors, as written by tools/make_model_fixtures.py. Prints the max abs and max relative \
         error of each output; exits with status 1 when any max abs error exceeds the tolerance.
         """)
 

@@ -41,39 +41,61 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
         self.labelCount = labelCount
     }
 
+    /// The `config.json` field names.
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type"
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case intermediateSize = "intermediate_size"
+        case hiddenAct = "hidden_act"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case typeVocabSize = "type_vocab_size"
+        case layerNormEps = "layer_norm_eps"
+        case padTokenId = "pad_token_id"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case architectures
+        case id2label
+        case numLabels = "num_labels"
+        case positionEmbeddingType = "position_embedding_type"
+        case isDecoder = "is_decoder"
+        case addCrossAttention = "add_cross_attention"
+    }
+
     public init(from decoder: any Decoder) throws {
         let file = decoder.configurationFile
-        let c = try decoder.container(keyedBy: AnyCodingKey.self)
-        let modelType: String = try c.decode("model_type", default: "bert")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let modelType: String = try c.decode(.modelType, default: "bert")
         guard modelType == "bert" else {
             throw ModelError(.configuration, file: file, field: "model_type",
                              "`model_type` is \"\(modelType)\" but a BERT model was asked for")
         }
-        vocabularySize = try c.decode("vocab_size", default: 30522)
-        hiddenSize = try c.decode("hidden_size", default: 768)
-        layerCount = try c.decode("num_hidden_layers", default: 12)
-        headCount = try c.decode("num_attention_heads", default: 12)
-        intermediateSize = try c.decode("intermediate_size", default: 3072)
-        activation = try ConfigurationCheck.activation(try c.decode("hidden_act", default: "gelu"), "hidden_act", file: file)
-        maxPositions = try c.decode("max_position_embeddings", default: 512)
-        typeVocabularySize = try c.decode("type_vocab_size", default: 2)
-        layerNormEpsilon = try c.decode("layer_norm_eps", default: 1e-12)
-        padTokenId = try c.decode("pad_token_id", default: 0)
-        tieWordEmbeddings = try c.decode("tie_word_embeddings", default: true)
-        architectures = try c.decode("architectures", default: [])
-        let labels: [String: String]? = try c.decodeIfPresent(["id2label"])
-        labelCount = try labels?.count ?? c.decode("num_labels", default: 2)
+        vocabularySize = try c.decode(.vocabSize, default: 30522)
+        hiddenSize = try c.decode(.hiddenSize, default: 768)
+        layerCount = try c.decode(.numHiddenLayers, default: 12)
+        headCount = try c.decode(.numAttentionHeads, default: 12)
+        intermediateSize = try c.decode(.intermediateSize, default: 3072)
+        activation = try ConfigurationCheck.activation(try c.decode(.hiddenAct, default: "gelu"), "hidden_act", file: file)
+        maxPositions = try c.decode(.maxPositionEmbeddings, default: 512)
+        typeVocabularySize = try c.decode(.typeVocabSize, default: 2)
+        layerNormEpsilon = try c.decode(.layerNormEps, default: 1e-12)
+        padTokenId = try c.decode(.padTokenId, default: 0)
+        tieWordEmbeddings = try c.decode(.tieWordEmbeddings, default: true)
+        architectures = try c.decode(.architectures, default: [])
+        let labels: [String: String]? = try c.firstPresent([.id2label])
+        labelCount = try labels?.count ?? c.decode(.numLabels, default: 2)
 
-        let positions: String = try c.decode("position_embedding_type", default: "absolute")
+        let positions: String = try c.decode(.positionEmbeddingType, default: "absolute")
         guard positions == "absolute" else {
             throw ModelError(.configuration, file: file, field: "position_embedding_type",
                 "`position_embedding_type` is \"\(positions)\"; only \"absolute\" position embeddings are supported")
         }
-        if try c.decode("is_decoder", default: false) {
+        if try c.decode(.isDecoder, default: false) {
             throw ModelError(.configuration, file: file, field: "is_decoder",
                              "`is_decoder` is true; BERT as a causal decoder is not supported")
         }
-        if try c.decode("add_cross_attention", default: false) {
+        if try c.decode(.addCrossAttention, default: false) {
             throw ModelError(.configuration, file: file, field: "add_cross_attention",
                              "`add_cross_attention` is true; cross-attention layers are not supported")
         }

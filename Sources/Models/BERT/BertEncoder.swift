@@ -16,22 +16,23 @@ public struct BertEmbeddings: Sendable {
         layerNorm = try LayerNorm(scope["LayerNorm"], size: c, epsilon: config.layerNormEpsilon)
     }
 
-    /// `BertEmbeddings.forward(inputs_embeds=…)`: `LN(x + type[tt] + pos[t])`, positions 0…T−1.
+    /// `BertEmbeddings.forward(inputs_embeds=…)`: `LN(x + type[tt] + pos[p])`.
     /// - Parameters:
     ///   - inputsEmbeds: `[B, T, C]`, e.g. word embeddings with memory tokens spliced in.
     ///   - tokenTypeIds: `[B·T]`, nil for all zeros.
-    /// - Throws: `ModelError(.input)` for T beyond `max_position_embeddings` or a bad token type.
-    public func callAsFunction(inputsEmbeds: Activations, tokenTypeIds: [Int]?) throws -> Activations {
+    ///   - positionIds: `[B·T]`, nil for 0…T−1 in every row.
+    /// - Throws: `ModelError(.input)` for positions beyond `max_position_embeddings` or a bad token type.
+    public func callAsFunction(inputsEmbeds: Activations, tokenTypeIds: [Int]?, positionIds: [Int]? = nil) throws -> Activations {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == layerNorm.weight.count else {
             throw ModelError(.input, file: "inputs_embeds", "width \(C) differs from hidden_size \(layerNorm.weight.count)")
         }
-        guard T <= positionEmbeddings.count else {
+        guard positionIds != nil || T <= positionEmbeddings.count else {
             throw ModelError(.input, file: "input_ids", "sequence length \(T) exceeds max_position_embeddings \(positionEmbeddings.count); split the input into shorter sequences")
         }
         var x = inputsEmbeds.values                                                   // [B·T, C]
         try tokenTypeEmbeddings.gather(tokenTypeIds ?? [Int](repeating: 0, count: B * T), adding: &x, what: "token_type_ids")
-        let positions = (0..<B).flatMap { _ in 0..<T }                               // [B·T]
+        let positions = positionIds ?? (0..<B).flatMap { _ in 0..<T }               // [B·T]
         try positionEmbeddings.gather(positions, adding: &x, what: "position_ids")
         layerNorm.apply(&x)
         return Activations(unchecked: x, batch: B, length: T, width: C)
@@ -46,7 +47,8 @@ public struct BertEmbeddings: Sendable {
 
 /// `BertLayer`: self-attention and feed-forward, each followed by residual + LayerNorm (post-norm).
 public struct BertLayer: Sendable {
-    public let query: Linear, key: Linear, value: Linear
+    /// `attention.self.{query,key,value}` stacked: weight `[3C, C]`, output columns `[q | k | v]`, one GEMM.
+    public let queryKeyValue: Linear
     public let attentionOutput: Linear
     public let attentionLayerNorm: LayerNorm
     public let intermediate: Linear
@@ -58,9 +60,9 @@ public struct BertLayer: Sendable {
     public init(_ scope: ParameterScope, _ config: BertConfiguration) throws {
         let (c, i, eps) = (config.hiddenSize, config.intermediateSize, config.layerNormEpsilon)
         let attention = scope["attention"]
-        query = try Linear(attention["self"]["query"], inputs: c, outputs: c)        // [C, C]
-        key = try Linear(attention["self"]["key"], inputs: c, outputs: c)
-        value = try Linear(attention["self"]["value"], inputs: c, outputs: c)
+        let parts = try ["query", "key", "value"].map { try Linear(attention["self"][$0], inputs: c, outputs: c) }   // [C, C] each
+        queryKeyValue = Linear(weight: parts.flatMap(\.weight), bias: parts.flatMap { $0.bias ?? [] },
+                               inputs: c, outputs: 3 * c, layout: .outIn)                                      // [3C, C]
         attentionOutput = try Linear(attention["output"]["dense"], inputs: c, outputs: c)
         attentionLayerNorm = try LayerNorm(attention["output"]["LayerNorm"], size: c, epsilon: eps)
         intermediate = try Linear(scope["intermediate"]["dense"], inputs: c, outputs: i)   // [I, C]
@@ -73,19 +75,18 @@ public struct BertLayer: Sendable {
     /// `[B, T, C] → [B, T, C]`. `keyBias` is `[B·T]` (see `Kernels.keyBias(fromMask:)`), nil for no padding.
     public func callAsFunction(_ x: Activations, keyBias: [Float]?) -> Activations {
         let (B, T, C) = (x.batch, x.length, x.width)
-        let q = query(x.values, rows: B * T), k = key(x.values, rows: B * T), v = value(x.values, rows: B * T)   // [B·T, C]
-        var context = [Float](repeating: 0, count: B * T * C)                                                   // [B·T, C]
+        let qkv = queryKeyValue(x.values, rows: B * T)                           // [B·T, C] · [3C, C]ᵀ → [B·T, 3C]
         let shape = AttentionShape(batch: B, length: T, heads: heads, headSize: C / heads,
                                    scale: 1 / Float(C / heads).squareRoot(), causal: false)
-        q.withUnsafeBufferPointer { pq in
-            k.withUnsafeBufferPointer { pk in
-                v.withUnsafeBufferPointer { pv in
-                    context.withUnsafeMutableBufferPointer { pc in
-                        Kernels.attention(AttentionOperands(query: pq.baseAddress!, key: pk.baseAddress!, value: pv.baseAddress!, rowStride: C),
-                                          shape: shape, keyBias: keyBias, output: pc.baseAddress!)
-                    }
-                }
+        // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
+        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in   // [B·T, C]
+            qkv.withUnsafeBufferPointer { p in
+                let base = p.baseAddress!
+                // q | k | v are column blocks of the packed rows: views with row stride 3C.
+                Kernels.attention(AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
+                                  shape: shape, keyBias: keyBias, output: pc.baseAddress!)
             }
+            initialized = B * T * C
         }
         var a = attentionOutput(context, rows: B * T)                 // [B·T, C]   BertSelfOutput
         Kernels.add(x.values, to: &a)

@@ -35,7 +35,8 @@ public struct BertModel: Sendable {
     public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> BertModelOutput {
         let words = try embeddings.wordEmbeddings(inputs)                            // [B, T, C]
         return try callAsFunction(inputsEmbeds: words, attentionMask: inputs.attentionMask,
-                                  tokenTypeIds: inputs.tokenTypeIds, outputHiddenStates: outputHiddenStates)
+                                  tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds,
+                                  outputHiddenStates: outputHiddenStates)
     }
 
     /// The forward pass from `inputs_embeds` (as `BertModel.forward(inputs_embeds=…)`): position and type
@@ -44,10 +45,14 @@ public struct BertModel: Sendable {
     ///   - inputsEmbeds: `[B, T, C]`.
     ///   - attentionMask: `[B·T]` of 0/1, nil for no padding.
     ///   - tokenTypeIds: `[B·T]`, nil for zeros.
+    ///   - positionIds: `[B·T]`, nil for 0…T−1 in every row.
     public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]?,
-                               outputHiddenStates: Bool = false) throws -> BertModelOutput {
+                               positionIds: [Int]? = nil, outputHiddenStates: Bool = false) throws -> BertModelOutput {
         try checkMask(attentionMask, rows: inputsEmbeds.rows)
-        let x = try embeddings(inputsEmbeds: inputsEmbeds, tokenTypeIds: tokenTypeIds)
+        if let positionIds, positionIds.count != inputsEmbeds.rows {
+            throw ModelError(.input, file: "position_ids", "has \(positionIds.count) values for \(inputsEmbeds.rows) tokens")
+        }
+        let x = try embeddings(inputsEmbeds: inputsEmbeds, tokenTypeIds: tokenTypeIds, positionIds: positionIds)
         let (last, states) = encode(x, attentionMask: attentionMask, outputHiddenStates: outputHiddenStates)
         return BertModelOutput(lastHiddenState: last, poolerOutput: pooler.map { $0(last) }, hiddenStates: states)
     }
@@ -93,10 +98,11 @@ public struct BertForMaskedLM: Sendable {
         decoderWeight = try decoder.tiedTensor("weight", to: bert.wordEmbeddingTable, tiedKey: scope.key("bert.embeddings.word_embeddings.weight"),
                                                shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
         // `cls.predictions.bias` and `cls.predictions.decoder.bias` are one parameter: either may be stored.
-        if let bias = try predictions.optionalTensor("bias", shape: [c.vocabularySize]) {
-            decoderBias = try decoder.tiedTensor("bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
-        } else {
+        if !predictions.contains("bias"), decoder.contains("bias") {
             decoderBias = try decoder.tensor("bias", shape: [c.vocabularySize])
+        } else {
+            let bias = try predictions.tensor("bias", shape: [c.vocabularySize])   // reported as missing under its own name
+            decoderBias = try decoder.tiedTensor("bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
         }
     }
 

@@ -42,31 +42,57 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
         self.layerNormEpsilon = layerNormEpsilon
     }
 
+    /// The `config.json` field names, alternates included.
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type"
+        case vocabSize = "vocab_size"
+        case nEmbd = "n_embd"
+        case hiddenSize = "hidden_size"
+        case nLayer = "n_layer"
+        case numHiddenLayers = "num_hidden_layers"
+        case nHead = "n_head"
+        case numAttentionHeads = "num_attention_heads"
+        case nInner = "n_inner"
+        case activationFunction = "activation_function"
+        case nPositions = "n_positions"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case nCtx = "n_ctx"
+        case layerNormEpsilon = "layer_norm_epsilon"
+        case scaleAttnWeights = "scale_attn_weights"
+        case scaleAttnByInverseLayerIdx = "scale_attn_by_inverse_layer_idx"
+        case reorderAndUpcastAttn = "reorder_and_upcast_attn"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case bosTokenId = "bos_token_id"
+        case eosTokenId = "eos_token_id"
+        case architectures
+        case addCrossAttention = "add_cross_attention"
+    }
+
     public init(from decoder: any Decoder) throws {
         let file = decoder.configurationFile
-        let c = try decoder.container(keyedBy: AnyCodingKey.self)
-        let modelType: String = try c.decode("model_type", default: "gpt2")
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let modelType: String = try c.decode(.modelType, default: "gpt2")
         guard modelType == "gpt2" else {
             throw ModelError(.configuration, file: file, field: "model_type",
                              "`model_type` is \"\(modelType)\" but a GPT-2 model was asked for")
         }
-        vocabularySize = try c.decode("vocab_size", default: 50257)
-        hiddenSize = try c.decode("n_embd", "hidden_size", default: 768)
-        layerCount = try c.decode("n_layer", "num_hidden_layers", default: 12)
-        headCount = try c.decode("n_head", "num_attention_heads", default: 12)
-        innerSize = try c.decodeIfPresent(["n_inner"]) ?? 4 * hiddenSize
-        activation = try ConfigurationCheck.activation(try c.decode("activation_function", default: "gelu_new"),
+        vocabularySize = try c.decode(.vocabSize, default: 50257)
+        hiddenSize = try c.decode(.nEmbd, .hiddenSize, default: 768)
+        layerCount = try c.decode(.nLayer, .numHiddenLayers, default: 12)
+        headCount = try c.decode(.nHead, .numAttentionHeads, default: 12)
+        innerSize = try c.firstPresent([.nInner]) ?? 4 * hiddenSize
+        activation = try ConfigurationCheck.activation(try c.decode(.activationFunction, default: "gelu_new"),
                                                        "activation_function", file: file)
-        maxPositions = try c.decode("n_positions", "max_position_embeddings", "n_ctx", default: 1024)
-        layerNormEpsilon = try c.decode("layer_norm_epsilon", default: 1e-5)
-        scaleAttentionWeights = try c.decode("scale_attn_weights", default: true)
-        scaleAttentionByInverseLayerIndex = try c.decode("scale_attn_by_inverse_layer_idx", default: false)
-        reorderAndUpcastAttention = try c.decode("reorder_and_upcast_attn", default: false)
-        tieWordEmbeddings = try c.decode("tie_word_embeddings", default: true)
-        bosTokenId = try c.decode("bos_token_id", default: 50256)
-        eosTokenId = try c.decode("eos_token_id", default: 50256)
-        architectures = try c.decode("architectures", default: [])
-        if try c.decode("add_cross_attention", default: false) {
+        maxPositions = try c.decode(.nPositions, .maxPositionEmbeddings, .nCtx, default: 1024)
+        layerNormEpsilon = try c.decode(.layerNormEpsilon, default: 1e-5)
+        scaleAttentionWeights = try c.decode(.scaleAttnWeights, default: true)
+        scaleAttentionByInverseLayerIndex = try c.decode(.scaleAttnByInverseLayerIdx, default: false)
+        reorderAndUpcastAttention = try c.decode(.reorderAndUpcastAttn, default: false)
+        tieWordEmbeddings = try c.decode(.tieWordEmbeddings, default: true)
+        bosTokenId = try c.decode(.bosTokenId, default: 50256)
+        eosTokenId = try c.decode(.eosTokenId, default: 50256)
+        architectures = try c.decode(.architectures, default: [])
+        if try c.decode(.addCrossAttention, default: false) {
             throw ModelError(.configuration, file: file, field: "add_cross_attention",
                              "`add_cross_attention` is true; GPT-2 with cross-attention layers is not supported")
         }

@@ -32,15 +32,16 @@ public struct GPT2Block: Sendable {
     public func callAsFunction(_ x: Activations, keyBias: [Float]?) -> Activations {
         let (B, T, C) = (x.batch, x.length, x.width)
         let qkv = cAttn(ln1(x.values), rows: B * T)                               // [B·T, C] · [C, 3C] → [B·T, 3C]
-        var context = [Float](repeating: 0, count: B * T * C)                     // [B·T, C]
         let shape = AttentionShape(batch: B, length: T, heads: heads, headSize: C / heads, scale: scale, causal: true)
-        qkv.withUnsafeBufferPointer { p in
-            let base = p.baseAddress!
-            context.withUnsafeMutableBufferPointer { pc in
+        // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
+        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in   // [B·T, C]
+            qkv.withUnsafeBufferPointer { p in
+                let base = p.baseAddress!
                 // q | k | v are column blocks of the packed rows: views with row stride 3C.
                 Kernels.attention(AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
                                   shape: shape, keyBias: keyBias, output: pc.baseAddress!)
             }
+            initialized = B * T * C
         }
         var h = attnProjection(context, rows: B * T)                              // [B·T, C]
         Kernels.add(x.values, to: &h)
@@ -89,27 +90,35 @@ public struct GPT2Model: Sendable {
                     width: tokenEmbeddings.size)
     }
 
-    /// The forward pass over token ids (positions 0…T−1 in every row, as transformers without `position_ids`).
+    /// The forward pass over token ids (positions 0…T−1 in every row unless `inputs.positionIds` says otherwise).
     public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
         try callAsFunction(inputsEmbeds: try wordEmbeddings(inputs), attentionMask: inputs.attentionMask,
-                           outputHiddenStates: outputHiddenStates)
+                           tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds, outputHiddenStates: outputHiddenStates)
     }
 
-    /// The forward pass from `inputs_embeds` `[B, T, C]`: position embeddings are added, then the blocks run
-    /// under the causal mask combined with the padding mask (`[B·T]` 0/1, nil for none).
-    /// - Throws: `ModelError(.input)` when T exceeds `n_positions` or the width is not `n_embd`.
-    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?,
-                               outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
+    /// The forward pass from `inputs_embeds` `[B, T, C]`: position embeddings (and, as transformers does for
+    /// `token_type_ids`, their rows of `wte`) are added, then the blocks run under the causal mask combined
+    /// with the padding mask (`[B·T]` 0/1, nil for none). `positionIds` `[B·T]` replaces the default 0…T−1 in
+    /// every row (generation with left padding derives them from the mask).
+    /// - Throws: `ModelError(.input)` when a position exceeds `n_positions` or the width is not `n_embd`.
+    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]? = nil,
+                               positionIds: [Int]? = nil, outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == configuration.hiddenSize else {
             throw ModelError(.input, file: "inputs_embeds", "width \(C) differs from n_embd \(configuration.hiddenSize)")
         }
-        guard T <= configuration.maxPositions else {
+        guard positionIds != nil || T <= configuration.maxPositions else {
             throw ModelError(.input, file: "input_ids", "sequence length \(T) exceeds n_positions \(configuration.maxPositions); split the input into shorter sequences")
         }
         try checkMask(attentionMask, rows: B * T)
         var x = inputsEmbeds.values                                               // [B·T, C]
-        try positionEmbeddings.gather((0..<B).flatMap { _ in 0..<T }, adding: &x, what: "position_ids")
+        for (ids, name) in [(tokenTypeIds, "token_type_ids"), (positionIds, "position_ids")] {
+            if let ids, ids.count != B * T {
+                throw ModelError(.input, file: name, "has \(ids.count) values for \(B * T) tokens")
+            }
+        }
+        try positionEmbeddings.gather(positionIds ?? (0..<B).flatMap { _ in 0..<T }, adding: &x, what: "position_ids")
+        if let tokenTypeIds { try tokenEmbeddings.gather(tokenTypeIds, adding: &x, what: "token_type_ids") }
         let bias = attentionMask.map(Kernels.keyBias(fromMask:))                 // [B·T]
         var h = Activations(unchecked: x, batch: B, length: T, width: C)
         var states: [Activations] = []

@@ -7,6 +7,7 @@ import Foundation
 public enum Kernels {
     /// `C[M×N] = alpha·A[M×K]·op(B) + beta·C`, where `op(B)` is `B[K×N]`, or `Bᵀ` for `B` stored `[N×K]` when
     /// `transposeB`. Leading dimensions (row strides) allow strided views such as one head of a packed QKV.
+    /// - Precondition: `m·n > 0` implies `k > 0` (an empty reduction would leave C unwritten).
     public static func gemm(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                             _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
                             alpha: Float = 1, beta: Float = 0) {
@@ -19,14 +20,15 @@ public enum Kernels {
     /// - Returns: `[M×N]`.
     public static func affine(_ x: [Float], rows m: Int, inputs k: Int, weight: [Float], bias: [Float]?,
                               outputs n: Int, weightIsOutIn: Bool) -> [Float] {
-        var y = [Float](repeating: 0, count: m * n)
-        x.withUnsafeBufferPointer { px in
-            weight.withUnsafeBufferPointer { pw in
-                y.withUnsafeMutableBufferPointer { py in
+        // beta = 0: sgemm writes every element of C without reading it, so C needs no zeroing.
+        var y = [Float](unsafeUninitializedCapacity: m * n) { py, initialized in
+            x.withUnsafeBufferPointer { px in
+                weight.withUnsafeBufferPointer { pw in
                     gemm(px.baseAddress!, lda: k, pw.baseAddress!, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
                          py.baseAddress!, ldc: n, m: m, n: n, k: k)
                 }
             }
+            initialized = m * n
         }
         if let bias { addRowVector(bias, to: &y, columns: n) }
         return y

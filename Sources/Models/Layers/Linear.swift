@@ -18,6 +18,15 @@ public struct Linear: Sendable {
         self.layout = layout
     }
 
+    /// A layer from values already read, e.g. BERT's query, key and value weights stacked into one `[3C, C]`.
+    public init(weight: [Float], bias: [Float]?, inputs: Int, outputs: Int, layout: Layout) {
+        self.weight = weight
+        self.bias = bias
+        self.inputs = inputs
+        self.outputs = outputs
+        self.layout = layout
+    }
+
     /// `[rows, in] → [rows, out]`.
     public func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         Kernels.affine(x, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs, weightIsOutIn: layout == .outIn)

@@ -32,7 +32,7 @@ public struct NormalizedKeys: Sendable, Equatable {
 
 /// Applies §4.4 steps 1–4 to `names`: strip `module.` / `_orig_mod.` when every key has it, rename a final
 /// `gamma`/`beta` to `weight`/`bias`, add or strip the base prefix for `layout`, drop buffers.
-/// - Returns: the mapping, or the list of collisions (two file names landing on one key) as `duplicates`.
+/// - Returns: normalised name → file name, the buffers dropped, and notes on what was renamed.
 /// - Throws: `ModelError(.weights)` when two names of the file normalise to the same key.
 public func normalizeKeys(_ names: [String], layout: KeyLayout, file: String) throws -> NormalizedKeys {
     var keys = names

@@ -60,9 +60,6 @@ public final class WeightStore {
     /// Records a problem found by a layer (an untied head that differs from the embeddings).
     func report(_ problem: String) { problems.append(problem) }
 
-    /// Marks `key` as used without reading it.
-    func markConsumed(_ key: String) { if keys.sources[key] != nil { consumed.insert(key) } }
-
     /// Throws when anything was missing or mis-shaped, or when the file has keys the model never asked for.
     /// Keys under the layout's ignored prefixes are dropped and listed in `ignoredKeys` instead.
     /// - Parameter model: the architecture name, for the message.
