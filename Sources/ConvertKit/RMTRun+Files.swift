@@ -20,6 +20,20 @@ extension RMTInputs {
     }
 }
 
+extension RMTInputs {
+    /// Tokenizes `texts` (one sample each) and left-pads them to the longest with a padding mask, as the
+    /// reference's language-modelling data pads (the encoder strips padding and special tokens anyway).
+    /// - Parameter labels: a file with `labels`, read as for `read(inputIds:…)`.
+    public static func fromTexts(_ texts: [String], tokenizer: any TextTokenizer, labels: String?) throws -> RMTInputs {
+        let rows = texts.map { tokenizer.encode($0).map(Int64.init) }
+        let T = rows.map(\.count).max() ?? 0
+        let ids = rows.flatMap { [Int64](repeating: 0, count: T - $0.count) + $0 }
+        let mask = rows.flatMap { [Float](repeating: 0, count: T - $0.count) + [Float](repeating: 1, count: $0.count) }
+        return RMTInputs(ids: ids, batch: rows.count, length: T, attentionMask: rows.contains { $0.count < T } ? mask : nil,
+                         labels: try labels.map { try RunInputs.tensor("labels", in: $0).int64Values() })
+    }
+}
+
 /// Runs the RMT at `path` and writes its outputs (`logits`, `memory_states`, `loss`, `losses`) to `output`.
 /// - Parameter keepLogits: false drops the decoder's `[B, T, V]` logits (for very long inputs).
 public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool) throws -> RunSummary {

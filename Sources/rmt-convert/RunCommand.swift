@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import ConvertKit
+import Foundation
 import Models
 
 extension ModelArchitecture: ExpressibleByArgument {}
@@ -8,7 +9,7 @@ extension ModelArchitecture: ExpressibleByArgument {}
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run a BERT or GPT-2 checkpoint on token ids and write its outputs.",
+        abstract: "Run a BERT, GPT-2 or RMT checkpoint on token ids or text and write its outputs.",
         discussion: """
         MODEL is a checkpoint folder with config.json. Ids are int64 or int32, shaped [T] or [B, T], read from \
         .npy, .npz or .safetensors files (a file with several tensors gives the one named input_ids, \
@@ -16,6 +17,13 @@ struct RunCommand: ParsableCommand {
 
         Writes last_hidden_state [B, T, H], pooler_output [B, H] when the model has a pooler, logits when it \
         has a head, and with --hidden-states hidden_states.0 ... hidden_states.L, to OUT (.safetensors or .npz).
+        --text FILE tokenizes each non-empty line of FILE with the checkpoint's tokenizer (one sample per line,
+        padded to the longest).
+
+        An RMT folder (made by `rmt-convert wrap`) runs segment by segment with memory carried between segments,
+        over inputs of any length. It writes logits (decoder [B, T, V], unless --no-logits; encoder [B, labels]
+        of the last segment), memory_states [S, B, m, H] and, with --labels, loss (decoder: shifted
+        cross-entropy over the whole sequence; encoder: per-segment losses too).
         """)
 
     @Argument(help: "The checkpoint folder (config.json and weights).")
@@ -36,6 +44,18 @@ struct RunCommand: ParsableCommand {
     @Option(help: "One file holding input_ids and optionally attention_mask and token_type_ids.")
     var inputs: String?
 
+    @Option(help: "A text file: each non-empty line is one sample, tokenized with the checkpoint's tokenizer.")
+    var text: String?
+
+    @Option(help: "RMT: labels (decoder [B, T] with −100 = ignore; encoder one class per sample [B]).")
+    var labels: String?
+
+    @Option(name: .customLong("labels-mask"), help: "RMT decoder: [B, T] mask of the predicting positions that are scored.")
+    var labelsMask: String?
+
+    @Flag(name: .customLong("no-logits"), help: "RMT decoder: do not keep the [B, T, V] logits (long inputs); memory states and loss stream.")
+    var noLogits = false
+
     @Option(help: "Where to write the outputs (.safetensors or .npz).")
     var output: String
 
@@ -55,8 +75,8 @@ struct RunCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard (inputIds == nil) != (inputs == nil) else {
-            throw ValidationError("pass either --input-ids FILE or --inputs FILE")
+        guard [inputIds, inputs, text].compactMap({ $0 }).count == 1 else {
+            throw ValidationError("pass exactly one of --input-ids FILE, --inputs FILE or --text FILE")
         }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if inputs != nil, attentionMask != nil || tokenTypeIds != nil || positionIds != nil {
@@ -66,14 +86,61 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if LoadedRMT.isRMT(model) {
+                try runRMTCheckpoint()
+                return
+            }
+            guard labels == nil, labelsMask == nil, !noLogits else {
+                throw ValidationError("--labels, --labels-mask and --no-logits apply to RMT folders; \(model) has no rmt_config.json")
+            }
             let checkpoint = try Checkpoint.open(model)
-            let modelInputs = try inputs.map { try RunInputs.read(bundle: $0) }
-                ?? RunInputs.read(inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-                                  positionIds: positionIds)
+            let modelInputs: ModelInputs
+            if let text {
+                let tokenizer = try loadTokenizer(folder: model)
+                let padId = checkpoint.config?["pad_token_id"]?.integerValue ?? checkpoint.config?["eos_token_id"]?.integerValue ?? 0
+                modelInputs = try RunInputs.fromTexts(try readLines(text), tokenize: tokenizer.encode, padId: padId)
+            } else {
+                modelInputs = try inputs.map { try RunInputs.read(bundle: $0) }
+                    ?? RunInputs.read(inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+                                      positionIds: positionIds)
+            }
             let summary = try runModel(checkpoint, inputs: modelInputs, to: output,
                                        options: RunOptions(architecture: architecture, hiddenStates: hiddenStates, force: force,
                                                           repetitions: `repeat`))
             printOut(json ? try encodeJSON(summary) : summary.text)
         }
     }
+
+    /// `run` on an RMT folder.
+    func runRMTCheckpoint() throws {
+        guard tokenTypeIds == nil, positionIds == nil, architecture == nil, !hiddenStates, `repeat` == 1 else {
+            throw ValidationError("--token-type-ids, --position-ids, --architecture, --hidden-states and --repeat do not apply to RMT folders")
+        }
+        let rmtInputs: RMTInputs
+        if let text {
+            rmtInputs = try RMTInputs.fromTexts(try readLines(text), tokenizer: try loadTokenizer(folder: model), labels: labels)
+        } else {
+            let idsPath = inputIds ?? inputs ?? ""
+            rmtInputs = try RMTInputs.read(inputIds: idsPath, attentionMask: attentionMask ?? (inputs != nil ? optionalBundleMember(idsPath) : nil),
+                                           labels: labels, labelsMask: labelsMask)
+        }
+        let summary = try runRMTToFile(model, inputs: rmtInputs, output: output, keepLogits: !noLogits, force: force)
+        printOut(json ? try encodeJSON(summary) : summary.text)
+    }
+
+    /// The bundle itself when it holds an `attention_mask`.
+    func optionalBundleMember(_ path: String) -> String? {
+        guard let archive = try? ArchiveRegistry.open(path), archive.tensorNames.contains("attention_mask") else { return nil }
+        return path
+    }
+}
+
+/// The non-empty lines of a text file.
+func readLines(_ path: String) throws -> [String] {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        throw CheckpointError(.io, file: path, "cannot read the text file (missing, or not UTF-8)")
+    }
+    let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    guard !lines.isEmpty else { throw CheckpointError(.invalidArgument, file: path, "holds no text; put one sample per line") }
+    return lines
 }

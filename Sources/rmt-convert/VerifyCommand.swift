@@ -28,7 +28,9 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         var passed = false
         try reportingErrors {
-            let report = try verify(try Checkpoint.open(model), fixture: fixture, architecture: architecture)
+            let report = LoadedRMT.isRMT(model)
+                ? try verifyRMT(try LoadedRMT.open(model), fixture: fixture)
+                : try verify(try Checkpoint.open(model), fixture: fixture, architecture: architecture)
             printOut(json ? try encodeJSON(report) : report.text)
             passed = report.passed
         }
