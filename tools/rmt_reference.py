@@ -70,6 +70,13 @@ class MemoryCell(torch.nn.Module):
         out = self.model(**kwargs)
         return out.logits[:, m:-m], out.hidden_states[-1][:, -m:]
 
+    def generate(self, input_ids, memory_state, attention_mask, **generate_kwargs):
+        """The last segment with read memory only (no write block), decoded by Hugging Face generate."""
+        embeds = torch.cat([memory_state, self.model.get_input_embeddings()(input_ids)], dim=1)
+        mask = torch.ones(embeds.shape[:2], dtype=torch.int64)
+        mask[:, self.num_mem_tokens:] = attention_mask
+        return self.model.generate(inputs_embeds=embeds, attention_mask=mask, **generate_kwargs)
+
 
 class RecurrentWrapper(torch.nn.Module):
     def __init__(self, memory_cell, segment_size, alignment):
@@ -97,6 +104,16 @@ class RecurrentWrapper(torch.nn.Module):
                 shift_labels, shift_logits = shift_labels[keep], shift_logits[keep]
             loss = F.cross_entropy(shift_logits, shift_labels)
         return full, torch.stack(states), loss
+
+    def generate(self, input_ids, attention_mask, **generate_kwargs):
+        """RMT.md §2.8: earlier segments write memory; the last one is read with it; memory stays fixed."""
+        B, T = input_ids.shape
+        memory = self.memory_cell.memory.repeat(B, 1, 1)
+        ranges = split_ranges(T, self.segment_size, self.alignment)
+        for a, b in ranges[:-1]:
+            _, memory = self.memory_cell(input_ids[:, a:b], memory, attention_mask[:, a:b])
+        a, b = ranges[-1]
+        return self.memory_cell.generate(input_ids[:, a:b], memory, attention_mask[:, a:b], **generate_kwargs)
 
 
 def decoder_fixtures():
@@ -157,6 +174,21 @@ def decoder_fixtures():
         tensors[p + "memory_states"] = states.contiguous()
         tensors[p + "loss"] = loss.reshape(()).to(torch.float64)
         cases.append({"name": name, "segment_alignment": alignment,
+                      "segments": [b - a for a, b in split_ranges(T, n, alignment)]})
+    # Greedy generation (RMT.md §2.8): several segments, and left padding inside the last segment.
+    for name, alignment, T, pad in [("generate_three_segments", "left", 12, False), ("generate_padded", "right", 8, True)]:
+        wrapper.alignment = alignment
+        ids = torch.randint(0, V, (2, T), generator=g)
+        mask = torch.ones(2, T, dtype=torch.int64)
+        if pad:
+            mask[1, :4] = 0
+            ids[1, :4] = base.config.eos_token_id
+        with torch.no_grad():
+            new = wrapper.generate(ids, mask, max_new_tokens=4, do_sample=False, pad_token_id=base.config.eos_token_id)
+        tensors[name + ".input_ids"] = ids
+        tensors[name + ".attention_mask"] = mask
+        tensors[name + ".generated_ids"] = new[:, -4:].contiguous()
+        cases.append({"name": name, "segment_alignment": alignment, "max_new_tokens": 4,
                       "segments": [b - a for a, b in split_ranges(T, n, alignment)]})
     save_file(tensors, os.path.join(out, "cases.safetensors"), metadata={"format": "pt"})
     write_json(os.path.join(out, "cases.json"), {"variant": "decoder", "tolerance": 1e-4, "cases": cases})

@@ -35,8 +35,11 @@ extension RMTInputs {
 }
 
 /// Runs the RMT at `path` and writes its outputs (`logits`, `memory_states`, `loss`, `losses`) to `output`.
-/// - Parameter keepLogits: false drops the decoder's `[B, T, V]` logits (for very long inputs).
-public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool) throws -> RunSummary {
+/// - Parameters:
+///   - keepLogits: false drops the decoder's `[B, T, V]` logits (for very long inputs).
+///   - generate: decoder only: also greedily generate this many tokens after the input (`generated_ids`).
+public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool,
+                         generate: Int? = nil) throws -> RunSummary {
     guard let format = ArchiveRegistry.format(forExtensionOf: output) else {
         throw CheckpointError(.unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }
@@ -51,11 +54,13 @@ public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keep
         bar?.update(done)
     }
     bar?.finish()
+    var outputs = result.outputs
+    if let generate { outputs.append(try generateRMT(rmt, inputs: inputs, maxNewTokens: generate)) }
     let seconds = Date().timeIntervalSince(start)
-    try ArchiveRegistry.write(result.outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
+    try ArchiveRegistry.write(outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
                               options: WriteOptions(overwrite: force, metadata: nil))
     let tokens = inputs.batch * inputs.length
     return RunSummary(model: path, architecture: "RMT \(rmt.configuration.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
-                      output: output, outputs: result.outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
+                      output: output, outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
                       seconds: seconds, repetitions: 1, notes: result.notes)
 }

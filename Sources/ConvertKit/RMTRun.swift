@@ -124,3 +124,14 @@ public func runRMT(_ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
         return RMTRunResult(outputs: outputs, segments: steps, notes: notes)
     }
 }
+
+/// Greedy generation with the decoder RMT (RMT.md §2.8): `generated_ids` `[B, maxNewTokens]`, new tokens only.
+/// - Throws: `RMTError` for the encoder, empty inputs, or prompts that leave no room in `n_positions`.
+public func generateRMT(_ rmt: LoadedRMT, inputs: RMTInputs, maxNewTokens: Int) throws -> NamedOutput {
+    guard case .decoder(let model) = rmt.wrapper else {
+        throw RMTError("generate", "only the decoder RMT generates text; this is an encoder RMT")
+    }
+    let ids = try model.generate(ids: inputs.ids.map(Int.init), batch: inputs.batch, length: inputs.length,
+                                 mask: inputs.attentionMask, maxNewTokens: maxNewTokens)
+    return NamedOutput(name: "generated_ids", tensor: try int64Tensor(ids.map(Int64.init), shape: [inputs.batch, maxNewTokens]))
+}

@@ -32,8 +32,14 @@ public func verifyRMT(_ rmt: LoadedRMT, fixture dir: String) throws -> VerifyRep
                                labels: try optional("\(name).labels")?.int64Values(),
                                labelsMask: try optional("\(name).labels_mask")?.int64Values().map { $0 != 0 })
         let alignment = c["segment_alignment"]?.stringValue.flatMap(SegmentAlignment.init(rawValue:))
-        let result = try runRMT(rmt.withAlignment(alignment), inputs: inputs)
-        for output in result.outputs {
+        let model = try rmt.withAlignment(alignment)
+        var outputs: [NamedOutput]
+        if let n = c["max_new_tokens"]?.integerValue {
+            outputs = [try generateRMT(model, inputs: inputs, maxNewTokens: n)]
+        } else {
+            outputs = try runRMT(model, inputs: inputs).outputs
+        }
+        for output in outputs {
             guard let reference = try optional("\(name).\(output.name)") else { continue }
             let label = "\(name).\(output.name)"
             guard reference.shape == output.tensor.shape else {

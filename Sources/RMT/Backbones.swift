@@ -13,9 +13,10 @@ public protocol RMTDecoderBackbone {
     var tokenEmbeddingTable: [Float] { get }
     /// Token embeddings for `ids` → `[ids.count, H]` (rows of `wte`).
     func tokenEmbeddings(_ ids: [Int]) throws -> [Float]
-    /// Final hidden states **after `ln_f`** `[B, L, H]` for `embeddings` `[B, L, H]` at positions `0..L−1`,
-    /// with GPT-2's causal mask combined with `attentionMask` `[B, L]` (1 = real row) when given.
-    func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?) throws -> [Float]
+    /// Final hidden states **after `ln_f`** `[B, L, H]` for `embeddings` `[B, L, H]` at `positionIds` `[B, L]`
+    /// (nil: `0..L−1` in every row), with GPT-2's causal mask combined with `attentionMask` `[B, L]`
+    /// (1 = real row) when given.
+    func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?, positionIds: [Int]?) throws -> [Float]
     /// Tied LM-head logits `[rows, V]` for hidden states `[rows, H]`.
     func logits(hiddenStates: [Float], rows: Int) throws -> [Float]
 }

@@ -58,7 +58,7 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone> {
             x.replaceSubrange(((b * L + m + s) * H)..<((b + 1) * L * H), with: mem)
             if let mask { rowMask!.replaceSubrange((b * L + m)..<(b * L + m + s), with: mask[(b * s)..<((b + 1) * s)]) }
         }
-        let y = try backbone.finalHiddenStates(embeddings: x, batch: B, length: L, attentionMask: rowMask)   // [B, L, H]
+        let y = try backbone.finalHiddenStates(embeddings: x, batch: B, length: L, attentionMask: rowMask, positionIds: nil)   // [B, L, H]
         var tokenRows = [Float](), next = [Float]()
         tokenRows.reserveCapacity(B * s * H)
         next.reserveCapacity(B * m * H)

@@ -12,9 +12,9 @@ extension GPT2LMHeadModel: RMTDecoderBackbone {
         try transformer.tokenEmbeddings(ids)                                   // wte rows: [n, H]
     }
 
-    public func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?) throws -> [Float] {
+    public func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?, positionIds: [Int]?) throws -> [Float] {
         let x = try Activations(values: embeddings, batch: batch, length: length, width: hiddenSize)
-        return try transformer(inputsEmbeds: x, attentionMask: attentionMask).lastHiddenState.values   // after ln_f
+        return try transformer(inputsEmbeds: x, attentionMask: attentionMask, positionIds: positionIds).lastHiddenState.values   // after ln_f
     }
 
     public func logits(hiddenStates: [Float], rows: Int) throws -> [Float] {

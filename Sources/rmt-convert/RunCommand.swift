@@ -53,6 +53,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("labels-mask"), help: "RMT decoder: [B, T] mask of the predicting positions that are scored.")
     var labelsMask: String?
 
+    @Option(help: "RMT decoder: greedily generate N tokens after the input (earlier segments write memory, the last is read with it); written as generated_ids.")
+    var generate: Int?
+
     @Flag(name: .customLong("no-logits"), help: "RMT decoder: do not keep the [B, T, V] logits (long inputs); memory states and loss stream.")
     var noLogits = false
 
@@ -90,8 +93,8 @@ struct RunCommand: ParsableCommand {
                 try runRMTCheckpoint()
                 return
             }
-            guard labels == nil, labelsMask == nil, !noLogits else {
-                throw ValidationError("--labels, --labels-mask and --no-logits apply to RMT folders; \(model) has no rmt_config.json")
+            guard labels == nil, labelsMask == nil, !noLogits, generate == nil else {
+                throw ValidationError("--labels, --labels-mask, --no-logits and --generate apply to RMT folders; \(model) has no rmt_config.json")
             }
             let checkpoint = try Checkpoint.open(model)
             let modelInputs: ModelInputs
@@ -124,7 +127,7 @@ struct RunCommand: ParsableCommand {
             rmtInputs = try RMTInputs.read(inputIds: idsPath, attentionMask: attentionMask ?? (inputs != nil ? optionalBundleMember(idsPath) : nil),
                                            labels: labels, labelsMask: labelsMask)
         }
-        let summary = try runRMTToFile(model, inputs: rmtInputs, output: output, keepLogits: !noLogits, force: force)
+        let summary = try runRMTToFile(model, inputs: rmtInputs, output: output, keepLogits: !noLogits, force: force, generate: generate)
         printOut(json ? try encodeJSON(summary) : summary.text)
     }
 
