@@ -114,7 +114,7 @@ extension Unpickler {
     }
 
     /// BUILD (set state): ignorable on dicts (`OrderedDict._metadata`) and tensors; refused elsewhere.
-    func build(_ target: PickleNode, state: PickleNode) throws {
+    mutating func build(_ target: PickleNode, state: PickleNode) throws {
         switch target {
         case .dict, .value(.tensor): return
         default: throw fail(.unsupportedContent, "BUILD on a \(try frozen(target).typeName) is not supported")
@@ -188,6 +188,7 @@ extension Unpickler {
             case .untyped: dtype = .u8
             }
         }
+        guard Shape(size).checkedByteCount(dtype) != nil else { throw corrupt("\(function) size \(size) of \(dtype.rawValue) overflows a byte count") }
         let reference = TorchTensorReference(storage: storage, dtype: dtype, offset: offset, shape: Shape(size), strides: strides)
         guard reference.addressedByteRange != nil else { throw corrupt("\(function) view \(size) / \(strides) at \(offset) overflows") }
         return reference

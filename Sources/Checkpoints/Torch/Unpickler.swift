@@ -24,6 +24,9 @@ public struct Unpickler {
     /// Where the opcode being executed starts, for error messages.
     var opcodeOffset = 0
     var opcode: UInt8 = 0
+    /// Nodes that freezing may still produce during this `load()`: shared by every freeze (STOP, dict keys,
+    /// call arguments), so a pickle that freezes one large shared container many times fails instead of hanging.
+    var freezeBudget = 0
 
     /// Prepares to read the pickle starting at `offset` of `bytes`.
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, file: String, record: String) {
@@ -40,14 +43,14 @@ public struct Unpickler {
         stack.removeAll()
         marks.removeAll()
         memo.removeAll()
+        freezeBudget = max(1 << 16, (bytes.count - offset) * 4)
         while true {
             opcodeOffset = offset
             guard let op = readByte() else { throw truncated("STOP opcode (0x2E)") }
             opcode = op
             if op == 0x2E {
                 guard let top = stack.popLast() else { throw corrupt("STOP with an empty stack") }
-                var budget = max(1 << 20, bytes.count * 4)
-                return try top.frozen(depth: 0, budget: &budget, error: corrupt)
+                return try frozen(top)
             }
             try execute(op)
         }
@@ -96,7 +99,7 @@ public struct Unpickler {
             let items = try popToMark()
             guard case .set(let box) = try top() else { throw corrupt("ADDITEMS on something that is not a set") }
             box.items.append(contentsOf: items)
-        case 0x91: stack.append(.value(.set(try popToMark().map(frozen))))
+        case 0x91: stack.append(.value(.set(try popToMark().map { try frozen($0) })))
         case 0x4E: stack.append(.value(.none))
         case 0x88: stack.append(.value(.bool(true)))
         case 0x89: stack.append(.value(.bool(false)))
@@ -185,9 +188,10 @@ public struct Unpickler {
         return box
     }
 
-    func frozen(_ node: PickleNode) throws -> PickleValue {
-        var budget = max(1 << 20, bytes.count * 4)
-        return try node.frozen(depth: 0, budget: &budget, error: corrupt)
+    mutating func frozen(_ node: PickleNode) throws -> PickleValue {
+        var remaining = freezeBudget
+        defer { freezeBudget = remaining }
+        return try node.frozen(depth: 0, budget: &remaining, error: corrupt)
     }
 
     // MARK: - Reading arguments

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Builds the libFuzzer targets of Fuzz/ (with AddressSanitizer) and runs each for FUZZ_SECONDS (default 60),
+# seeded from fixtures/. Usage: tools/fuzz.sh [SECONDS] [TARGET...]   (make fuzz FUZZ_SECONDS=600)
+#
+# Working corpora grow under Fuzz/.build/corpus/<target>/ (never committed). A crash, leak, timeout or
+# out-of-memory input is written to fixtures/fuzz-findings/<target>-<kind>-<sha1>; commit it, fix the bug, and
+# CheckpointsTests/FuzzFindingsTests (and the malformed corpus) replay every file there on each `make test`.
+# Exit status 1 when any target found something.
+set -eu
+cd "$(dirname "$0")/.."
+SECONDS_PER_TARGET=${1:-${FUZZ_SECONDS:-60}}
+[ $# -gt 0 ] && shift
+TARGETS=${*:-FuzzSafetensorsHeader FuzzNPYHeader FuzzZipDirectory FuzzUnpickler FuzzConfig}
+SWIFT=${SWIFT:-swift}
+FINDINGS=fixtures/fuzz-findings
+mkdir -p "$FINDINGS"
+
+(cd Fuzz && $SWIFT build -c release --sanitize fuzzer --sanitize address)
+BIN=Fuzz/.build/release
+
+seed() {  # seed TARGET FILES...: copies existing files into the target's corpus
+    dir=Fuzz/.build/corpus/$1
+    shift
+    mkdir -p "$dir"
+    for f in "$@"; do [ -f "$f" ] && cp "$f" "$dir/$(basename "$(dirname "$f")")-$(basename "$f")"; done
+    true
+}
+seed FuzzSafetensorsHeader fixtures/safetensors/*.safetensors fixtures/malformed/st_*.safetensors
+seed FuzzNPYHeader fixtures/numpy/*.npy fixtures/malformed/npy_*.npy
+seed FuzzZipDirectory fixtures/numpy/*.npz fixtures/malformed/npz_*.npz fixtures/malformed/pt_*.bin \
+    fixtures/torch/state_dict.pt fixtures/torch/state_dict_p4.pt fixtures/torch/nested.pth fixtures/torch/evil_os_system.pt
+seed FuzzUnpickler fixtures/torch/*.pkl fixtures/torch/state_dict_legacy.pt
+seed FuzzConfig fixtures/models/*/config.json fixtures/malformed/cfg_*/config.json fixtures/malformed/config_control/config.json \
+    fixtures/rmt/*/rmt_config.json fixtures/rmt/*/*/rmt_config.json
+
+status=0
+for target in $TARGETS; do
+    echo "== $target: ${SECONDS_PER_TARGET}s"
+    log=Fuzz/.build/$target.log
+    # -rss_limit_mb / -malloc_limit_mb make any allocation an untrusted size drives past 1 GiB a finding. Leak
+    # detection is off: LeakSanitizer reports the Swift runtime's lazily initialised globals as leaks.
+    if ! "$BIN/$target" "Fuzz/.build/corpus/$target" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
+            -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -detect_leaks=0 -print_final_stats=1 \
+            -artifact_prefix="$FINDINGS/$target-" >"$log" 2>&1; then
+        status=1
+        echo "   FINDING: see $log and $FINDINGS/"
+    fi
+    grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | sed 's/^/   /' || true
+done
+exit $status
