@@ -86,11 +86,13 @@ public final class AtomicFileWriter {
 
     /// Fails cleanly, before anything is written, when `byteCount` bytes do not fit (disk full, file-size
     /// limit): for writers that hand the temporary file to a library that cannot recover from a failed write.
-    /// Nothing stays reserved; the temporary file is left empty.
+    /// Nothing stays reserved, and the temporary file is emptied (call it before writing).
     public func checkSpace(_ byteCount: Int) throws {
-        try flush()
+        buffer.removeAll(keepingCapacity: true)
+        bytesWritten = 0
         let status = posix_fallocate(fd, 0, off_t(byteCount))
         _ = ftruncate(fd, 0)
+        _ = lseek(fd, 0, SEEK_SET)
         guard status == 0 || status == EINVAL || status == EOPNOTSUPP else {
             throw CheckpointError(.io, file: destination, "no room to write \(byteCount) bytes: \(String(cString: strerror(status))); free some space or choose another folder")
         }
