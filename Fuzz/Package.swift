@@ -1,6 +1,6 @@
 // swift-tools-version:6.1
 // libFuzzer targets for rmt-convert's parsers of untrusted bytes. Not part of the main package, so `swift build`
-// and `make test` never compile them; `make fuzz` builds this package with `--sanitize fuzzer --sanitize address`
+// and `make test` never compile them; `make fuzz` builds this package with `-sanitize=fuzzer,address`
 // and runs every target for FUZZ_SECONDS with a seed corpus made from fixtures/ (tools/fuzz.sh).
 import PackageDescription
 

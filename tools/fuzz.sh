@@ -15,7 +15,9 @@ SWIFT=${SWIFT:-swift}
 FINDINGS=fixtures/fuzz-findings
 mkdir -p "$FINDINGS"
 
-(cd Fuzz && $SWIFT build -c release --sanitize fuzzer --sanitize address)
+# `--sanitize fuzzer` makes SwiftPM leave `main` to libFuzzer; the one -sanitize list after it is what swiftc
+# uses (repeated --sanitize flags reach swiftc in a varying order and the last one wins).
+(cd Fuzz && $SWIFT build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address)
 BIN=Fuzz/.build/release
 
 seed() {  # seed TARGET FILES...: copies existing files into the target's corpus
