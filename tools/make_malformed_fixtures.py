@@ -282,6 +282,7 @@ def torch_cases():
     case(write("pt_shape_bytes_overflow.bin", torch_zip(state_dict_pickle([("w", rebuild("0", 2, [2**31, 2**31], [0, 0]))]), [("0", F32x2)])),
          "overflow", why="2^62 elements of 4 bytes overflow a 64-bit byte count")
     case("torch/torchscript.pt", "is a TorchScript model")
+    case("numpy/object.npz", "object dtype '|O' is a pickle of Python objects")
     case(write("pt_legacy_truncated.pt", open(os.path.join(FIXTURES, "torch", "state_dict_legacy.pt"), "rb").read()[:600]),
          "truncated")
 
@@ -302,6 +303,7 @@ def hdf5_cases():
     case("hdf5/not_hdf5.h5", "is not an HDF5 file")
     case("hdf5/string_dataset.h5", "holds strings, not numbers")
     case("hdf5/lzf_filter.h5", "uses unsupported filter 32000 (lzf)")
+    case("hdf5/keras_missing_layer.h5", "layer_names lists `classifier` but the file has no such group")
     case(write("h5_lfs_pointer.h5", LFS), "is a Git LFS pointer file")
 
     def h5(name, fill):
@@ -385,6 +387,19 @@ def config_cases():
          "embeddings.word_embeddings.weight", why="sizes that do not match the weights are refused before anything is allocated", **run_only)
 
 
+def shard_cases():
+    """Sharded folders whose index lies: a shard outside the folder, a tensor its shard does not hold."""
+    shard = st({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}, F32x2)
+    index = lambda mapping: (json.dumps({"metadata": {"total_size": 8}, "weight_map": mapping}, indent=2, sort_keys=True) + "\n").encode()
+    write("shard_path_escape/model.safetensors-00001-of-00001.safetensors", shard)
+    write("shard_path_escape/model.safetensors.index.json", index({"a": "../../../../etc/passwd"}))
+    case("malformed/shard_path_escape", "weight_map entry for `a` is not a file name in the same folder",
+         why="shard names may not leave the checkpoint folder")
+    write("shard_missing_tensor/model-00001-of-00001.safetensors", shard)
+    write("shard_missing_tensor/model.safetensors.index.json", index({"a": "model-00001-of-00001.safetensors", "b": "model-00001-of-00001.safetensors"}))
+    case("malformed/shard_missing_tensor", "tensor `b` is mapped to model-00001-of-00001.safetensors but that shard does not contain it")
+
+
 def main():
     if os.path.isdir(ROOT):
         shutil.rmtree(ROOT)
@@ -394,6 +409,7 @@ def main():
     npz_cases()
     torch_cases()
     hdf5_cases()
+    shard_cases()
     config_cases()
     with open(os.path.join(ROOT, "expected.json"), "w") as f:
         json.dump({"cases": CASES}, f, indent=1, sort_keys=True)
