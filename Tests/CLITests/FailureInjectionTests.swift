@@ -118,10 +118,10 @@ struct FailureInjectionTests {
     func killedMidWrite() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        // 48 MiB of varied floats, compressed to .npz: slow enough to be caught half-way.
+        // 16 MiB of varied floats, deflated into .npz: the temporary file exists for the whole write.
         let big = "\(folder)/big.safetensors"
-        let values = (0..<(12 << 20)).map { Float(($0 &* 2_654_435_761) % 1000) / 7 }
-        try SafetensorsWriter.write([TensorSource(name: "w", tensor: Tensor(values, shape: [12 << 20]))], metadata: nil, to: big, overwrite: false)
+        let values = (0..<(4 << 20)).map { Float(($0 &* 2_654_435_761) % 1000) / 7 }
+        try SafetensorsWriter.write([TensorSource(name: "w", tensor: Tensor(values, shape: [4 << 20]))], metadata: nil, to: big, overwrite: false)
         let destination = "\(folder)/out.npz"
         try Fixtures.write(Array("previous".utf8), to: destination)
 
