@@ -66,7 +66,7 @@ public enum HDF5Writer {
         }
     }
 
-    /// An upper bound of the output size: the data plus room for HDF5's metadata.
+    /// An upper bound of the output size: the uncompressed data plus room for HDF5's metadata.
     static func estimatedSize(_ sources: [TensorSource]) -> Int {
         sources.reduce(1 << 20) { $0 &+ $1.info.byteCount &+ 4096 }
     }
