@@ -2,11 +2,12 @@
 """Writes the malformed-input corpus under fixtures/malformed/ and its manifest fixtures/malformed/expected.json.
 
 Every file is built byte by byte (struct, zlib) so it is deterministic and the lie it tells is explicit; only
-the HDF5 cases use h5py. Pinned: Python 3.11, numpy==2.4.6 (not needed), h5py==3.16.0 (libhdf5 1.14).
+the HDF5 cases use h5py. Pinned: Python 3.11, zlib 1.2.13 (deflated members), h5py==3.16.0 (libhdf5 2.0.0) with
+numpy==2.4.6 for the HDF5 cases.
 Rerun:  python3 tools/make_malformed_fixtures.py && python3 tools/update_manifest.py
 
 expected.json lists, for each case (paths relative to fixtures/, so the corpus also names the malicious pickles
-of fixtures/torch/ and the bad HDF5 files of fixtures/hdf5/ instead of copying them):
+of fixtures/torch/ and the bad files of fixtures/numpy/ and fixtures/hdf5/ instead of copying them):
   error     the substring the one-line error must contain
   fails     the commands that must exit 1 with `error: <path>: ...` on stderr and write nothing
   succeeds  the commands that must still succeed (inspect reads headers only, so it does not see a bad CRC
