@@ -40,7 +40,7 @@ extension Unpickler {
         let qualified = "\(module).\(name)"
         switch qualified {
         case "collections.OrderedDict", "builtins.set":
-            let box = PickleListBox()
+            let box = newList()
             if let first = argNodes.first {
                 switch first {
                 case .list(let items), .set(let items): box.items = items.items
@@ -49,7 +49,7 @@ extension Unpickler {
                 }
             }
             guard qualified == "collections.OrderedDict" else { return .set(box) }
-            let dict = PickleDictBox()
+            let dict = newDict()
             for pair in box.items {
                 guard case .tuple(let kv) = pair, kv.count == 2 else { throw corrupt("OrderedDict takes (key, value) pairs") }
                 dict.set(try frozen(kv[0]), kv[1])

@@ -27,6 +27,9 @@ public struct Unpickler {
     /// Nodes that freezing may still produce during this `load()`: shared by every freeze (STOP, dict keys,
     /// call arguments), so a pickle that freezes one large shared container many times fails instead of hanging.
     var freezeBudget = 0
+    /// Every list, set and dict box this `load()` created, emptied when it returns (see `releaseContainers`).
+    var lists: [PickleListBox] = []
+    var dicts: [PickleDictBox] = []
 
     /// Prepares to read the pickle starting at `offset` of `bytes`.
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, file: String, record: String) {
@@ -44,6 +47,7 @@ public struct Unpickler {
         marks.removeAll()
         memo.removeAll()
         freezeBudget = max(1 << 16, (bytes.count - offset) * 4)
+        defer { releaseContainers() }
         while true {
             opcodeOffset = offset
             guard let op = readByte() else { throw truncated("STOP opcode (0x2E)") }
@@ -78,14 +82,14 @@ public struct Unpickler {
             let items = Array(stack.suffix(n))
             stack.removeLast(n)
             stack.append(.tuple(items))
-        case 0x5D: stack.append(.list(PickleListBox()))
+        case 0x5D: stack.append(.list(newList()))
         case 0x61:
             let item = try pop()
             try listBox(try top(), for: "APPEND").items.append(item)
         case 0x65:
             let items = try popToMark()
             try listBox(try top(), for: "APPENDS").items.append(contentsOf: items)
-        case 0x7D: stack.append(.dict(PickleDictBox()))
+        case 0x7D: stack.append(.dict(newDict()))
         case 0x73:
             let value = try pop(), key = try pop()
             try dictBox(try top(), for: "SETITEM").set(try frozen(key), value)
@@ -94,7 +98,7 @@ public struct Unpickler {
             guard items.count % 2 == 0 else { throw corrupt("SETITEMS with an odd number of items") }
             let box = try dictBox(try top(), for: "SETITEMS")
             for i in stride(from: 0, to: items.count, by: 2) { box.set(try frozen(items[i]), items[i + 1]) }
-        case 0x8F: stack.append(.set(PickleListBox()))
+        case 0x8F: stack.append(.set(newList()))
         case 0x90:
             let items = try popToMark()
             guard case .set(let box) = try top() else { throw corrupt("ADDITEMS on something that is not a set") }
@@ -186,6 +190,27 @@ public struct Unpickler {
     func dictBox(_ node: PickleNode, for opcodeName: String) throws -> PickleDictBox {
         guard case .dict(let box) = node else { throw corrupt("\(opcodeName) on something that is not a dict") }
         return box
+    }
+
+    mutating func newList() -> PickleListBox {
+        let box = PickleListBox()
+        lists.append(box)
+        return box
+    }
+
+    mutating func newDict() -> PickleDictBox {
+        let box = PickleDictBox()
+        dicts.append(box)
+        return box
+    }
+
+    /// Empties the boxes of this load. Their contents have been frozen into values by then, and a pickle can make
+    /// a box hold itself (APPEND after BINPUT): a reference cycle that would otherwise never be freed.
+    mutating func releaseContainers() {
+        for box in lists { box.items = [] }
+        for box in dicts { box.removeAll() }
+        lists = []
+        dicts = []
     }
 
     mutating func frozen(_ node: PickleNode) throws -> PickleValue {
