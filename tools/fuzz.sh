@@ -2,9 +2,10 @@
 # Builds the libFuzzer targets of Fuzz/ (with AddressSanitizer) and runs each for FUZZ_SECONDS (default 60),
 # seeded from fixtures/. Usage: tools/fuzz.sh [SECONDS] [TARGET...]   (make fuzz FUZZ_SECONDS=600)
 #
-# Working corpora grow under Fuzz/.build/corpus/<target>/ (never committed). A crash, leak, timeout or
-# out-of-memory input is written to fixtures/fuzz-findings/<target>-<kind>-<sha1>; commit it, fix the bug, and
-# CheckpointsTests/FuzzFindingsTests (and the malformed corpus) replay every file there on each `make test`.
+# Working corpora grow under Fuzz/.build/corpus/<target>/ (never committed); logs go to Fuzz/<build>/<target>.log.
+# A crash, leak, timeout or out-of-memory input is written to fixtures/fuzz-findings/<target>-<kind>-<sha1>;
+# commit it, fix the bug, and CLITests/FuzzFindingsTests replays every file there on each `make test`.
+# FUZZ_BUILD_PATH (default .build, inside Fuzz/) selects the build folder.
 # Exit status 1 when any target found something.
 set -eu
 cd "$(dirname "$0")/.."
@@ -17,8 +18,9 @@ mkdir -p "$FINDINGS"
 
 # `--sanitize fuzzer` makes SwiftPM leave `main` to libFuzzer; the one -sanitize list after it is what swiftc
 # uses (repeated --sanitize flags reach swiftc in a varying order and the last one wins).
-(cd Fuzz && $SWIFT build -c release --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address)
-BIN=Fuzz/.build/release
+BUILD=${FUZZ_BUILD_PATH:-.build}     # relative to Fuzz/; another path lets two builds coexist
+(cd Fuzz && $SWIFT build -c release --build-path "$BUILD" --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address)
+BIN=Fuzz/$BUILD/release
 
 seed() {  # seed TARGET FILES...: copies existing files into the target's corpus
     dir=Fuzz/.build/corpus/$1
@@ -38,11 +40,12 @@ seed FuzzConfig fixtures/models/*/config.json fixtures/malformed/cfg_*/config.js
 status=0
 for target in $TARGETS; do
     echo "== $target: ${SECONDS_PER_TARGET}s"
-    log=Fuzz/.build/$target.log
-    # -rss_limit_mb / -malloc_limit_mb make any allocation an untrusted size drives past 1 GiB a finding. Leak
-    # detection is off: LeakSanitizer reports the Swift runtime's lazily initialised globals as leaks.
-    if ! "$BIN/$target" "Fuzz/.build/corpus/$target" -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 \
-            -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=10 -detect_leaks=0 -print_final_stats=1 \
+    log=Fuzz/$BUILD/$target.log
+    # -rss_limit_mb / -malloc_limit_mb make any allocation an untrusted size drives past 1 GiB a finding. Leaks
+    # are checked once, at exit (per input, first uses of Swift's lazy globals look like leaks; see lsan.supp).
+    if ! LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp" "$BIN/$target" "Fuzz/.build/corpus/$target" \
+            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+            -timeout=10 -detect_leaks=0 -print_final_stats=1 \
             -artifact_prefix="$FINDINGS/$target-" >"$log" 2>&1; then
         status=1
         echo "   FINDING: see $log and $FINDINGS/"
