@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/release/rmt-convert
 OUT := out/demo
 
-.PHONY: deps build test demo clean
+.PHONY: deps build test test-asan fuzz demo clean
 
 deps:
 	@tools/install-deps.sh
@@ -17,8 +17,22 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# The whole test suite built and run with AddressSanitizer, in its own build folder (the CLI tests run the
+# ASan-built binary too). Leak detection is off: LeakSanitizer reports the Swift runtime's and XCTest's
+# lazily initialised globals, which live until exit, as leaks.
+test-asan: deps
+	@tools/fetch-minilm.sh
+	$(SWIFT) build --build-tests --sanitize=address --build-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 $(SWIFT) test --skip-build --sanitize=address --build-path .build-asan
+
+# libFuzzer targets of Fuzz/ (a separate package, never built by `make test`), FUZZ_SECONDS each; findings go to
+# fixtures/fuzz-findings/ (tools/fuzz.sh).
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@tools/fuzz.sh $(FUZZ_SECONDS)
+
 demo: build
 	@tools/demo.sh $(BIN) $(OUT)
 
 clean:
-	rm -rf .build out
+	rm -rf .build .build-asan Fuzz/.build out

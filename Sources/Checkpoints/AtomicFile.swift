@@ -5,9 +5,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes a file atomically. Bytes go to a hidden temporary file in the destination's folder; `commit()`
-/// flushes, fsyncs and renames it into place. If the writer is dropped or `abort()`ed before `commit()`, the
-/// temporary file is removed and any previous file at the destination is untouched.
+/// Writes a file atomically. Bytes go to a hidden temporary file `.NAME.tmp-PID-XXXXXX` in the destination's
+/// folder; `commit()` flushes, fsyncs and renames it into place. If the writer is dropped or `abort()`ed before
+/// `commit()`, the temporary file is removed and any previous file at the destination is untouched. A process
+/// that is killed cannot clean up: the next writer of the same destination removes temporary files whose
+/// process no longer exists.
 public final class AtomicFileWriter {
     /// The final path.
     public let destination: String
@@ -31,7 +33,9 @@ public final class AtomicFileWriter {
         let slash = destination.lastIndex(of: "/")
         let folder = slash.map { String(destination[..<$0]) } ?? "."
         let base = slash.map { String(destination[destination.index(after: $0)...]) } ?? destination
-        var template = Array("\(folder.isEmpty ? "/" : folder)/.\(base).tmp-XXXXXX".utf8CString)
+        let directory = folder.isEmpty ? "/" : folder
+        AtomicFileWriter.removeStaleTemporaries(in: directory, base: base)
+        var template = Array("\(directory)/.\(base).tmp-\(getpid())-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
             throw CheckpointError(.io, file: destination, "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
@@ -80,6 +84,20 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Fails cleanly, before anything is written, when `byteCount` bytes do not fit (disk full, file-size
+    /// limit): for writers that hand the temporary file to a library that cannot recover from a failed write.
+    /// Nothing stays reserved, and the temporary file is emptied (call it before writing).
+    public func checkSpace(_ byteCount: Int) throws {
+        buffer.removeAll(keepingCapacity: true)
+        bytesWritten = 0
+        let status = posix_fallocate(fd, 0, off_t(byteCount))
+        _ = ftruncate(fd, 0)
+        _ = lseek(fd, 0, SEEK_SET)
+        guard status == 0 || status == EINVAL || status == EOPNOTSUPP else {
+            throw CheckpointError(.io, file: destination, "no room to write \(byteCount) bytes: \(String(cString: strerror(status))); free some space or choose another folder")
+        }
+    }
+
     /// Flushes, fsyncs and renames the temporary file into place.
     public func commit() throws {
         guard !finished else { return }
@@ -117,6 +135,21 @@ public final class AtomicFileWriter {
     }
 
     deinit { abort() }
+
+    /// Removes `.BASE.tmp-PID-XXXXXX` files in `folder` whose process is gone: what a killed or crashed writer
+    /// of the same destination left behind. Files of live processes (this one included) are kept.
+    static func removeStaleTemporaries(in folder: String, base: String) {
+        guard let dir = opendir(folder) else { return }
+        defer { closedir(dir) }
+        let prefix = ".\(base).tmp-"
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            guard name.hasPrefix(prefix) else { continue }
+            let rest = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard rest.count == 2, rest[1].utf8.count == 6, let pid = pid_t(rest[0]), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { unlink("\(folder)/\(name)") }
+        }
+    }
 }
 
 /// Creates the folder `path` (and parents) if missing.

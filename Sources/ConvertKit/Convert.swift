@@ -111,31 +111,60 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     let bar = ProgressBar(label: "convert", total: totalBytes)
     defer { bar.finish() }
 
+    // Every file this run will write, checked before anything is written; on failure the ones it created go.
+    let planned = toFolder ? plannedFolderOutputs(sources, source: source, format: format, folder: destination, maxShardSize: options.maxShardSize)
+                           : [destination]
+    let preexisting = Set(planned.filter { FileManager.default.fileExists(atPath: $0) })
+    if !options.force, let existing = planned.first(where: preexisting.contains) {
+        throw CheckpointError(.alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
+    }
     var outputs: [String] = []
     var copied: [String] = []
-    if toFolder {
-        try createDirectory(destination)
-        if let maxShard = options.maxShardSize {
-            outputs = try writeShards(sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions, bar: bar)
-        } else {
-            let path = "\(destination)/\(folderWeightsName(format))"
-            try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) { bar.update($0) }
-            outputs = [path]
-        }
-        if source.isFolder {
-            let folder = source.path.hasSuffix("/") ? String(source.path.dropLast()) : source.path
-            for name in source.sideFiles {
-                try copyFileAtomically(from: "\(folder)/\(name)", to: "\(destination)/\(name)", overwrite: options.force)
-                copied.append(name)
+    do {
+        if toFolder {
+            try createDirectory(destination)
+            if let maxShard = options.maxShardSize {
+                outputs = try writeShards(sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions, bar: bar)
+            } else {
+                let path = "\(destination)/\(folderWeightsName(format))"
+                try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) { bar.update($0) }
+                outputs = [path]
             }
+            if source.isFolder {
+                let folder = source.path.hasSuffix("/") ? String(source.path.dropLast()) : source.path
+                for name in source.sideFiles {
+                    try copyFileAtomically(from: "\(folder)/\(name)", to: "\(destination)/\(name)", overwrite: options.force)
+                    copied.append(name)
+                }
+            }
+        } else {
+            try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) { bar.update($0) }
+            outputs = [destination]
         }
-    } else {
-        try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) { bar.update($0) }
-        outputs = [destination]
+    } catch {
+        for path in planned where !preexisting.contains(path) { try? FileManager.default.removeItem(atPath: path) }
+        if toFolder && !exists { rmdir(destination) }   // only when empty: a folder this run created
+        throw error
     }
     return ConvertSummary(source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
                           bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
                           copiedFiles: copied)
+}
+
+/// The files `convert` writes into the output folder `folder`: the weights (or shards and their index), then
+/// the side files copied from a source folder.
+func plannedFolderOutputs(_ sources: [TensorSource], source: Checkpoint, format: CheckpointFormat, folder: String,
+                          maxShardSize: Int?) -> [String] {
+    var paths: [String]
+    if let maxShardSize {
+        let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
+        let stem = format == .torch ? "pytorch_model" : "model"
+        paths = plan.indices.map { "\(folder)/\(shardFileName(stem: stem, fileExtension: format.fileExtension, index: $0, count: plan.count))" }
+        paths.append("\(folder)/\(folderWeightsName(format)).index.json")
+    } else {
+        paths = ["\(folder)/\(folderWeightsName(format))"]
+    }
+    return paths + (source.isFolder ? source.sideFiles.map { "\(folder)/\($0)" } : [])
 }
 
 /// Writes shards and their index into `folder`; returns the paths written.

@@ -31,7 +31,7 @@ extension HDF5Writer {
             weights[layer, default: []].append(source)
         }
         try validateNames(sources.map { "\(modelName)/\($0.info.name)" }, file: path)
-        try withTemporaryFile(path, overwrite: overwrite) { context, file in
+        try withTemporaryFile(path, overwrite: overwrite, estimatedSize: estimatedSize(sources)) { context, file in
             try context.writeStringList(file, "layer_names", layers)
             try context.writeVariableStrings(file, "backend", ["tensorflow"], scalar: true)
             try context.writeVariableStrings(file, "keras_version", [kerasVersion], scalar: true)

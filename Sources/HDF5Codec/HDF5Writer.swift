@@ -22,7 +22,7 @@ public enum HDF5Writer {
         guard (1...9).contains(level) else {
             throw CheckpointError(.invalidArgument, file: path, "compression level \(level) is outside 1–9")
         }
-        try withTemporaryFile(path, overwrite: overwrite) { context, file in
+        try withTemporaryFile(path, overwrite: overwrite, estimatedSize: estimatedSize(sources)) { context, file in
             try context.writeVariableStrings(file, "rmt_convert_format", ["tensors/1"], scalar: true)
             if let metadata, !metadata.isEmpty {
                 let json = JSONValue.object(metadata.map { ($0.key, JSONValue.string($0.value)) })
@@ -66,10 +66,19 @@ public enum HDF5Writer {
         }
     }
 
+    /// An upper bound of the output size: the uncompressed data plus room for HDF5's metadata.
+    static func estimatedSize(_ sources: [TensorSource]) -> Int {
+        sources.reduce(1 << 20) { $0 &+ $1.info.byteCount &+ 4096 }
+    }
+
     /// Creates the output under a temporary name, runs `body`, closes the file and renames it into place.
-    static func withTemporaryFile(_ path: String, overwrite: Bool, _ body: (H5Context, hid_t) throws -> Void) throws {
+    /// libhdf5 cannot recover from a failed write (the file stays open and the library crashes at exit), so
+    /// room for `estimatedSize` bytes is checked first, where a full disk is still a clean error.
+    static func withTemporaryFile(_ path: String, overwrite: Bool, estimatedSize: Int = 0,
+                                  _ body: (H5Context, hid_t) throws -> Void) throws {
         let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
         do {
+            if estimatedSize > 0 { try out.checkSpace(estimatedSize) }
             H5Context.silenceErrorStack()
             let context = H5Context(path: path)
             let file = try context.own(H5Fcreate(out.temporaryPath, chdf5_F_ACC_TRUNC(), h5Default, h5Default), .file,

@@ -32,6 +32,7 @@ extension KeyedDecodingContainer {
 /// - Parameter file: the config's path, named in every error.
 /// - Throws: `ModelError(.configuration)` naming the field for type errors and failed validations.
 func decodeConfiguration<T: Decodable>(_ type: T.Type, from json: JSONValue, file: String) throws -> T {
+    try checkNumbers(json, field: "", file: file)
     let decoder = JSONDecoder()
     decoder.userInfo[.configurationFile] = file
     do {
@@ -48,6 +49,25 @@ func decodeConfiguration<T: Decodable>(_ type: T.Type, from json: JSONValue, fil
                          "field `\(field)` is unreadable (\(context.debugDescription)); fix config.json")
     } catch {
         throw ModelError(.configuration, file: file, "cannot read the configuration: \(error)")
+    }
+}
+
+/// Refuses numbers Foundation's decoder cannot read (integers beyond 64 bits, floats beyond Double) with the
+/// field's name; otherwise the decoder reports the whole file as "not valid JSON" without one.
+private func checkNumbers(_ value: JSONValue, field: String, file: String) throws {
+    switch value {
+    case .number(let text):
+        let isInteger = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
+        guard isInteger ? Int64(text) != nil || UInt64(text) != nil : Double(text).map(\.isFinite) == true else {
+            throw ModelError(.configuration, file: file, field: field,
+                             "field `\(field)` is \(text.prefix(40)), too large to read as a number; fix config.json")
+        }
+    case .object(let members):
+        for (key, member) in members { try checkNumbers(member, field: field.isEmpty ? key : "\(field).\(key)", file: file) }
+    case .array(let items):
+        for (i, item) in items.enumerated() { try checkNumbers(item, field: "\(field).\(i)", file: file) }
+    default:
+        break
     }
 }
 

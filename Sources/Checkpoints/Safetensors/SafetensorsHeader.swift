@@ -107,12 +107,12 @@ public struct SafetensorsHeader: Sendable {
             var shape: [Int] = []
             var overflow = false
             for d in dims {
-                guard let u = d.unsignedIntegerValue else { throw deser("shape of tensor `\(name)` holds a value that is not a non-negative integer") }
+                guard let u = d.unsignedIntegerValue else { throw deser("shape of tensor `\(name)` holds a value that is not an integer from 0 to 2^64 − 1") }
                 if u > UInt64(Int.max) { overflow = true; shape.append(Int.max) } else { shape.append(Int(u)) }
             }
             guard case .array(let offs)? = value["data_offsets"] else { throw deser("missing or invalid field `data_offsets` in tensor `\(name)`") }
             guard offs.count == 2, let b = offs[0].unsignedIntegerValue, let e = offs[1].unsignedIntegerValue else {
-                throw deser("`data_offsets` of tensor `\(name)` must be two non-negative integers")
+                throw deser("`data_offsets` of tensor `\(name)` must be two integers from 0 to 2^64 − 1")
             }
             let clamp = { (v: UInt64) -> Int in v > UInt64(Int.max) ? Int.max : Int(v) }
             raw.append((name, dtype, shape, clamp(b), clamp(e), overflow))

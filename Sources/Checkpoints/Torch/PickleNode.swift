@@ -10,8 +10,8 @@ final class PickleListBox {
 final class PickleDictBox {
     var keys: [PickleValue] = []
     var values: [PickleNode] = []
-    private var stringIndex: [String: Int] = [:]
-    private var intIndex: [Int: Int] = [:]
+    fileprivate var stringIndex: [String: Int] = [:]
+    fileprivate var intIndex: [Int: Int] = [:]
 
     func set(_ key: PickleValue, _ value: PickleNode) {
         let existing: Int?
@@ -31,6 +31,16 @@ final class PickleDictBox {
         }
         keys.append(key)
         values.append(value)
+    }
+}
+
+extension PickleDictBox {
+    /// Drops every entry.
+    func removeAll() {
+        keys = []
+        values = []
+        stringIndex = [:]
+        intIndex = [:]
     }
 }
 

@@ -38,7 +38,17 @@ enum TorchTensorMaterializer {
             throw CheckpointError(.invalidOffset, file: file, tensor: name,
                 "tensor `\(name)`: view \(reference.shape) with strides \(reference.strides) at offset \(reference.offset) reaches byte \(range.upperBound) of storage `\(recordName)`, which has \(record.byteCount); the file is corrupt")
         }
+        // A stride-0 (broadcast) view repeats stored bytes; like deflate, let it grow them at most ~1000×.
+        let bytes = reference.shape.elementCount * reference.dtype.itemSize   // checked when the pickle was read
+        let (bound, overflow) = range.count.multipliedReportingOverflow(by: maximumBroadcastRatio)
+        guard overflow || bytes <= bound + (1 << 20) else {
+            throw CheckpointError(.corrupt, file: file, tensor: name,
+                "tensor `\(name)`: view \(reference.shape) with strides \(reference.strides) expands \(range.count) stored bytes to \(bytes), more than \(maximumBroadcastRatio)× + 1 MiB; the file is corrupt or a memory bomb")
+        }
     }
+
+    /// How many times a broadcast view may repeat the bytes it addresses (deflate's own maximum ratio).
+    static let maximumBroadcastRatio = 1032
 
     /// The contiguous tensor. `recordBytes` are the whole record; when `mappedBase` is given they lie at that
     /// absolute offset of `file`, and contiguous little-endian views are returned zero-copy.

@@ -40,7 +40,7 @@ extension Unpickler {
         let qualified = "\(module).\(name)"
         switch qualified {
         case "collections.OrderedDict", "builtins.set":
-            let box = PickleListBox()
+            let box = newList()
             if let first = argNodes.first {
                 switch first {
                 case .list(let items), .set(let items): box.items = items.items
@@ -49,7 +49,7 @@ extension Unpickler {
                 }
             }
             guard qualified == "collections.OrderedDict" else { return .set(box) }
-            let dict = PickleDictBox()
+            let dict = newDict()
             for pair in box.items {
                 guard case .tuple(let kv) = pair, kv.count == 2 else { throw corrupt("OrderedDict takes (key, value) pairs") }
                 dict.set(try frozen(kv[0]), kv[1])
@@ -114,7 +114,7 @@ extension Unpickler {
     }
 
     /// BUILD (set state): ignorable on dicts (`OrderedDict._metadata`) and tensors; refused elsewhere.
-    func build(_ target: PickleNode, state: PickleNode) throws {
+    mutating func build(_ target: PickleNode, state: PickleNode) throws {
         switch target {
         case .dict, .value(.tensor): return
         default: throw fail(.unsupportedContent, "BUILD on a \(try frozen(target).typeName) is not supported")
@@ -188,6 +188,7 @@ extension Unpickler {
             case .untyped: dtype = .u8
             }
         }
+        guard Shape(size).checkedByteCount(dtype) != nil else { throw corrupt("\(function) size \(size) of \(dtype.rawValue) overflows a byte count") }
         let reference = TorchTensorReference(storage: storage, dtype: dtype, offset: offset, shape: Shape(size), strides: strides)
         guard reference.addressedByteRange != nil else { throw corrupt("\(function) view \(size) / \(strides) at \(offset) overflows") }
         return reference

@@ -24,6 +24,12 @@ public struct Unpickler {
     /// Where the opcode being executed starts, for error messages.
     var opcodeOffset = 0
     var opcode: UInt8 = 0
+    /// Nodes that freezing may still produce during this `load()`: shared by every freeze (STOP, dict keys,
+    /// call arguments), so a pickle that freezes one large shared container many times fails instead of hanging.
+    var freezeBudget = 0
+    /// Every list, set and dict box this `load()` created, emptied when it returns (see `releaseContainers`).
+    var lists: [PickleListBox] = []
+    var dicts: [PickleDictBox] = []
 
     /// Prepares to read the pickle starting at `offset` of `bytes`.
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, file: String, record: String) {
@@ -40,14 +46,15 @@ public struct Unpickler {
         stack.removeAll()
         marks.removeAll()
         memo.removeAll()
+        freezeBudget = max(1 << 16, (bytes.count - offset) * 4)
+        defer { releaseContainers() }
         while true {
             opcodeOffset = offset
             guard let op = readByte() else { throw truncated("STOP opcode (0x2E)") }
             opcode = op
             if op == 0x2E {
                 guard let top = stack.popLast() else { throw corrupt("STOP with an empty stack") }
-                var budget = max(1 << 20, bytes.count * 4)
-                return try top.frozen(depth: 0, budget: &budget, error: corrupt)
+                return try frozen(top)
             }
             try execute(op)
         }
@@ -75,14 +82,14 @@ public struct Unpickler {
             let items = Array(stack.suffix(n))
             stack.removeLast(n)
             stack.append(.tuple(items))
-        case 0x5D: stack.append(.list(PickleListBox()))
+        case 0x5D: stack.append(.list(newList()))
         case 0x61:
             let item = try pop()
             try listBox(try top(), for: "APPEND").items.append(item)
         case 0x65:
             let items = try popToMark()
             try listBox(try top(), for: "APPENDS").items.append(contentsOf: items)
-        case 0x7D: stack.append(.dict(PickleDictBox()))
+        case 0x7D: stack.append(.dict(newDict()))
         case 0x73:
             let value = try pop(), key = try pop()
             try dictBox(try top(), for: "SETITEM").set(try frozen(key), value)
@@ -91,12 +98,12 @@ public struct Unpickler {
             guard items.count % 2 == 0 else { throw corrupt("SETITEMS with an odd number of items") }
             let box = try dictBox(try top(), for: "SETITEMS")
             for i in stride(from: 0, to: items.count, by: 2) { box.set(try frozen(items[i]), items[i + 1]) }
-        case 0x8F: stack.append(.set(PickleListBox()))
+        case 0x8F: stack.append(.set(newList()))
         case 0x90:
             let items = try popToMark()
             guard case .set(let box) = try top() else { throw corrupt("ADDITEMS on something that is not a set") }
             box.items.append(contentsOf: items)
-        case 0x91: stack.append(.value(.set(try popToMark().map(frozen))))
+        case 0x91: stack.append(.value(.set(try popToMark().map { try frozen($0) })))
         case 0x4E: stack.append(.value(.none))
         case 0x88: stack.append(.value(.bool(true)))
         case 0x89: stack.append(.value(.bool(false)))
@@ -185,9 +192,31 @@ public struct Unpickler {
         return box
     }
 
-    func frozen(_ node: PickleNode) throws -> PickleValue {
-        var budget = max(1 << 20, bytes.count * 4)
-        return try node.frozen(depth: 0, budget: &budget, error: corrupt)
+    mutating func newList() -> PickleListBox {
+        let box = PickleListBox()
+        lists.append(box)
+        return box
+    }
+
+    mutating func newDict() -> PickleDictBox {
+        let box = PickleDictBox()
+        dicts.append(box)
+        return box
+    }
+
+    /// Empties the boxes of this load. Their contents have been frozen into values by then, and a pickle can make
+    /// a box hold itself (APPEND after BINPUT): a reference cycle that would otherwise never be freed.
+    mutating func releaseContainers() {
+        for box in lists { box.items = [] }
+        for box in dicts { box.removeAll() }
+        lists = []
+        dicts = []
+    }
+
+    mutating func frozen(_ node: PickleNode) throws -> PickleValue {
+        var remaining = freezeBudget
+        defer { freezeBudget = remaining }
+        return try node.frozen(depth: 0, budget: &remaining, error: corrupt)
     }
 
     // MARK: - Reading arguments
