@@ -1,5 +1,6 @@
 // Scaled dot-product attention over strided per-head views, as GEMMs; and the naive reference it is tested
 // against. Mirrors transformers' `eager_attention_forward` of BERT and GPT-2, masks included.
+import CKernels
 import Foundation
 
 /// Where the queries, keys and values of one batch live: base pointers into `[B·T, ld]` buffers.
@@ -49,45 +50,41 @@ extension Kernels {
 
     /// Multi-head attention: for each batch b and head h,
     /// `out[b, :, h] = softmax(scale·Q_bh·K_bhᵀ + bias_b) · V_bh`, Q_bh being the `[T, D]` view at row b·T,
-    /// column h·D of the query buffer (row stride `rowStride`).
+    /// column h·D of the query buffer (row stride `rowStride`). Per batch row, the scores of all heads are
+    /// computed first, then masked and normalised on all threads at once, then multiplied by the values.
     /// - Parameters:
     ///   - keyBias: `[B·T]` additive bias per key (see `keyBias(fromMask:)`), or nil for no padding.
     ///   - output: `[B·T, C]`, row stride C, every element written.
     public static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
                                  output: UnsafeMutablePointer<Float>) {
-        let (T, D, C) = (s.length, s.headSize, s.heads * s.headSize)
-        var scores = [Float](repeating: 0, count: T * T)                            // [T, T] for one (b, h)
-        scores.withUnsafeMutableBufferPointer { p in
-            let sp = p.baseAddress!
-            for b in 0..<s.batch {
-                for h in 0..<s.heads {
-                    let offset = b * T * x.rowStride + h * D
-                    // [T, D] · [T, D]ᵀ → [T, T]
-                    gemm(x.query + offset, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
-                         sp, ldc: T, m: T, n: T, k: D, alpha: s.scale)
-                    for i in 0..<T {
-                        let row = UnsafeMutableBufferPointer(start: sp + i * T, count: T)
-                        maskRow(row, query: i, biases: keyBias.map { ($0, b * T) }, causal: s.causal)
-                        softmax(row)
+        let (T, D, H, C) = (s.length, s.headSize, s.heads, s.heads * s.headSize)
+        guard T > 0, H > 0 else { return }
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: H * T * T)   // [H, T, T] for one b
+        defer { scores.deallocate() }
+        for b in 0..<s.batch {
+            for h in 0..<H {
+                let offset = b * T * x.rowStride + h * D
+                // [T, D] · [T, D]ᵀ → [T, T]
+                gemm(x.query + offset, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
+                     scores + h * T * T, ldc: T, m: T, n: T, k: D, alpha: s.scale)
+            }
+            (keyBias ?? []).withUnsafeBufferPointer { pb in
+                let bias = keyBias == nil ? nil : pb.baseAddress! + b * T
+                parallelRows(H * T, minimumRows: 8) { rows in
+                    var r = rows.lowerBound
+                    while r < rows.upperBound {   // the pieces of the range that lie within one head
+                        let i = r % T, count = min(rows.upperBound - r, T - i)
+                        ckernels_softmax_rows(scores + r * T, count, T, T, bias, s.causal ? i : -1)
+                        r += count
                     }
-                    // [T, T] · [T, D] → [T, D] into columns h·D of rows b·T… of the output
-                    gemm(sp, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
-                         output + b * T * C + h * D, ldc: C, m: T, n: D, k: T)
                 }
             }
-        }
-    }
-
-    /// Adds the padding bias and applies the causal exclusion to the scores of query `i`.
-    @inline(__always)
-    static func maskRow(_ row: UnsafeMutableBufferPointer<Float>, query i: Int, biases: ([Float], Int)?, causal: Bool) {
-        if let (bias, start) = biases {
-            bias.withUnsafeBufferPointer { pb in
-                for j in row.indices { row[j] += pb[start + j] }
+            for h in 0..<H {
+                let offset = b * T * x.rowStride + h * D
+                // [T, T] · [T, D] → [T, D] into columns h·D of rows b·T… of the output
+                gemm(scores + h * T * T, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
+                     output + b * T * C + h * D, ldc: C, m: T, n: D, k: T)
             }
-        }
-        if causal {
-            for j in (i + 1)..<max(i + 1, row.count) { row[j] = -.infinity }
         }
     }
 
