@@ -48,10 +48,15 @@ extension Kernels {
         mask.map { (1 - $0) * -Float.greatestFiniteMagnitude }
     }
 
+    /// Query rows per block under the causal mask: block q only needs the keys up to its last row, so the score
+    /// and value GEMMs skip most of the masked upper triangle.
+    static let causalBlock = 256
+
     /// Multi-head attention: for each batch b and head h,
     /// `out[b, :, h] = softmax(scale·Q_bh·K_bhᵀ + bias_b) · V_bh`, Q_bh being the `[T, D]` view at row b·T,
-    /// column h·D of the query buffer (row stride `rowStride`). Per batch row, the scores of all heads are
-    /// computed first, then masked and normalised on all threads at once, then multiplied by the values.
+    /// column h·D of the query buffer (row stride `rowStride`). Per batch row and block of queries, the scores
+    /// of all heads are computed first, then masked and normalised on all threads at once, then multiplied by
+    /// the values. Causal blocks stop at their last query's key.
     /// - Parameters:
     ///   - keyBias: `[B·T]` additive bias per key (see `keyBias(fromMask:)`), or nil for no padding.
     ///   - output: `[B·T, C]`, row stride C, every element written.
@@ -59,31 +64,36 @@ extension Kernels {
                                  output: UnsafeMutablePointer<Float>) {
         let (T, D, H, C) = (s.length, s.headSize, s.heads, s.heads * s.headSize)
         guard T > 0, H > 0 else { return }
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: H * T * T)   // [H, T, T] for one b
+        let block = s.causal ? min(T, causalBlock) : T
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: H * block * T)   // [H, block, T] for one (b, block)
         defer { scores.deallocate() }
         for b in 0..<s.batch {
-            for h in 0..<H {
-                let offset = b * T * x.rowStride + h * D
-                // [T, D] · [T, D]ᵀ → [T, T]
-                gemm(x.query + offset, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
-                     scores + h * T * T, ldc: T, m: T, n: T, k: D, alpha: s.scale)
-            }
-            (keyBias ?? []).withUnsafeBufferPointer { pb in
-                let bias = keyBias == nil ? nil : pb.baseAddress! + b * T
-                parallelRows(H * T, minimumRows: 8) { rows in
-                    var r = rows.lowerBound
-                    while r < rows.upperBound {   // the pieces of the range that lie within one head
-                        let i = r % T, count = min(rows.upperBound - r, T - i)
-                        ckernels_softmax_rows(scores + r * T, count, T, T, bias, s.causal ? i : -1)
-                        r += count
+            for q0 in stride(from: 0, to: T, by: block) {
+                let queries = min(block, T - q0), keys = s.causal ? q0 + queries : T
+                for h in 0..<H {
+                    let offset = b * T * x.rowStride + h * D
+                    // [queries, D] · [keys, D]ᵀ → [queries, keys] (row stride T)
+                    gemm(x.query + offset + q0 * x.rowStride, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
+                         scores + h * block * T, ldc: T, m: queries, n: keys, k: D, alpha: s.scale)
+                }
+                (keyBias ?? []).withUnsafeBufferPointer { pb in
+                    let bias = keyBias == nil ? nil : pb.baseAddress! + b * T
+                    parallelRows(H * queries, minimumRows: 8) { rows in
+                        var r = rows.lowerBound
+                        while r < rows.upperBound {   // the pieces of the range that lie within one head
+                            let (h, i) = r.quotientAndRemainder(dividingBy: queries)
+                            let count = min(rows.upperBound - r, queries - i)
+                            ckernels_softmax_rows(scores + h * block * T + i * T, count, keys, T, bias, s.causal ? q0 + i : -1)
+                            r += count
+                        }
                     }
                 }
-            }
-            for h in 0..<H {
-                let offset = b * T * x.rowStride + h * D
-                // [T, T] · [T, D] → [T, D] into columns h·D of rows b·T… of the output
-                gemm(scores + h * T * T, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
-                     output + b * T * C + h * D, ldc: C, m: T, n: D, k: T)
+                for h in 0..<H {
+                    let offset = b * T * x.rowStride + h * D
+                    // [queries, keys] · [keys, D] → [queries, D] into columns h·D of rows b·T + q0… of the output
+                    gemm(scores + h * block * T, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
+                         output + (b * T + q0) * C + h * D, ldc: C, m: queries, n: D, k: keys)
+                }
             }
         }
     }
