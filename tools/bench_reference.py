@@ -217,11 +217,10 @@ CONVERT_TARGETS = {
 
 
 def have(module):
-    try:
-        __import__(module)
-        return True
-    except ImportError:
-        return False
+    """Whether `module` is installed, without importing it: the driver stays small, because a forked child's
+    peak RSS (ru_maxrss) starts from the parent's resident size."""
+    import importlib.util
+    return importlib.util.find_spec(module) is not None
 
 
 def run_child(argv, env=None):
@@ -267,8 +266,8 @@ class Row:
 def fmt(x, unit=""):
     if x is None:
         return "—"
-    if unit == "s" and x < 1:
-        return f"{x * 1000:.1f} ms"
+    if unit == "ms":
+        x *= 1000
     if abs(x) >= 100:
         return f"{x:,.0f}"
     return f"{x:.3g}" if abs(x) < 10 else f"{x:.1f}"
@@ -303,7 +302,10 @@ def main():
     ap.add_argument("--minilm", default=os.path.join(ROOT, ".cache", "minilm", "model"))
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default="sgemm,forward,rmt,inspect,convert")
-    ap.add_argument("--rmt-tokens", default="4096,65536")
+    ap.add_argument("--rmt-tokens", default="4096,65536", help="encoder RMT input lengths")
+    ap.add_argument("--rmt-decoder-tokens", default="4096,16384", help="decoder RMT input lengths")
+    ap.add_argument("--reference-rmt-max", type=int, default=65536,
+                    help="longer RMT inputs run on the Swift side only (the reference would take too long)")
     ap.add_argument("--rmt-rounds", type=int, default=1, help="rounds for the RMT rows (long)")
     ap.add_argument("--threads-list", default="1,2")
     ap.add_argument("--quick", action="store_true", help="one round, fewer repetitions, short RMT inputs")
@@ -317,7 +319,7 @@ def main():
 
 def drive(a):
     if a.quick:
-        a.rounds, a.rmt_tokens = 1, "4096"
+        a.rounds, a.rmt_tokens, a.rmt_decoder_tokens = 1, "4096", "4096"
     torch_ok = have("torch") and have("transformers")
     numpy_ok = have("numpy") and have("safetensors")
     h5_ok = have("h5py")
@@ -378,14 +380,19 @@ def drive(a):
 
     if "rmt" in only:
         t = max(threads_list)
-        for tokens in [int(x) for x in a.rmt_tokens.split(",")]:
-            for variant, folder, backbone in [("encoder", folders["rmt-minilm"], folders["minilm"]),
-                                              ("decoder", folders["rmt-gpt2"], folders["gpt2"])]:
+        lengths = lambda text: [int(x) for x in text.split(",") if x]
+        for variant, tokens_list, folder, backbone in [
+                ("encoder", lengths(a.rmt_tokens), folders["rmt-minilm"], folders["minilm"]),
+                ("decoder", lengths(a.rmt_decoder_tokens), folders["rmt-gpt2"], folders["gpt2"])]:
+            for tokens in tokens_list:
                 name = "MiniLM encoder" if variant == "encoder" else "GPT-2 decoder"
                 row = Row("rmt", f"RMT {name} m=10 · {tokens:,} tokens", "µs/token", False)
+                ref_ok = torch_ok and tokens <= a.reference_rmt_max
+                if torch_ok and not ref_ok:
+                    row.ref_note = f"not run (> {a.reference_rmt_max:,} tokens)"
                 pair(row, [a.swift, "bench", "rmt", folder, "--tokens", str(tokens), "--threads", str(t), "--warmup", "0", "--repeat", "1", "--json"],
                      py + ["rmt", "--rmt-folder", folder, "--model", backbone, "--variant", variant, "--tokens", str(tokens),
-                           "--threads", str(t), "--warmup", "0", "--repeat", "1"] if torch_ok else None,
+                           "--threads", str(t), "--warmup", "0", "--repeat", "1"] if ref_ok else None,
                      rate("usPerToken"), a.rmt_rounds, env_threads(t))
 
     gpt2_weights = os.path.join(folders["gpt2"], "model.safetensors")
@@ -423,42 +430,57 @@ def machine():
                 break
     except OSError:
         pass
-    versions = {}
-    for mod in ("torch", "transformers", "numpy", "safetensors", "h5py"):
-        try:
-            versions[mod] = __import__(mod).__version__
-        except ImportError:
-            versions[mod] = "absent"
-    try:
-        import torch
-        versions["torch BLAS"] = "MKL" if torch.backends.mkl.is_available() else "other"
-    except ImportError:
-        pass
+    probe = ("import json, importlib\nv = {}\nfor m in ('torch', 'transformers', 'numpy', 'safetensors', 'h5py'):\n"
+             "    try: v[m] = importlib.import_module(m).__version__\n    except ImportError: v[m] = 'absent'\n"
+             "print(json.dumps(v))")
+    versions = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True).stdout)
     swift = subprocess.run(["swift", "--version"], capture_output=True, text=True).stdout.strip().splitlines()
     return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "cpu": cpu,
             "cores": os.cpu_count(), "kernel": platform.release(), "python": platform.python_version(),
             "swift": swift[0] if swift else "?", **versions}
 
 
+def rmt_summary(rows):
+    """Per variant: time per token and peak RSS at each length relative to the shortest (flat = 1.00)."""
+    out = []
+    for variant in ("MiniLM encoder", "GPT-2 decoder"):
+        mine = [r for r in rows if r.group == "rmt" and variant in r.label and r.swift]
+        if len(mine) < 2:
+            continue
+        base = mine[0].as_dict()
+        parts = []
+        for r in mine[1:]:
+            d = r.as_dict()
+            parts.append(f"{r.label.split('·')[-1].strip()}: time/token ×{d['swift'] / base['swift']:.2f}, "
+                         f"peak RSS ×{d['swiftPeakRSSMB'] / base['swiftPeakRSSMB']:.2f}")
+        out.append(f"\nSwift RMT {variant}, relative to {mine[0].label.split('·')[-1].strip()}: " + "; ".join(parts) + ".")
+    return out
+
+
 def report(a, rows, torch_ok, size_mb):
     info = machine()
+    floor = run_child(["/bin/true"])[2] / 1e6
     lines = [f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores), Linux {info['kernel']}; "
              f"{info['swift']}; Python {info['python']}, torch {info['torch']}, transformers {info['transformers']}, "
              f"numpy {info['numpy']}, safetensors {info['safetensors']}, h5py {info['h5py']}. "
-             f"Medians of {a.rounds} alternating rounds (RMT: {a.rmt_rounds}).", ""]
+             f"Medians of {a.rounds} alternating rounds (RMT: {a.rmt_rounds}). Peak RSS is each child process's "
+             f"ru_maxrss (floor for a trivial child of this driver: {floor:.0f} MB).", ""]
     lines += ["| workload | unit | Swift | reference | Swift vs reference | Swift peak RSS | reference peak RSS |",
               "|---|---|---:|---:|---:|---:|---:|"]
     for r in rows:
         d = r.as_dict()
         ratio = "—" if d["speedup"] is None else f"{d['speedup']:.2f}× {'faster' if d['speedup'] >= 1 else 'slower'}"
-        ref = fmt(d["reference"], r.unit) if d["reference"] is not None else (r.ref_note or "—")
+        unit = r.unit
+        if unit == "s" and max(d["swift"] or 0, d["reference"] or 0) < 1:
+            unit = "ms"
+        ref = fmt(d["reference"], unit) if d["reference"] is not None else (r.ref_note or "—")
         label = r.label
-        gemm = r.extra.get("swift_layerGemmGFLOPs")
-        if gemm:
-            label += f" (layer GEMMs {statistics.median(gemm):.0f} GFLOP/s)"
-        unit = "ms" if r.unit == "s" and (d["swift"] or 1) < 1 else r.unit
-        lines.append(f"| {label} | {unit} | {fmt(d['swift'], r.unit)} | {ref} | {ratio} | "
+        flops, gemm = r.extra.get("swift_gflopPerSecond"), r.extra.get("swift_layerGemmGFLOPs")
+        if flops and gemm:
+            label += f" — Swift {statistics.median(flops):.0f} GFLOP/s, layer GEMMs {statistics.median(gemm):.0f}"
+        lines.append(f"| {label} | {unit} | {fmt(d['swift'], unit)} | {ref} | {ratio} | "
                      f"{fmt(d['swiftPeakRSSMB'])} MB | {fmt(d['referencePeakRSSMB'])} MB |")
+    lines += rmt_summary(rows)
     if not torch_ok:
         lines.append("\nThe reference columns that need torch + transformers are empty: install them to compare.")
     text = "\n".join(lines) + "\n"
