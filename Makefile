@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/release/rmt-convert
 OUT := out/demo
 
-.PHONY: deps build test test-asan fuzz demo clean
+.PHONY: deps build test test-asan fuzz demo bench clean
 
 deps:
 	@tools/install-deps.sh
@@ -33,6 +33,13 @@ fuzz: deps
 
 demo: build
 	@tools/demo.sh $(BIN) $(OUT)
+
+# Speed and memory side by side with PyTorch / NumPy (BENCHMARKS.md). Needs python3; the reference columns need
+# torch + transformers (without them only the Swift side is measured). Checkpoints are generated into .cache/bench.
+bench: build
+	@tools/fetch-minilm.sh
+	@mkdir -p out/bench
+	python3 tools/bench_reference.py --swift $(BIN) --json out/bench/results.json --markdown out/bench/table.md
 
 clean:
 	rm -rf .build .build-asan Fuzz/.build out

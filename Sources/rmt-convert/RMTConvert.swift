@@ -15,7 +15,7 @@ struct RMTConvert: ParsableCommand {
         Exit status: 0 on success, 1 when a file is bad or an operation fails, 64 for invalid arguments.
         """,
         version: rmtConvertVersion,
-        subcommands: [InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self, TokenizeCommand.self]
+        subcommands: [InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self, TokenizeCommand.self, BenchCommand.self]
     )
 }
 

@@ -9,6 +9,8 @@ struct AttentionKernelTests {
         // (B, T, H, D, packed QKV row stride, causal, padded)
         (1, 1, 1, 4, false, false, false), (2, 7, 3, 5, false, false, true), (2, 9, 4, 8, true, true, true),
         (3, 16, 2, 16, true, true, false), (1, 33, 6, 4, false, false, true),
+        // T beyond Kernels.causalBlock (256): several query blocks, each stopping at its last query's key.
+        (2, 300, 2, 4, true, true, true),
     ])
     func matchesReference(_ b: Int, _ t: Int, _ h: Int, _ d: Int, _ packed: Bool, _ causal: Bool, _ padded: Bool) throws {
         var random = SeededNumbers(state: UInt64(b * 1000 + t * 100 + h * 10 + d))

@@ -64,7 +64,7 @@ public enum NPYWriter {
         let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
         try out.write(header)
         let tensor = try loadChecked(prepared, file: path)
-        try out.write(tensor.bytes)
+        try tensor.forEachChunk { try out.write($0) }
         try out.commit()
     }
 

@@ -48,7 +48,7 @@ public enum NPZWriter {
             try zip.add(name: source.info.name + ".npy", byteCount: total, compression: options.compress ? .deflate : .stored,
                         align: !options.compress) { emit in
                 try header.withUnsafeBytes { try emit($0) }
-                try emit(tensor.bytes)
+                try tensor.forEachChunk { try emit($0) }
             }
             progress?(zip.bytesWritten)
         }

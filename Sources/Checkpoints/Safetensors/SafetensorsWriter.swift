@@ -80,7 +80,7 @@ public enum SafetensorsWriter {
                 throw CheckpointError(.corrupt, file: path, tensor: source.info.name,
                     "tensor `\(source.info.name)` loaded as \(tensor.dtype.safetensorsName) \(tensor.shape) but was declared \(source.info.dtype.safetensorsName) \(source.info.shape)")
             }
-            try out.write(tensor.bytes)
+            try tensor.forEachChunk { try out.write($0) }
             progress?(out.bytesWritten)
         }
         try out.commit()

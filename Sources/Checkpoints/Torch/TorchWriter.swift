@@ -55,7 +55,9 @@ public enum TorchWriter {
                     throw CheckpointError(.corrupt, file: path, tensor: source.info.name,
                         "tensor `\(source.info.name)` loaded as \(tensor.dtype.rawValue) \(tensor.shape) but was declared \(source.info.dtype.rawValue) \(source.info.shape)")
                 }
-                try zip.add(name: "\(folder)/data/\(index)", bytes: tensor.bytes, align: true)
+                try zip.add(name: "\(folder)/data/\(index)", byteCount: tensor.byteCount, align: true) { emit in
+                    try tensor.forEachChunk { try emit($0) }
+                }
                 written += tensor.byteCount
                 progress?(written)
             }

@@ -91,8 +91,7 @@ public struct BertLayer: Sendable {
         var a = attentionOutput(context, rows: B * T)                 // [B·T, C]   BertSelfOutput
         Kernels.add(x.values, to: &a)
         attentionLayerNorm.apply(&a)
-        var h = intermediate(a, rows: B * T)                          // [B·T, I]   BertIntermediate
-        activation.apply(&h)
+        let h = intermediate(a, rows: B * T, activation: activation)  // [B·T, I]   BertIntermediate
         var y = output(h, rows: B * T)                                // [B·T, C]   BertOutput
         Kernels.add(a, to: &y)
         outputLayerNorm.apply(&y)

@@ -45,8 +45,7 @@ public struct GPT2Block: Sendable {
         }
         var h = attnProjection(context, rows: B * T)                              // [B·T, C]
         Kernels.add(x.values, to: &h)
-        var m = cFc(ln2(h), rows: B * T)                                          // [B·T, F]
-        activation.apply(&m)
+        let m = cFc(ln2(h), rows: B * T, activation: activation)                  // [B·T, F]
         var y = mlpProjection(m, rows: B * T)                                     // [B·T, C]
         Kernels.add(h, to: &y)
         return Activations(unchecked: y, batch: B, length: T, width: C)

@@ -1,5 +1,6 @@
 // Scaled dot-product attention over strided per-head views, as GEMMs; and the naive reference it is tested
 // against. Mirrors transformers' `eager_attention_forward` of BERT and GPT-2, masks included.
+import CKernels
 import Foundation
 
 /// Where the queries, keys and values of one batch live: base pointers into `[B·T, ld]` buffers.
@@ -47,47 +48,53 @@ extension Kernels {
         mask.map { (1 - $0) * -Float.greatestFiniteMagnitude }
     }
 
+    /// Query rows per block under the causal mask: block q only needs the keys up to its last row, so the score
+    /// and value GEMMs skip most of the masked upper triangle.
+    static let causalBlock = 256
+
     /// Multi-head attention: for each batch b and head h,
     /// `out[b, :, h] = softmax(scale·Q_bh·K_bhᵀ + bias_b) · V_bh`, Q_bh being the `[T, D]` view at row b·T,
-    /// column h·D of the query buffer (row stride `rowStride`).
+    /// column h·D of the query buffer (row stride `rowStride`). Per batch row and block of queries, the scores
+    /// of all heads are computed first, then masked and normalised on all threads at once, then multiplied by
+    /// the values. Causal blocks stop at their last query's key.
     /// - Parameters:
     ///   - keyBias: `[B·T]` additive bias per key (see `keyBias(fromMask:)`), or nil for no padding.
     ///   - output: `[B·T, C]`, row stride C, every element written.
     public static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
                                  output: UnsafeMutablePointer<Float>) {
-        let (T, D, C) = (s.length, s.headSize, s.heads * s.headSize)
-        var scores = [Float](repeating: 0, count: T * T)                            // [T, T] for one (b, h)
-        scores.withUnsafeMutableBufferPointer { p in
-            let sp = p.baseAddress!
-            for b in 0..<s.batch {
-                for h in 0..<s.heads {
+        let (T, D, H, C) = (s.length, s.headSize, s.heads, s.heads * s.headSize)
+        guard T > 0, H > 0 else { return }
+        let block = s.causal ? min(T, causalBlock) : T
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: H * block * T)   // [H, block, T] for one (b, block)
+        defer { scores.deallocate() }
+        for b in 0..<s.batch {
+            for q0 in stride(from: 0, to: T, by: block) {
+                let queries = min(block, T - q0), keys = s.causal ? q0 + queries : T
+                for h in 0..<H {
                     let offset = b * T * x.rowStride + h * D
-                    // [T, D] · [T, D]ᵀ → [T, T]
-                    gemm(x.query + offset, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
-                         sp, ldc: T, m: T, n: T, k: D, alpha: s.scale)
-                    for i in 0..<T {
-                        let row = UnsafeMutableBufferPointer(start: sp + i * T, count: T)
-                        maskRow(row, query: i, biases: keyBias.map { ($0, b * T) }, causal: s.causal)
-                        softmax(row)
+                    // [queries, D] · [keys, D]ᵀ → [queries, keys] (row stride T)
+                    gemm(x.query + offset + q0 * x.rowStride, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
+                         scores + h * block * T, ldc: T, m: queries, n: keys, k: D, alpha: s.scale)
+                }
+                (keyBias ?? []).withUnsafeBufferPointer { pb in
+                    let bias = keyBias == nil ? nil : pb.baseAddress! + b * T
+                    parallelRows(H * queries, minimumRows: 8) { rows in
+                        var r = rows.lowerBound
+                        while r < rows.upperBound {   // the pieces of the range that lie within one head
+                            let (h, i) = r.quotientAndRemainder(dividingBy: queries)
+                            let count = min(rows.upperBound - r, queries - i)
+                            ckernels_softmax_rows(scores + h * block * T + i * T, count, keys, T, bias, s.causal ? q0 + i : -1)
+                            r += count
+                        }
                     }
-                    // [T, T] · [T, D] → [T, D] into columns h·D of rows b·T… of the output
-                    gemm(sp, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
-                         output + b * T * C + h * D, ldc: C, m: T, n: D, k: T)
+                }
+                for h in 0..<H {
+                    let offset = b * T * x.rowStride + h * D
+                    // [queries, keys] · [keys, D] → [queries, D] into columns h·D of rows b·T + q0… of the output
+                    gemm(scores + h * block * T, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
+                         output + (b * T + q0) * C + h * D, ldc: C, m: queries, n: D, k: keys)
                 }
             }
-        }
-    }
-
-    /// Adds the padding bias and applies the causal exclusion to the scores of query `i`.
-    @inline(__always)
-    static func maskRow(_ row: UnsafeMutableBufferPointer<Float>, query i: Int, biases: ([Float], Int)?, causal: Bool) {
-        if let (bias, start) = biases {
-            bias.withUnsafeBufferPointer { pb in
-                for j in row.indices { row[j] += pb[start + j] }
-            }
-        }
-        if causal {
-            for j in (i + 1)..<max(i + 1, row.count) { row[j] = -.infinity }
         }
     }
 

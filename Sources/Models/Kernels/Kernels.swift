@@ -1,5 +1,6 @@
 // The numeric kernels of the forward pass: float32 GEMM through OpenBLAS, and the row-wise loops (bias,
 // residual, LayerNorm, softmax) written as tight loops over contiguous rows that the compiler vectorises.
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -16,12 +17,13 @@ public enum Kernels {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// `x[M×N] · w + b` for a weight stored `[N×K]` (`nn.Linear`, `transposed` true) or `[K×N]` (GPT-2 `Conv1D`).
+    /// `act(x[M×K] · w + b)` for a weight stored `[N×K]` (`nn.Linear`, `weightIsOutIn` true) or `[K×N]`
+    /// (GPT-2 `Conv1D`); the bias and the activation are applied in one pass over the rows, on all threads.
     /// - Returns: `[M×N]`.
     public static func affine(_ x: [Float], rows m: Int, inputs k: Int, weight: [Float], bias: [Float]?,
-                              outputs n: Int, weightIsOutIn: Bool) -> [Float] {
+                              outputs n: Int, weightIsOutIn: Bool, activation: ActivationFunction = .linear) -> [Float] {
         // beta = 0: sgemm writes every element of C without reading it, so C needs no zeroing.
-        var y = [Float](unsafeUninitializedCapacity: m * n) { py, initialized in
+        [Float](unsafeUninitializedCapacity: m * n) { py, initialized in
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
                     gemm(px.baseAddress!, lda: k, pw.baseAddress!, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
@@ -29,9 +31,22 @@ public enum Kernels {
                 }
             }
             initialized = m * n
+            guard m > 0, n > 0, bias != nil || activation != .linear else { return }
+            let y = py.baseAddress!
+            (bias ?? []).withUnsafeBufferPointer { pb in
+                let b = bias == nil ? nil : pb.baseAddress
+                parallelRows(m) { rows in
+                    let start = y + rows.lowerBound * n
+                    switch activation {
+                    case .gelu: ckernels_bias_activation(start, rows.count, n, b, Int32(CKERNELS_GELU_ERF))
+                    case .geluTanh: ckernels_bias_activation(start, rows.count, n, b, Int32(CKERNELS_GELU_TANH))
+                    default:
+                        ckernels_bias_activation(start, rows.count, n, b, Int32(CKERNELS_IDENTITY))
+                        activation.apply(UnsafeMutableBufferPointer(start: start, count: rows.count * n))
+                    }
+                }
+            }
         }
-        if let bias { addRowVector(bias, to: &y, columns: n) }
-        return y
     }
 
     /// `y[r, :] += v` for every row `r` of a `[rows × columns]` buffer.

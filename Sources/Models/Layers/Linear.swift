@@ -27,9 +27,10 @@ public struct Linear: Sendable {
         self.layout = layout
     }
 
-    /// `[rows, in] → [rows, out]`.
-    public func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
-        Kernels.affine(x, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs, weightIsOutIn: layout == .outIn)
+    /// `[rows, in] → [rows, out]`, then `activation` (fused with the bias).
+    public func callAsFunction(_ x: [Float], rows: Int, activation: ActivationFunction = .linear) -> [Float] {
+        Kernels.affine(x, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs,
+                       weightIsOutIn: layout == .outIn, activation: activation)
     }
 }
 

@@ -1,0 +1,43 @@
+// Streaming a tensor's bytes out of a mapped checkpoint without keeping the whole file resident.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TensorCore
+
+extension Tensor {
+    /// Bytes per chunk of `forEachChunk`: small enough that peak memory stays far below a large tensor.
+    public static let streamingChunkSize = 8 << 20
+
+    /// Calls `body` with consecutive chunks of the tensor's bytes, at most `chunkSize` each, in order.
+    /// When the bytes are a view of a (read-only) mapped file, the whole pages of each chunk are dropped from
+    /// this process's resident set once `body` returns (`MADV_DONTNEED`: the kernel's page cache keeps them and a
+    /// later read faults them back in with the same contents), so writing a mapped checkpoint keeps peak memory
+    /// near one chunk instead of the file size. Owned storage is never advised.
+    public func forEachChunk(ofSize chunkSize: Int = Tensor.streamingChunkSize,
+                             _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        let all = storage.bytes
+        guard storage.isMapped, let base = all.baseAddress else {
+            try body(all)
+            return
+        }
+        var offset = 0
+        while offset < all.count {
+            let count = min(chunkSize, all.count - offset)
+            try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)]))
+            releaseWholePages(base + offset, count: count)
+            offset += count
+        }
+    }
+}
+
+/// `MADV_DONTNEED` on the pages that lie entirely inside `[start, start + count)` of a read-only file mapping.
+private func releaseWholePages(_ start: UnsafeRawPointer, count: Int) {
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    guard page > 0 else { return }
+    let first = (Int(bitPattern: start) + page - 1) / page * page
+    let end = (Int(bitPattern: start) + count) / page * page
+    guard end > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+    _ = madvise(p, end - first, Int32(MADV_DONTNEED))
+}

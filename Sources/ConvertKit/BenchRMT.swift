@@ -1,0 +1,63 @@
+// RMT and checkpoint workloads of `rmt-convert bench`.
+import Checkpoints
+import Foundation
+import Models
+import RMT
+
+extension Bench {
+    /// Runs the RMT folder over one sample of `tokens` synthetic ids, streaming: each segment's outputs are dropped
+    /// as soon as they are produced (the decoder's logits are computed, as the reference does, but not kept).
+    /// - Returns: tokens/s, with `usPerToken`, `segments` and this process's `peakRSSMB` as figures.
+    public static func rmt(folder: String, tokens T: Int, warmup: Int, repetitions: Int) throws -> BenchResult {
+        let loaded = try LoadedRMT.open(folder)
+        var segments = 0
+        let body: () throws -> Void
+        let kind: String
+        switch loaded.wrapper {
+        case .decoder(let model):
+            kind = "decoder"
+            let V = model.backbone.vocabularySize
+            let ids = (0..<T).map { ($0 * 7919 + 13) % V }
+            body = {
+                segments = 0
+                try model.run(ids: ids, batch: 1, length: T, mask: nil) { _, _, _ in segments += 1 }
+            }
+        case .encoder(let model):
+            kind = "encoder"
+            let special = model.segmentation.special.all
+            let V = Int(model.segmentation.firstMemoryID)
+            // Content ids only: the encoder strips special ids, which would shorten the input.
+            let ids = (0..<T).map { i -> Int64 in
+                var id = Int64(1000 + (i * 7919) % max(1, V - 1000))
+                while special.contains(id) { id += 1 }
+                return id
+            }
+            let capacity = model.segmentation.segmentSize * model.segmentation.maxSegments
+            guard capacity >= T else {
+                throw CheckpointError(.configuration, file: folder,
+                    "max_n_segments × segment_size = \(capacity) tokens < \(T); wrap with --max-segments \(T / model.segmentation.segmentSize + 1) or more")
+            }
+            body = {
+                segments = 0
+                _ = try model.run(ids: [ids]) { _, _ in segments += 1 }
+            }
+        }
+        let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions, body)
+        return BenchResult(workload: "rmt", label: "rmt \(kind) \(T) tokens threads \(Kernels.threadCount)", timing: timing,
+                           tokensPerSecond: Double(T) / timing.median,
+                           figures: ["usPerToken": timing.median / Double(T) * 1e6, "segments": Double(segments),
+                                     "peakRSSMB": Double(peakResidentBytes) / 1e6])
+    }
+
+    /// `inspect` of a checkpoint in process: open (header only, weights mapped), report, format the table.
+    public static func inspectLatency(path: String, warmup: Int, repetitions: Int) throws -> BenchResult {
+        var size = 0
+        let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions) {
+            let report = inspect(try Checkpoint.open(path))
+            size = report.totalBytes
+            _ = report.table()
+        }
+        return BenchResult(workload: "inspect", label: "inspect \((path as NSString).lastPathComponent)", timing: timing,
+                           figures: ["checkpointMB": Double(size) / 1e6])
+    }
+}
