@@ -43,13 +43,16 @@ for target in $TARGETS; do
     log=Fuzz/$BUILD/$target.log
     # -rss_limit_mb / -malloc_limit_mb make any allocation an untrusted size drives past 1 GiB a finding. Leaks
     # are checked once, at exit (per input, first uses of Swift's lazy globals look like leaks; see lsan.supp).
-    if ! LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp" "$BIN/$target" "Fuzz/.build/corpus/$target" \
-            -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
-            -timeout=10 -detect_leaks=0 -print_final_stats=1 \
-            -artifact_prefix="$FINDINGS/$target-" >"$log" 2>&1; then
+    LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp" "$BIN/$target" "Fuzz/.build/corpus/$target" \
+        -max_total_time="$SECONDS_PER_TARGET" -max_len=65536 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+        -timeout=10 -detect_leaks=0 -print_final_stats=1 \
+        -artifact_prefix="$FINDINGS/$target-" >"$log" 2>&1 &
+    pid=$!
+    if ! wait $pid; then
         status=1
         echo "   FINDING: see $log and $FINDINGS/"
     fi
+    rm -f "/dev/shm/rmt-convert-fuzz-$pid".* "/tmp/rmt-convert-fuzz-$pid".*   # FuzzSupport's scratch files
     grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | sed 's/^/   /' || true
 done
 exit $status

@@ -47,19 +47,22 @@ struct ResourceLimitTests {
         #expect(try unpickle(single).dictEntries?.count == 1)
     }
 
-    @Test("A list that holds itself is emptied after loading, refused or read, so the reference cycle is broken")
+    @Test("A list that holds itself is emptied after loading, refused or read, and freed with its unpickler")
     func selfContainingListIsReleased() throws {
         // EMPTY_LIST, BINPUT 0, BINGET 0, APPEND: the list holds itself. Returned (refused on depth), or popped
         // before an empty dict is returned.
         for (pickle, refused) in [([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E] as [UInt8], true),
                                   ([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x30, 0x7D, 0x2E], false)] {
+            weak var list: PickleListBox?
             pickle.withUnsafeBytes { raw in
                 var unpickler = Unpickler(raw, file: "test.pkl", record: "test.pkl")
                 let loaded = (try? unpickler.load()) != nil
                 #expect(loaded == !refused)
                 guard case .list(let box)? = unpickler.memo[0] else { Issue.record("memo 0 is not the list"); return }
                 #expect(box.items.isEmpty, "the list still holds itself (refused: \(refused))")
+                list = box
             }
+            #expect(list == nil, "the list outlived its unpickler (refused: \(refused))")
         }
     }
 
