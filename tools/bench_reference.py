@@ -156,18 +156,25 @@ def worker_rmt(a):
 
 
 def worker_inspect(a):
+    """Lists names, dtypes and shapes with safetensors.safe_open; the second of two passes is timed (the first
+    pays for lazy imports)."""
     from safetensors import safe_open
+
+    def listing():
+        rows, total = [], 0
+        with safe_open(a.source, framework="numpy") as f:
+            for k in f.keys():
+                s = f.get_slice(k)
+                shape, dtype = s.get_shape(), s.get_dtype()
+                count = 1
+                for d in shape:
+                    count *= d
+                total += count
+                rows.append(f"{k}\t{dtype}\t{shape}")
+        return total
+    listing()
     start = time.perf_counter()
-    total = 0
-    with safe_open(a.source, framework="numpy") as f:
-        for k in f.keys():
-            s = f.get_slice(k)
-            shape, dtype = s.get_shape(), s.get_dtype()
-            count = 1
-            for d in shape:
-                count *= d
-            total += count
-            print(f"{k}\t{dtype}\t{shape}", file=open(os.devnull, "w"))
+    total = listing()
     return {"median": time.perf_counter() - start, "parameters": total}
 
 
@@ -308,6 +315,11 @@ def main():
                     help="longer RMT inputs run on the Swift side only (the reference would take too long)")
     ap.add_argument("--rmt-rounds", type=int, default=1, help="rounds for the RMT rows (long)")
     ap.add_argument("--threads-list", default="1,2")
+    ap.add_argument("--forward-cases", default="minilm:1:128,minilm:4:128,minilm:1:512,minilm:4:512,gpt2:1:1024",
+                    help="model:batch:length, comma-separated")
+    ap.add_argument("--omp-passive", action="store_true",
+                    help="run the reference with OMP_WAIT_POLICY=PASSIVE (its OpenMP threads sleep instead of spinning; "
+                         "much faster for PyTorch when another process shares the cores)")
     ap.add_argument("--quick", action="store_true", help="one round, fewer repetitions, short RMT inputs")
     ap.add_argument("--json"), ap.add_argument("--markdown")
     a = ap.parse_args()
@@ -333,6 +345,8 @@ def drive(a):
     def env_threads(n):
         env = dict(os.environ)
         env.update(OMP_NUM_THREADS=str(n), MKL_NUM_THREADS=str(n), OPENBLAS_NUM_THREADS=str(n))
+        if a.omp_passive:
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
         return env
 
     def pair(row, swift_argv, ref_argv, pick, rounds, env=None, wall=False):
@@ -369,7 +383,7 @@ def drive(a):
                  lambda r: r.get("gflopPerSecond"), a.rounds, env_threads(t))
 
     if "forward" in only:
-        cases = [("minilm", 1, 128), ("minilm", 4, 128), ("minilm", 1, 512), ("minilm", 4, 512), ("gpt2", 1, 1024)]
+        cases = [(m, int(b), int(t)) for m, b, t in (c.split(":") for c in a.forward_cases.split(",") if c)]
         for t in threads_list:
             for name, b, length in cases:
                 row = Row("forward", f"{'MiniLM' if name == 'minilm' else 'GPT-2 124M'} b{b} t{length} · {t} thr", "tok/s", True)
@@ -463,7 +477,7 @@ def report(a, rows, torch_ok, size_mb):
     lines = [f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores), Linux {info['kernel']}; "
              f"{info['swift']}; Python {info['python']}, torch {info['torch']}, transformers {info['transformers']}, "
              f"numpy {info['numpy']}, safetensors {info['safetensors']}, h5py {info['h5py']}. "
-             f"Medians of {a.rounds} alternating rounds (RMT: {a.rmt_rounds}). Peak RSS is each child process's "
+             f"Medians of {a.rounds} alternating rounds (RMT: {a.rmt_rounds}){'; reference with OMP_WAIT_POLICY=PASSIVE' if a.omp_passive else ''}. Peak RSS is each child process's "
              f"ru_maxrss (floor for a trivial child of this driver: {floor:.0f} MB).", ""]
     lines += ["| workload | unit | Swift | reference | Swift vs reference | Swift peak RSS | reference peak RSS |",
               "|---|---|---:|---:|---:|---:|---:|"]

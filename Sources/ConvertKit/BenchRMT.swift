@@ -27,9 +27,9 @@ extension Bench {
             let special = model.segmentation.special.all
             let V = Int(model.segmentation.firstMemoryID)
             // Content ids only: the encoder strips special ids, which would shorten the input.
-            let ids = (0..<T).map { i -> Int64 in
-                var id = Int64(1000 + (i * 7919) % max(1, V - 1000))
-                while special.contains(id) { id += 1 }
+            let ids = syntheticIds(count: T, vocabulary: V).map { i -> Int64 in
+                var id = Int64(i)
+                while special.contains(id) { id = (id + 1) % Int64(V) }
                 return id
             }
             let capacity = model.segmentation.segmentSize * model.segmentation.maxSegments

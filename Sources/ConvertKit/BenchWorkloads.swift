@@ -57,7 +57,7 @@ public enum Bench {
             run = { _ = try m($0) }
             dense = m.blocks.first.map { [$0.cAttn, $0.attnProjection, $0.cFc, $0.mlpProjection] } ?? []
         }
-        let ids = (0..<B * T).map { 1000 + ($0 * 7919) % max(1, vocabulary - 1000) }
+        let ids = syntheticIds(count: B * T, vocabulary: vocabulary)
         let inputs = try ModelInputs(inputIds: ids, batch: B, length: T)
         let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions) { try run(inputs) }
         let N = Double(B * T), c = Double(C)
@@ -66,6 +66,12 @@ public enum Bench {
         return BenchResult(workload: "forward", label: "forward \(model.architecture.modelType) b\(B) t\(T) threads \(Kernels.threadCount)",
                            timing: timing, tokensPerSecond: N / timing.median, flops: Double(L) * layerFlops,
                            figures: ["layerGemmGFLOPs": gemm])
+    }
+
+    /// `count` ids spread over the vocabulary, skipping its first 1000 rows (special and rare tokens) when it is large.
+    static func syntheticIds(count: Int, vocabulary: Int) -> [Int] {
+        let low = vocabulary > 2000 ? 1000 : 0
+        return (0..<count).map { low + ($0 * 7919) % max(1, vocabulary - low) }
     }
 
     /// GFLOP/s of one layer's dense projections alone (the GEMMs, no bias or activation), at `rows` tokens.

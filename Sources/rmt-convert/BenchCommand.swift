@@ -30,9 +30,9 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of GEMM, model forward passes, RMT runs and inspect.",
         discussion: """
-        Each workload runs in this process with warm-up and repetitions and prints the median. `make bench` runs
-        them all, each in its own process (for peak resident memory), side by side with PyTorch and NumPy via
-        tools/bench_reference.py, and prints the table of BENCHMARKS.md.
+        Each workload runs in this process with warm-up and repetitions and prints the median. `make bench` \
+        runs them all, each in its own process (for peak resident memory), side by side with PyTorch and \
+        NumPy via tools/bench_reference.py, and prints the table of BENCHMARKS.md.
         """,
         subcommands: [Sgemm.self, Forward.self, RMTRun.self, Inspect.self])
 
