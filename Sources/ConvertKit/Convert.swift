@@ -91,7 +91,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             castCount += 1
             let load = s.load
             return TensorSource(info: TensorInfo(name: s.info.name, dtype: target, shape: s.info.shape)) {
-                try load().converted(to: target)
+                try load().convertedReleasingSource(to: target)
             }
         }
     }

@@ -117,3 +117,30 @@ extension Tensor {
         return try Tensor(dtype: dtype, shape: shape, storage: storage)
     }
 }
+
+extension Tensor {
+    /// `converted(to:)` done `chunkElements` elements at a time, calling `afterChunk` with the byte range of the
+    /// source just consumed, so a caller can release pages of a mapped source as it goes. Same result, bit for bit.
+    public func converted(to target: DType, chunkElements: Int, afterChunk: (Range<Int>) -> Void) throws -> Tensor {
+        if target == dtype { return self }
+        guard dtype.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: dtype, to: target) }
+        let n = elementCount, step = max(1, chunkElements)
+        let src = bytes
+        let out = try TensorStorage(count: n * target.itemSize) { dst in
+            var floats = [Float](repeating: 0, count: min(step, n))
+            var i = 0
+            while i < n {
+                let count = min(step, n - i)
+                let sourceRange = (i * dtype.itemSize)..<((i + count) * dtype.itemSize)
+                try floats.withUnsafeMutableBufferPointer { f in
+                    try Tensor.decodeFloats(UnsafeRawBufferPointer(rebasing: src[sourceRange]), dtype: dtype, count: count, into: f.baseAddress!)
+                    let slice = UnsafeMutableRawBufferPointer(rebasing: dst[(i * target.itemSize)..<((i + count) * target.itemSize)])
+                    Tensor.encodeFloats(f.baseAddress!, count: count, as: target, into: slice)
+                }
+                afterChunk(sourceRange)
+                i += count
+            }
+        }
+        return try Tensor(dtype: target, shape: shape, storage: out)
+    }
+}

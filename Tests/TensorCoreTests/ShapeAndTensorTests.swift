@@ -54,3 +54,23 @@ struct ShapeAndTensorTests {
         }
     }
 }
+
+@Suite("chunked casts")
+struct ChunkedCastTests {
+    @Test("casting in chunks gives the same bits as one cast, for every pair of float types and odd chunk sizes")
+    func sameBits() throws {
+        var values: [Float] = []
+        for i in 0..<1000 { values.append(Float(i) * 0.37 - 150 + Float(i % 7) * 1e-3) }
+        values += [.nan, .infinity, -0, 65519.99, 1e-8]
+        let source = Tensor(values, shape: [values.count])
+        for from in [DType.f32, .f16, .bf16, .f64] {
+            let t = try source.converted(to: from)
+            for to in [DType.f32, .f16, .bf16, .f64] where to != from {
+                var ranges: [Range<Int>] = []
+                let chunked = try t.converted(to: to, chunkElements: 97) { ranges.append($0) }
+                #expect(chunked.isBitwiseEqual(to: try t.converted(to: to)), "\(from) → \(to)")
+                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == t.byteCount)
+            }
+        }
+    }
+}
