@@ -1,5 +1,6 @@
 // Reading the reference's RMT state dicts (RMT.md §5.6) and laying them out for export (§5.7).
 import Checkpoints
+import Models
 import TensorCore
 
 /// An RMT checkpoint in memory: the backbone's tensors under Hugging Face names plus the memory.
@@ -69,11 +70,6 @@ public struct RMTCheckpoint {
             "not an RMT checkpoint: no `memory_cell.memory`, no `mem_token_ids` with `model.bert.…`, no legacy `memory` (first keys: \(sample)); wrap a backbone with `rmt-convert wrap` instead")
     }
 
-    static func isIgnoredBuffer(_ key: String) -> Bool {
-        key.hasSuffix(".attn.bias") || key.hasSuffix(".attn.masked_bias") || key.hasSuffix("embeddings.position_ids")
-            || key.hasSuffix("embeddings.token_type_ids")
-    }
-
     static func readDecoder(_ names: [String], load: (String) throws -> Tensor, prefix: String, memoryKey: String = RMTStateDict.decoderMemoryKey,
                             path: String, notes: [String]) throws -> RMTCheckpoint {
         var notes = notes
@@ -89,7 +85,7 @@ public struct RMTCheckpoint {
         var backbone: [(name: String, tensor: Tensor)] = []
         for key in names where key.hasPrefix(prefix) {
             let name = String(key.dropFirst(prefix.count))
-            if isIgnoredBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
+            if isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
             backbone.append((name, try load(key)))
         }
         let head = "lm_head.weight", wte = "transformer.wte.weight"
@@ -131,7 +127,7 @@ public struct RMTCheckpoint {
         for key in names where key.hasPrefix(RMTStateDict.encoderBackbonePrefix) {
             if key == RMTStateDict.encoderAliasKey { alias = try load(key); continue }
             let name = String(key.dropFirst(RMTStateDict.encoderBackbonePrefix.count))
-            if isIgnoredBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
+            if isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
             backbone.append((name, try load(key)))
         }
         guard let table = backbone.first(where: { $0.name == wordKey })?.tensor, table.shape.rank == 2 else {

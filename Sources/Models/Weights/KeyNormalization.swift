@@ -78,7 +78,7 @@ public func normalizeKeys(_ names: [String], layout: KeyLayout, file: String) th
 
 /// True for the non-parameter buffers of §4.3: BERT's `embeddings.position_ids` / `embeddings.token_type_ids`,
 /// GPT-2's `h.{i}.attn.bias` / `h.{i}.attn.masked_bias`.
-func isBuffer(_ key: String) -> Bool {
+public func isBuffer(_ key: String) -> Bool {
     if key.hasSuffix("embeddings.position_ids") || key.hasSuffix("embeddings.token_type_ids") { return true }
     guard key.hasSuffix(".attn.bias") || key.hasSuffix(".attn.masked_bias") else { return false }
     // `…h.{i}.attn.bias`: the component before `attn` is a layer index under `h`.
