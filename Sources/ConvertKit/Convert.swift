@@ -115,9 +115,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     let planned = toFolder ? plannedFolderOutputs(sources, source: source, format: format, folder: destination, maxShardSize: options.maxShardSize)
                            : [destination]
     let preexisting = Set(planned.filter { FileManager.default.fileExists(atPath: $0) })
-    if !options.force, let existing = planned.first(where: preexisting.contains) {
-        throw CheckpointError(.alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
-    }
+    try refuseExistingOutputs(planned, force: options.force)
     var outputs: [String] = []
     var copied: [String] = []
     do {
@@ -190,6 +188,13 @@ func writeShards(_ sources: [TensorSource], format: CheckpointFormat, folder: St
     try out.write(Array(text.utf8))
     try out.commit()
     return paths + [indexPath]
+}
+
+/// Refuses, before anything is written, to replace any of `paths` that exists, unless `force`.
+/// - Throws: `CheckpointError(.alreadyExists)` naming the first existing path.
+func refuseExistingOutputs(_ paths: [String], force: Bool) throws {
+    guard !force, let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
+    throw CheckpointError(.alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
 }
 
 /// Copies a small side file through `AtomicFileWriter`.

@@ -30,9 +30,7 @@ func writeRMTFolder(_ checkpoint: RMTCheckpoint, configuration: RMTConfiguration
     try createDirectory(folder)
     let weights = rmtWeightsName(options)
     let names = ["config.json", "rmt_config.json", weights] + sideFiles.map(\.name)
-    if !options.force, let existing = names.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }) {
-        throw CheckpointError(.alreadyExists, file: "\(folder)/\(existing)", "output already exists; pass --force to overwrite it or choose another folder")
-    }
+    try refuseExistingOutputs(names.map { "\(folder)/\($0)" }, force: options.force)
     try writeRMTWeights(checkpoint, to: "\(folder)/\(weights)", options: options)
     try writeText(backboneConfig.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
     try writeText(String(decoding: try configuration.encoded(), as: UTF8.self), to: "\(folder)/rmt_config.json", overwrite: options.force)
@@ -118,9 +116,7 @@ func writeUnwrapped(_ rmt: LoadedRMT, to folder: String, options: RMTExportOptio
         config = config.setting("vocab_size", to: .number(String(V)))
     }
     let names = [weights, "memory.safetensors", "config.json"] + rmt.sideFiles.map(\.name).filter { $0 != "config.json" && $0 != "rmt_config.json" }
-    if !options.force, let existing = names.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }) {
-        throw CheckpointError(.alreadyExists, file: "\(folder)/\(existing)", "output already exists; pass --force to overwrite it or choose another folder")
-    }
+    try refuseExistingOutputs(names.map { "\(folder)/\($0)" }, force: options.force)
     try ArchiveRegistry.write(tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: options.format,
                               to: "\(folder)/\(weights)", options: WriteOptions(overwrite: options.force))
     try SafetensorsWriter.write([TensorSource(name: "memory", tensor: memory)], metadata: [("format", "pt")],

@@ -43,9 +43,7 @@ public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keep
     guard let format = ArchiveRegistry.format(forExtensionOf: output) else {
         throw CheckpointError(.unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }
-    if !force, FileManager.default.fileExists(atPath: output) {
-        throw CheckpointError(.alreadyExists, file: output, "output already exists; pass --force to overwrite it or choose another path")
-    }
+    try refuseExistingOutputs([output], force: force)
     let rmt = try LoadedRMT.open(path)
     let start = Date()
     var bar: ProgressBar?
