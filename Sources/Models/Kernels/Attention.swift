@@ -1,7 +1,8 @@
-// Scaled dot-product attention over strided per-head views, as GEMMs; and the naive reference it is tested
+// Scaled dot-product attention over strided per-head views, with a fused kernel per head; and the naive reference it is tested
 // against. Mirrors transformers' `eager_attention_forward` of BERT and GPT-2, masks included.
 import CKernels
 import Foundation
+import Synchronization
 
 /// Where the queries, keys and values of one batch live: base pointers into `[B·T, ld]` buffers.
 /// BERT has three `[B·T, C]` buffers (ld C); GPT-2 one packed `[B·T, 3C]` buffer (ld 3C) at offsets 0, C, 2C.
@@ -54,45 +55,41 @@ extension Kernels {
 
     /// Multi-head attention: for each batch b and head h,
     /// `out[b, :, h] = softmax(scale·Q_bh·K_bhᵀ + bias_b) · V_bh`, Q_bh being the `[T, D]` view at row b·T,
-    /// column h·D of the query buffer (row stride `rowStride`). Per batch row and block of queries, the scores
-    /// of all heads are computed first, then masked and normalised on all threads at once, then multiplied by
-    /// the values. Causal blocks stop at their last query's key.
+    /// column h·D of the query buffer (row stride `rowStride`).
+    ///
+    /// The work is split into independent items, one per (batch row, block of queries, head), run on all threads
+    /// at once, each thread taking the next item. An item is one call of the fused kernel
+    /// `ckernels_attention_block` (scores, mask, softmax and values over tiles of four queries, never a `[T, T]`
+    /// score matrix); causal blocks stop at their last query's key.
     /// - Parameters:
     ///   - keyBias: `[B·T]` additive bias per key (see `keyBias(fromMask:)`), or nil for no padding.
     ///   - output: `[B·T, C]`, row stride C, every element written.
     public static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
                                  output: UnsafeMutablePointer<Float>) {
         let (T, D, H, C) = (s.length, s.headSize, s.heads, s.heads * s.headSize)
-        guard T > 0, H > 0 else { return }
+        guard T > 0, H > 0, s.batch > 0 else { return }
         let block = s.causal ? min(T, causalBlock) : T
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: H * block * T)   // [H, block, T] for one (b, block)
-        defer { scores.deallocate() }
-        for b in 0..<s.batch {
-            for q0 in stride(from: 0, to: T, by: block) {
-                let queries = min(block, T - q0), keys = s.causal ? q0 + queries : T
-                for h in 0..<H {
+        let blocks = (T + block - 1) / block
+        let items = s.batch * blocks * H
+        (keyBias ?? []).withUnsafeBufferPointer { pb in
+            let bias = keyBias == nil ? nil : pb.baseAddress
+            let next = Atomic<Int>(0)
+            inParallel(min(threadCount, items)) { _ in
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: ckernels_attention_scratch(T, D))
+                defer { scratch.deallocate() }
+                while true {
+                    let item = next.add(1, ordering: .relaxed).oldValue
+                    guard item < items else { break }
+                    // item → (b, query block, head), the last blocks (most keys) first so the longest items start early
+                    let (rest, h) = item.quotientAndRemainder(dividingBy: H)
+                    let (reversedBlock, b) = rest.quotientAndRemainder(dividingBy: s.batch)
+                    let q0 = (blocks - 1 - reversedBlock) * block
+                    let queries = min(block, T - q0), keys = s.causal ? q0 + queries : T
                     let offset = b * T * x.rowStride + h * D
-                    // [queries, D] · [keys, D]ᵀ → [queries, keys] (row stride T)
-                    gemm(x.query + offset + q0 * x.rowStride, lda: x.rowStride, x.key + offset, ldb: x.rowStride, transposeB: true,
-                         scores + h * block * T, ldc: T, m: queries, n: keys, k: D, alpha: s.scale)
-                }
-                (keyBias ?? []).withUnsafeBufferPointer { pb in
-                    let bias = keyBias == nil ? nil : pb.baseAddress! + b * T
-                    parallelRows(H * queries, minimumRows: 8) { rows in
-                        var r = rows.lowerBound
-                        while r < rows.upperBound {   // the pieces of the range that lie within one head
-                            let (h, i) = r.quotientAndRemainder(dividingBy: queries)
-                            let count = min(rows.upperBound - r, queries - i)
-                            ckernels_softmax_rows(scores + h * block * T + i * T, count, keys, T, bias, s.causal ? q0 + i : -1)
-                            r += count
-                        }
-                    }
-                }
-                for h in 0..<H {
-                    let offset = b * T * x.rowStride + h * D
-                    // [queries, keys] · [keys, D] → [queries, D] into columns h·D of rows b·T + q0… of the output
-                    gemm(scores + h * block * T, lda: T, x.value + offset, ldb: x.rowStride, transposeB: false,
-                         output + (b * T + q0) * C + h * D, ldc: C, m: queries, n: D, k: keys)
+                    // [queries, D] of Q, [keys, D] of K and V → [queries, D] at rows b·T + q0…, columns h·D… of the output
+                    ckernels_attention_block(x.query + offset + q0 * x.rowStride, x.key + offset, x.value + offset, x.rowStride,
+                                             output + (b * T + q0) * C + h * D, C, queries, keys, D, s.scale,
+                                             bias.map { $0 + b * T }, s.causal ? q0 : -1, scratch)
                 }
             }
         }

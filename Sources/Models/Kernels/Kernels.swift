@@ -62,32 +62,37 @@ public enum Kernels {
         }
     }
 
-    /// `y += x`, elementwise (residual connections).
+    /// `y += x`, elementwise (residual connections), on all threads.
     public static func add(_ x: [Float], to y: inout [Float]) {
         x.withUnsafeBufferPointer { px in
             y.withUnsafeMutableBufferPointer { py in
-                for i in 0..<py.count { py[i] += px[i] }
+                let (src, dst) = (px.baseAddress!, py.baseAddress!)
+                parallelRows(py.count, minimumRows: 1 << 16) { range in
+                    for i in range { dst[i] += src[i] }
+                }
             }
         }
     }
 
     /// LayerNorm over each row of `[rows × n]` in place (torch `layer_norm`: biased variance, `eps` inside
-    /// the square root), then `· weight + bias`.
+    /// the square root), then `· weight + bias`; rows are shared among the threads.
     public static func layerNorm(_ x: inout [Float], columns n: Int, weight: [Float], bias: [Float], epsilon: Float) {
+        guard n > 0 else { return }
         weight.withUnsafeBufferPointer { pw in
             bias.withUnsafeBufferPointer { pb in
                 x.withUnsafeMutableBufferPointer { px in
-                    var row = 0
-                    while row < px.count {
-                        let r = UnsafeMutableBufferPointer(rebasing: px[row..<row + n])
-                        var sum: Float = 0
-                        for j in 0..<n { sum += r[j] }
-                        let mean = sum / Float(n)
-                        var squares: Float = 0
-                        for j in 0..<n { let d = r[j] - mean; squares += d * d }
-                        let rstd = 1 / (squares / Float(n) + epsilon).squareRoot()
-                        for j in 0..<n { r[j] = (r[j] - mean) * rstd * pw[j] + pb[j] }
-                        row += n
+                    let base = px.baseAddress!
+                    parallelRows(px.count / n, minimumRows: 64) { rows in
+                        for row in rows {
+                            let r = base + row * n
+                            var sum: Float = 0
+                            for j in 0..<n { sum += r[j] }
+                            let mean = sum / Float(n)
+                            var squares: Float = 0
+                            for j in 0..<n { let d = r[j] - mean; squares += d * d }
+                            let rstd = 1 / (squares / Float(n) + epsilon).squareRoot()
+                            for j in 0..<n { r[j] = (r[j] - mean) * rstd * pw[j] + pb[j] }
+                        }
                     }
                 }
             }

@@ -28,14 +28,23 @@ extension Kernels {
             if rows > 0 { body(0..<rows) }
             return
         }
+        inParallel(chunks) { c in
+            let start = rows * c / chunks, end = rows * (c + 1) / chunks
+            if end > start { body(start..<end) }
+        }
+    }
+
+    /// Calls `body(0)`, …, `body(threads − 1)` at once, one per thread, and returns when all have returned.
+    /// `body` may capture non-Sendable state: callers give each call its own part of it (rows, items taken from
+    /// an atomic counter), and nothing outlives the call.
+    static func inParallel(_ threads: Int, _ body: (Int) -> Void) {
+        guard threads > 1 else {
+            if threads == 1 { body(0) }
+            return
+        }
         withoutActuallyEscaping(body) { body in
-            // The ranges are disjoint and concurrentPerform returns only when every call has: callers touch
-            // only their own rows, so sharing the closure is safe although its captures are not Sendable.
             nonisolated(unsafe) let work = body
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let start = rows * c / chunks, end = rows * (c + 1) / chunks
-                if end > start { work(start..<end) }
-            }
+            DispatchQueue.concurrentPerform(iterations: threads) { work($0) }
         }
     }
 }
