@@ -41,12 +41,14 @@ THIS = os.path.abspath(__file__)
 def timed(warmup, repeat, body):
     for _ in range(warmup):
         body()
-    times = []
+    times, cpu = [], []
     for _ in range(max(1, repeat)):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         body()
         times.append(time.perf_counter() - start)
-    return {"median": statistics.median(times), "min": min(times), "repetitions": len(times)}
+        cpu.append(time.process_time() - cpu_start)
+    return {"median": statistics.median(times), "min": min(times), "repetitions": len(times),
+            "cpuMedian": statistics.median(cpu)}
 
 
 def synthetic_ids(n, vocabulary):
@@ -151,7 +153,8 @@ def worker_rmt(a):
                     memory = out.hidden_states[-1][:, 1:1 + m]
                     segments += 1
     r = timed(a.warmup, a.repeat, run)
-    r.update(tokensPerSecond=a.tokens / r["median"], usPerToken=r["median"] / a.tokens * 1e6, segments=segments)
+    r.update(tokensPerSecond=a.tokens / r["median"], usPerToken=r["median"] / a.tokens * 1e6, segments=segments,
+             cpuUsPerToken=r["cpuMedian"] / a.tokens * 1e6)
     return r
 
 
@@ -364,11 +367,11 @@ def drive(a):
                 value = seconds if wall else pick(result)
                 (row.swift if side == "swift" else row.ref).append(value)
                 (row.swift_rss if side == "swift" else row.ref_rss).append(rss / 1e6)
-                if side == "swift" and result:
-                    for key in ("layerGemmGFLOPs", "gflopPerSecond", "segments"):
+                if result:
+                    for key in ("layerGemmGFLOPs", "gflopPerSecond", "segments", "cpuUsPerToken"):
                         v = result.get(key, result.get("figures", {}).get(key))
                         if v is not None:
-                            row.extra.setdefault("swift_" + key, []).append(v)
+                            row.extra.setdefault(("swift_" if side == "swift" else "reference_") + key, []).append(v)
                 print(f"  {row.label:44s} {side:5s} {value:10.4f} {row.unit:8s} rss {rss / 1e6:8.1f} MB", file=sys.stderr, flush=True)
         rows.append(row)
 
@@ -455,7 +458,8 @@ def machine():
 
 
 def rmt_summary(rows):
-    """Per variant: time per token and peak RSS at each length relative to the shortest (flat = 1.00)."""
+    """Per variant: time per token (wall, and CPU time of the process, which hardly moves when other processes
+    share the cores) and peak RSS at each length relative to the shortest (flat = 1.00)."""
     out = []
     for variant in ("MiniLM encoder", "GPT-2 decoder"):
         mine = [r for r in rows if r.group == "rmt" and variant in r.label and r.swift]
@@ -465,7 +469,9 @@ def rmt_summary(rows):
         parts = []
         for r in mine[1:]:
             d = r.as_dict()
-            parts.append(f"{r.label.split('·')[-1].strip()}: time/token ×{d['swift'] / base['swift']:.2f}, "
+            cpu, cpu0 = d.get("swift_cpuUsPerToken"), base.get("swift_cpuUsPerToken")
+            cpu_ratio = f", CPU time/token ×{statistics.median(cpu) / statistics.median(cpu0):.2f}" if cpu and cpu0 else ""
+            parts.append(f"{r.label.split('·')[-1].strip()}: time/token ×{d['swift'] / base['swift']:.2f}{cpu_ratio}, "
                          f"peak RSS ×{d['swiftPeakRSSMB'] / base['swiftPeakRSSMB']:.2f}")
         out.append(f"\nSwift RMT {variant}, relative to {mine[0].label.split('·')[-1].strip()}: " + "; ".join(parts) + ".")
     return out

@@ -43,10 +43,11 @@ extension Bench {
             }
         }
         let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions, body)
+        var figures = ["usPerToken": timing.median / Double(T) * 1e6, "segments": Double(segments),
+                       "peakRSSMB": Double(peakResidentBytes) / 1e6]
+        figures["cpuUsPerToken"] = timing.cpuMedian.map { $0 / Double(T) * 1e6 }
         return BenchResult(workload: "rmt", label: "rmt \(kind) \(T) tokens threads \(Kernels.threadCount)", timing: timing,
-                           tokensPerSecond: Double(T) / timing.median,
-                           figures: ["usPerToken": timing.median / Double(T) * 1e6, "segments": Double(segments),
-                                     "peakRSSMB": Double(peakResidentBytes) / 1e6])
+                           tokensPerSecond: Double(T) / timing.median, figures: figures)
     }
 
     /// `inspect` of a checkpoint in process: open (header only, weights mapped), report, format the table.

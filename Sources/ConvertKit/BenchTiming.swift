@@ -1,33 +1,51 @@
 // Timing for `rmt-convert bench`: warm-up runs, then repetitions whose median is reported.
 import Foundation
 
-/// Wall times of repeated runs of one workload, in seconds.
+/// Wall times of repeated runs of one workload, in seconds, and the CPU time this process spent in them.
 public struct BenchTiming: Encodable, Sendable {
     public let median: Double
     public let min: Double
     public let max: Double
     public let repetitions: Int
+    /// Median over the repetitions of the process's CPU time (user + system, all threads), in seconds: unlike
+    /// wall time it hardly changes when other processes share the cores, so it shows whether the work per run
+    /// changes. Nil when not measured.
+    public let cpuMedian: Double?
 
     /// Runs `body` `warmup` times untimed, then `repetitions` times timed (at least once).
     public static func measure(warmup: Int, repetitions: Int, _ body: () throws -> Void) rethrows -> BenchTiming {
         for _ in 0..<Swift.max(0, warmup) { try body() }
-        var times: [Double] = []
+        var times: [Double] = [], cpuTimes: [Double] = []
         for _ in 0..<Swift.max(1, repetitions) {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, cpuStart = processCPUSeconds()
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            cpuTimes.append(processCPUSeconds() - cpuStart)
         }
-        return BenchTiming(times)
+        return BenchTiming(times, cpuTimes: cpuTimes)
     }
 
-    /// Summarises measured times (at least one).
-    public init(_ times: [Double]) {
+    /// Summarises measured times (at least one), and the CPU times of the same runs when given.
+    public init(_ times: [Double], cpuTimes: [Double] = []) {
         let sorted = times.sorted()
-        let n = sorted.count
-        median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        median = Self.median(sorted)
         self.min = sorted.first ?? 0
         self.max = sorted.last ?? 0
-        repetitions = n
+        repetitions = sorted.count
+        cpuMedian = cpuTimes.isEmpty ? nil : Self.median(cpuTimes.sorted())
+    }
+
+    private static func median(_ sorted: [Double]) -> Double {
+        let n = sorted.count
+        guard n > 0 else { return 0 }
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+
+    /// User + system CPU time of this process so far (every thread), in seconds.
+    static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 }
 

@@ -11,6 +11,17 @@ struct BenchTests {
         let odd = BenchTiming([0.3, 0.1, 0.2])
         #expect(odd.median == 0.2 && odd.min == 0.1 && odd.max == 0.3 && odd.repetitions == 3)
         #expect(BenchTiming([4, 1, 3, 2]).median == 2.5)
+        #expect(odd.cpuMedian == nil && BenchTiming([1, 2], cpuTimes: [0.5, 0.9, 0.1]).cpuMedian == 0.5)
+    }
+
+    @Test("measured runs record the process's CPU time: a run that only computes spends CPU time")
+    func cpuTime() {
+        var sink: Double = 0
+        let timing = BenchTiming.measure(warmup: 0, repetitions: 3) {
+            for i in 0..<2_000_000 { sink += Double(i).squareRoot() }
+        }
+        #expect((timing.cpuMedian ?? 0) > 0, "CPU time of a computing loop")
+        #expect(sink > 0)
     }
 
     @Test("forward on the tiny BERT and GPT-2 counts B·T tokens and the layers' FLOPs")
