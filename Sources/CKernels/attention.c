@@ -41,36 +41,49 @@ static void pack_keys_values(const float *k, const float *v, size_t ld, size_t k
     }
 }
 
-/// The portable path: the same tiles with plain loops.
-static void attention_portable(const float *q, const float *k, const float *v, size_t ld, float *out, size_t ldo,
-                               size_t queries, size_t keys, size_t d, float scale, const float *bias,
-                               long causal_first, float *scratch) {
+/// Scores of one tile: s[r, j] = scale·q_r·k_j for j < end (the portable loops).
+static void tile_scores_portable(const float *q, size_t ld, size_t rows, const float *kt, size_t kp, size_t d,
+                                 size_t end, float scale, float *s) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *qr = q + r * ld;
+        for (size_t j = 0; j < end; j++) {
+            const float *panel = kt + (j / KEY_STEP) * KEY_STEP * d + j % KEY_STEP;
+            float dot = 0;
+            for (size_t dd = 0; dd < d; dd++) dot += qr[dd] * panel[dd * KEY_STEP];
+            s[r * kp + j] = dot * scale;
+        }
+    }
+}
+
+/// out[r, :] = Σ_{j < end} s[r, j]·v[j, :] (v: row stride d; the portable loops).
+static void tile_values_portable(const float *s, size_t kp, size_t rows, const float *v, size_t d, size_t end,
+                                 float *out, size_t ldo) {
+    for (size_t r = 0; r < rows; r++) {
+        float *o = out + r * ldo;
+        for (size_t c = 0; c < d; c++) o[c] = 0;
+        for (size_t j = 0; j < end; j++) {
+            float p = s[r * kp + j];
+            for (size_t c = 0; c < d; c++) o[c] += p * v[j * d + c];
+        }
+    }
+}
+
+typedef void (*tile_scores_fn)(const float *, size_t, size_t, const float *, size_t, size_t, size_t, float, float *);
+typedef void (*tile_values_fn)(const float *, size_t, size_t, const float *, size_t, size_t, float *, size_t);
+
+/// Packs the keys and values, then runs the tiles of queries: scores, softmax, values.
+static void attention_tiles(const float *q, const float *k, const float *v, size_t ld, float *out, size_t ldo,
+                            size_t queries, size_t keys, size_t d, float scale, const float *bias, long causal_first,
+                            float *scratch, tile_scores_fn tile_scores, tile_values_fn tile_values) {
     size_t kp = round_up(keys, KEY_STEP);
     float *kt = scratch, *vp = kt + d * kp, *s = vp + keys * d;
     pack_keys_values(k, v, ld, keys, d, kp, kt, vp);
     for (size_t i0 = 0; i0 < queries; i0 += TILE_ROWS) {
         size_t rows = queries - i0 < TILE_ROWS ? queries - i0 : TILE_ROWS;
         size_t end = tile_keys(keys, causal_first, i0, rows);
-        for (size_t r = 0; r < rows; r++) {
-            const float *qr = q + (i0 + r) * ld;
-            float *sr = s + r * kp;
-            for (size_t j = 0; j < end; j++) {
-                const float *panel = kt + (j / KEY_STEP) * KEY_STEP * d + j % KEY_STEP;
-                float dot = 0;
-                for (size_t dd = 0; dd < d; dd++) dot += qr[dd] * panel[dd * KEY_STEP];
-                sr[j] = dot * scale;
-            }
-        }
+        tile_scores(q + i0 * ld, ld, rows, kt, kp, d, end, scale, s);
         ckernels_softmax_rows(s, rows, end, kp, bias, causal_first < 0 ? -1 : causal_first + (long)i0);
-        for (size_t r = 0; r < rows; r++) {
-            float *o = out + (i0 + r) * ldo;
-            for (size_t c = 0; c < d; c++) o[c] = 0;
-            for (size_t j = 0; j < end; j++) {
-                float p = s[r * kp + j];
-                const float *vr = vp + j * d;
-                for (size_t c = 0; c < d; c++) o[c] += p * vr[c];
-            }
-        }
+        tile_values(s, kp, rows, vp, d, end, out + i0 * ldo, ldo);
     }
 }
 
@@ -157,36 +170,32 @@ static void tile_values_avx2(const float *s, size_t kp, size_t rows, const float
     }
 }
 
-__attribute__((target("avx2,fma")))
-static void attention_avx2(const float *q, const float *k, const float *v, size_t ld, float *out, size_t ldo,
-                           size_t queries, size_t keys, size_t d, float scale, const float *bias,
-                           long causal_first, float *scratch) {
-    size_t kp = round_up(keys, KEY_STEP);
-    float *kt = scratch, *vp = kt + d * kp, *s = vp + keys * d;
-    pack_keys_values(k, v, ld, keys, d, kp, kt, vp);
-    for (size_t i0 = 0; i0 < queries; i0 += TILE_ROWS) {
-        size_t rows = queries - i0 < TILE_ROWS ? queries - i0 : TILE_ROWS;
-        size_t end = tile_keys(keys, causal_first, i0, rows);
-        tile_scores_avx2(q + i0 * ld, ld, rows, kt, kp, d, end, scale, s);
-        ckernels_softmax_rows(s, rows, end, kp, bias, causal_first < 0 ? -1 : causal_first + (long)i0);
-        tile_values_avx2(s, kp, rows, vp, d, end, out + i0 * ldo, ldo);
-    }
-}
 #endif
 
-void ckernels_attention_block(const float *q, const float *k, const float *v, size_t ld, float *out, size_t ldo,
-                              size_t queries, size_t keys, size_t d, float scale, const float *bias,
-                              long causal_first, float *scratch) {
+static void attention_block(const float *q, const float *k, const float *v, size_t ld, float *out, size_t ldo,
+                            size_t queries, size_t keys, size_t d, float scale, const float *bias,
+                            long causal_first, float *scratch, int vectorised) {
     if (queries == 0 || d == 0) return;
-#if defined(__x86_64__)
-    if (keys > 0 && ckernels_has_avx2()) {
-        attention_avx2(q, k, v, ld, out, ldo, queries, keys, d, scale, bias, causal_first, scratch);
-        return;
-    }
-#endif
     if (keys == 0) {
         for (size_t i = 0; i < queries; i++) memset(out + i * ldo, 0, d * sizeof(float));
         return;
     }
-    attention_portable(q, k, v, ld, out, ldo, queries, keys, d, scale, bias, causal_first, scratch);
+    tile_scores_fn scores = tile_scores_portable;
+    tile_values_fn values = tile_values_portable;
+#if defined(__x86_64__)
+    if (vectorised && ckernels_has_avx2()) { scores = tile_scores_avx2; values = tile_values_avx2; }
+#endif
+    attention_tiles(q, k, v, ld, out, ldo, queries, keys, d, scale, bias, causal_first, scratch, scores, values);
+}
+
+void ckernels_attention_block(const float *q, const float *k, const float *v, size_t ld, float *out, size_t ldo,
+                              size_t queries, size_t keys, size_t d, float scale, const float *bias,
+                              long causal_first, float *scratch) {
+    attention_block(q, k, v, ld, out, ldo, queries, keys, d, scale, bias, causal_first, scratch, 1);
+}
+
+void ckernels_attention_block_portable(const float *q, const float *k, const float *v, size_t ld, float *out,
+                                       size_t ldo, size_t queries, size_t keys, size_t d, float scale,
+                                       const float *bias, long causal_first, float *scratch) {
+    attention_block(q, k, v, ld, out, ldo, queries, keys, d, scale, bias, causal_first, scratch, 0);
 }

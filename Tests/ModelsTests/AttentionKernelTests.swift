@@ -32,11 +32,13 @@ struct AttentionKernelTests {
         }
         let bias = padded ? Kernels.keyBias(fromMask: mask) : nil
         let shape = AttentionShape(batch: b, length: t, heads: h, headSize: d, scale: 1 / Float(d).squareRoot(), causal: causal)
-        let out = fusedAttention(q, k, v, rowStride: rowStride, shape: shape, keyBias: bias)
         let reference = Kernels.referenceAttention(query: q, key: k, value: v, rowStride: rowStride, shape: shape, keyBias: bias)
-        #expect(out.allSatisfy { $0.isFinite }, "every output element is written and finite")
-        let error = try #require(maxAbsError(out, reference))
-        #expect(error <= 1e-5, "max abs error \(error)")
+        for portable in [false, true] {
+            let out = fusedAttention(q, k, v, rowStride: rowStride, shape: shape, keyBias: bias, portable: portable)
+            #expect(out.allSatisfy { $0.isFinite }, "every output element is written and finite (portable: \(portable))")
+            let error = try #require(maxAbsError(out, reference))
+            #expect(error <= 1e-5, "max abs error \(error) (portable: \(portable))")
+        }
     }
 
     @Test("a query that sees only padding averages the values it may attend to, as transformers' eager path")
@@ -47,22 +49,23 @@ struct AttentionKernelTests {
         let shape = AttentionShape(batch: 1, length: 3, heads: 1, headSize: 1, scale: 1, causal: true)
         let bias = Kernels.keyBias(fromMask: [0, 0, 1])
         for out in [fusedAttention(q, k, v, rowStride: 1, shape: shape, keyBias: bias),
+                    fusedAttention(q, k, v, rowStride: 1, shape: shape, keyBias: bias, portable: true),
                     Kernels.referenceAttention(query: q, key: k, value: v, rowStride: 1, shape: shape, keyBias: bias)] {
             #expect(out == [10, 15, 30])
         }
     }
 }
 
-/// `Kernels.attention` on arrays; the output starts as NaN so an unwritten element shows.
+/// `Kernels.attention` (vectorised, or its portable loops) on arrays; the output starts as NaN so an unwritten element shows.
 private func fusedAttention(_ q: [Float], _ k: [Float], _ v: [Float], rowStride: Int, shape: AttentionShape,
-                           keyBias: [Float]?) -> [Float] {
+                            keyBias: [Float]?, portable: Bool = false) -> [Float] {
     var out = [Float](repeating: .nan, count: shape.batch * shape.length * shape.heads * shape.headSize)
     q.withUnsafeBufferPointer { pq in
         k.withUnsafeBufferPointer { pk in
             v.withUnsafeBufferPointer { pv in
                 out.withUnsafeMutableBufferPointer { po in
                     Kernels.attention(AttentionOperands(query: pq.baseAddress!, key: pk.baseAddress!, value: pv.baseAddress!, rowStride: rowStride),
-                                      shape: shape, keyBias: keyBias, output: po.baseAddress!)
+                                      shape: shape, keyBias: keyBias, output: po.baseAddress!, portable: portable)
                 }
             }
         }

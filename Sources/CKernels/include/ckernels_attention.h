@@ -16,6 +16,11 @@ void ckernels_attention_block(const float *q, const float *k, const float *v, si
                               size_t queries, size_t keys, size_t d, float scale, const float *bias,
                               long causal_first, float *scratch);
 
+/// The same with the portable loops only (what machines without AVX2 + FMA run), for tests.
+void ckernels_attention_block_portable(const float *q, const float *k, const float *v, size_t ld, float *out,
+                                       size_t ldo, size_t queries, size_t keys, size_t d, float scale,
+                                       const float *bias, long causal_first, float *scratch);
+
 /// Floats of scratch `ckernels_attention_block` needs for `keys` keys of head size `d`.
 size_t ckernels_attention_scratch(size_t keys, size_t d);
 #endif

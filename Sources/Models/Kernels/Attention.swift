@@ -66,6 +66,13 @@ extension Kernels {
     ///   - output: `[B·T, C]`, row stride C, every element written.
     public static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
                                  output: UnsafeMutablePointer<Float>) {
+        attention(x, shape: s, keyBias: keyBias, output: output, portable: false)
+    }
+
+    /// `attention` with the kernel's portable loops (what machines without AVX2 + FMA run) when `portable`.
+    package static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
+                                  output: UnsafeMutablePointer<Float>, portable: Bool) {
+        let kernel = portable ? ckernels_attention_block_portable : ckernels_attention_block
         let (T, D, H, C) = (s.length, s.headSize, s.heads, s.heads * s.headSize)
         guard T > 0, H > 0, s.batch > 0 else { return }
         let block = s.causal ? min(T, causalBlock) : T
@@ -87,7 +94,7 @@ extension Kernels {
                     let queries = min(block, T - q0), keys = s.causal ? q0 + queries : T
                     let offset = b * T * x.rowStride + h * D
                     // [queries, D] of Q, [keys, D] of K and V → [queries, D] at rows b·T + q0…, columns h·D… of the output
-                    ckernels_attention_block(x.query + offset + q0 * x.rowStride, x.key + offset, x.value + offset, x.rowStride,
+                    kernel(x.query + offset + q0 * x.rowStride, x.key + offset, x.value + offset, x.rowStride,
                                              output + (b * T + q0) * C + h * D, C, queries, keys, D, s.scale,
                                              bias.map { $0 + b * T }, s.causal ? q0 : -1, scratch)
                 }
