@@ -32,18 +32,6 @@ extension Tensor {
     }
 }
 
-extension Tensor {
-    /// This tensor cast to `target` (see `converted(to:)`), reading a mapped source chunk by chunk and dropping each
-    /// chunk's pages from the resident set once converted, so a cast holds the result and one chunk, not both
-    /// whole tensors.
-    public func convertedReleasingSource(to target: DType) throws -> Tensor {
-        guard storage.isMapped, let base = storage.bytes.baseAddress else { return try converted(to: target) }
-        return try converted(to: target, chunkElements: Tensor.streamingChunkSize / max(dtype.itemSize, 1)) { range in
-            releaseWholePages(base + range.lowerBound, count: range.count)
-        }
-    }
-}
-
 /// `MADV_DONTNEED` on the pages that lie entirely inside `[start, start + count)` of a read-only file mapping.
 private func releaseWholePages(_ start: UnsafeRawPointer, count: Int) {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
