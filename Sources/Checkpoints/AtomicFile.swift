@@ -127,6 +127,21 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Drops everything written after the first `offset` bytes; writing continues from there.
+    /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` when `offset` is past the bytes written.
+    public func truncate(to offset: Int) throws {
+        guard offset >= 0, offset <= bytesWritten else {
+            throw CheckpointError(.invalidArgument, file: destination, "cannot truncate to \(offset) bytes of the \(bytesWritten) written")
+        }
+        try flush()
+        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
+            throw CheckpointError(.io, file: destination, "truncate failed: \(String(cString: strerror(errno)))")
+        }
+        bytesWritten = offset
+        bytesFlushed = offset
+        writeBackStarted = min(writeBackStarted, offset)
+    }
+
     /// Fails cleanly, before anything is written, when `byteCount` bytes do not fit (disk full, file-size
     /// limit): for writers that hand the temporary file to a library that cannot recover from a failed write.
     /// Nothing stays reserved, and the temporary file is emptied (call it before writing).

@@ -85,18 +85,23 @@ public final class ZipWriter {
         case .stored:
             let header = ZipRecords.localHeader(name: name, compression: compression, crc: 0, compressedSize: byteCount,
                                                 uncompressedSize: byteCount, offset: local, alignment: align ? alignment : nil)
-            try out.write(header)
-            try produce { chunk in
-                var offset = 0
-                while offset < chunk.count {
-                    let piece = UnsafeRawBufferPointer(rebasing: chunk[offset..<min(offset + ZipWriter.crcPiece, chunk.count)])
-                    crc.update(piece)
-                    try out.write(piece)
-                    offset += piece.count
+            do {
+                try out.write(header)
+                try produce { chunk in
+                    var offset = 0
+                    while offset < chunk.count {
+                        let piece = UnsafeRawBufferPointer(rebasing: chunk[offset..<min(offset + ZipWriter.crcPiece, chunk.count)])
+                        crc.update(piece)
+                        try out.write(piece)
+                        offset += piece.count
+                    }
+                    produced += chunk.count
                 }
-                produced += chunk.count
+                try checkProduced(produced, byteCount, name)
+            } catch {
+                try? out.truncate(to: local)   // the archive stays as it was before this member
+                throw error
             }
-            try checkProduced(produced, byteCount, name)
             try withUnsafeBytes(of: crc.value.littleEndian) { try out.overwrite($0, at: local + ZipRecords.localHeaderCRCOffset) }
             compressedSize = byteCount
         case .deflate:
