@@ -177,8 +177,8 @@ extension H5Context {
 }
 
 extension H5Context {
-    /// Bytes of whole rows written per `H5Dwrite`.
-    static let rowBlockBytes = 8 << 20
+    /// Bytes of whole rows written per `H5Dwrite` (1 MiB, as `AtomicFileWriter` writes).
+    static let rowBlockBytes = 1 << 20
 }
 
 /// Chunk dimensions of about 1 MiB (§3.7): the whole dataset when smaller, else split along the first
