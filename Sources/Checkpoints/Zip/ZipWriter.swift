@@ -67,7 +67,8 @@ public final class ZipWriter {
     /// it is still in cache), and the CRC is then patched into the header in place. A deflated member's
     /// compressed bytes are held in memory until written.
     /// - Throws: `CheckpointError` when the chunks do not add up to `byteCount`, for a duplicate or empty name,
-    ///   or on a write error (the archive is then abandoned).
+    ///   or on a write error (the archive is then abandoned). A stored member whose `produce` fails is cut off
+    ///   again, so the archive holds only the members added before it.
     public func add(name: String, byteCount: Int, compression: ZipCompression = .stored, align: Bool = false,
                     produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         guard !finished else { throw CheckpointError(.invalidArgument, file: path, "ZIP writer already finished") }
