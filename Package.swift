@@ -20,10 +20,11 @@ let package = Package(
         .systemLibrary(name: "CZlibRaw", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Half-precision conversions with F16C and run-time CPU dispatch; no unsafe flags.
         .target(name: "CHalf"),
-        // The models' pointwise and softmax loops, vectorised with AVX2 + FMA chosen at run time; no unsafe flags.
-        .target(name: "CKernels"),
+        // The models' pointwise and softmax loops, vectorised with AVX2 + FMA chosen at run time, and the
+        // checkpoint writers' CRC-32 (PCLMULQDQ, chosen at run time) and write-back hint; no unsafe flags.
+        .target(name: "CKernels", dependencies: ["CZlibRaw"]),
         .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
-        .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw"]),
+        .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw", "CKernels"]),
         .target(name: "KeyMaps", dependencies: ["TensorCore", "Checkpoints"]),
         .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),
         // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.

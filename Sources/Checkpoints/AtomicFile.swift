@@ -4,12 +4,16 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CKernels
 
 /// Writes a file atomically. Bytes go to a hidden temporary file `.NAME.tmp-PID-XXXXXX` in the destination's
 /// folder; `commit()` flushes, fsyncs and renames it into place. If the writer is dropped or `abort()`ed before
 /// `commit()`, the temporary file is removed and any previous file at the destination is untouched. A process
 /// that is killed cannot clean up: the next writer of the same destination removes temporary files whose
 /// process no longer exists.
+///
+/// Every `writeBackInterval` bytes written, write-back of the range just written is started without waiting
+/// (`sync_file_range`), so the disk works while the next bytes are produced and the final fsync has little left.
 public final class AtomicFileWriter {
     /// The final path.
     public let destination: String
@@ -21,6 +25,11 @@ public final class AtomicFileWriter {
     private var finished = false
     /// Bytes written so far.
     public private(set) var bytesWritten = 0
+    /// Bytes handed to the kernel so far, and how many of them have had write-back started.
+    private var bytesFlushed = 0
+    private var writeBackStarted = 0
+    /// How many written bytes start a write-back of them.
+    public static let writeBackInterval = 32 << 20
 
     /// Opens a temporary file beside `destination`.
     /// - Parameter overwrite: when false, an existing destination is an error (`.alreadyExists`).
@@ -72,10 +81,46 @@ public final class AtomicFileWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Writes in pieces of at most `bufferLimit` (1 MiB): measured on a 500 MB checkpoint, single 8 MiB writes
+    /// from a mapped source while write-back runs were sometimes several times slower.
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
+            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, bufferLimit))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CheckpointError(.io, file: destination, "write failed: \(String(cString: strerror(errno)))")
+            }
+            done += n
+        }
+        bytesFlushed += bytes.count
+        if bytesFlushed - writeBackStarted >= AtomicFileWriter.writeBackInterval {
+            // Only a hint: a failure here surfaces at the final fsync.
+            _ = ckernels_start_writeback(fd, Int64(writeBackStarted), Int64(bytesFlushed - writeBackStarted))
+            writeBackStarted = bytesFlushed
+        }
+    }
+
+    /// For writers whose library fills the temporary file through its own handle (HDF5): counts `count` more
+    /// bytes written that way and, every `writeBackInterval` bytes, starts write-back of the whole file so far.
+    public func noteLibraryWrite(_ count: Int) {
+        bytesFlushed += count
+        if bytesFlushed - writeBackStarted >= AtomicFileWriter.writeBackInterval {
+            _ = ckernels_start_writeback(fd, 0, 0)   // 0 bytes: to the end of the file
+            writeBackStarted = bytesFlushed
+        }
+    }
+
+    /// Replaces already written bytes at `offset` (e.g. a checksum in a header written before its data).
+    /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` when the range reaches past the bytes written.
+    public func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        guard offset >= 0, offset + bytes.count <= bytesWritten else {
+            throw CheckpointError(.invalidArgument, file: destination, "cannot overwrite bytes \(offset)..<\(offset + bytes.count) of the \(bytesWritten) written")
+        }
+        try flush()
+        var done = 0
+        while done < bytes.count {
+            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CheckpointError(.io, file: destination, "write failed: \(String(cString: strerror(errno)))")
@@ -84,12 +129,29 @@ public final class AtomicFileWriter {
         }
     }
 
+    /// Drops everything written after the first `offset` bytes; writing continues from there.
+    /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` when `offset` is past the bytes written.
+    public func truncate(to offset: Int) throws {
+        guard offset >= 0, offset <= bytesWritten else {
+            throw CheckpointError(.invalidArgument, file: destination, "cannot truncate to \(offset) bytes of the \(bytesWritten) written")
+        }
+        try flush()
+        guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
+            throw CheckpointError(.io, file: destination, "truncate failed: \(String(cString: strerror(errno)))")
+        }
+        bytesWritten = offset
+        bytesFlushed = offset
+        writeBackStarted = min(writeBackStarted, offset)
+    }
+
     /// Fails cleanly, before anything is written, when `byteCount` bytes do not fit (disk full, file-size
     /// limit): for writers that hand the temporary file to a library that cannot recover from a failed write.
     /// Nothing stays reserved, and the temporary file is emptied (call it before writing).
     public func checkSpace(_ byteCount: Int) throws {
         buffer.removeAll(keepingCapacity: true)
         bytesWritten = 0
+        bytesFlushed = 0
+        writeBackStarted = 0
         let status = posix_fallocate(fd, 0, off_t(byteCount))
         _ = ftruncate(fd, 0)
         _ = lseek(fd, 0, SEEK_SET)

@@ -11,10 +11,12 @@ extension Tensor {
     public static let streamingChunkSize = 8 << 20
 
     /// Calls `body` with consecutive chunks of the tensor's bytes, at most `chunkSize` each, in order.
-    /// When the bytes are a view of a (read-only) mapped file, the whole pages of each chunk are dropped from
-    /// this process's resident set once `body` returns (`MADV_DONTNEED`: the kernel's page cache keeps them and a
-    /// later read faults them back in with the same contents), so writing a mapped checkpoint keeps peak memory
-    /// near one chunk instead of the file size. Owned storage is never advised.
+    /// When the bytes are a view of a (read-only) mapped file, each chunk's pages are mapped in one call before
+    /// `body` runs (`MADV_POPULATE_READ`: a `write` from unmapped pages would fault page by page inside the
+    /// kernel's copy, which then zeroes and retries the partly copied page), and dropped from this process's
+    /// resident set once `body` returns (`MADV_DONTNEED`: the kernel's page cache keeps them and a later read
+    /// faults them back in with the same contents), so writing a mapped checkpoint keeps peak memory near one
+    /// chunk instead of the file size. Owned storage is never advised.
     public func forEachChunk(ofSize chunkSize: Int = Tensor.streamingChunkSize,
                              _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let all = storage.bytes
@@ -25,21 +27,10 @@ extension Tensor {
         var offset = 0
         while offset < all.count {
             let count = min(chunkSize, all.count - offset)
+            populatePages(base + offset, count: count)
             try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)]))
             releaseWholePages(base + offset, count: count)
             offset += count
-        }
-    }
-}
-
-extension Tensor {
-    /// This tensor cast to `target` (see `converted(to:)`), reading a mapped source chunk by chunk and dropping each
-    /// chunk's pages from the resident set once converted, so a cast holds the result and one chunk, not both
-    /// whole tensors.
-    public func convertedReleasingSource(to target: DType) throws -> Tensor {
-        guard storage.isMapped, let base = storage.bytes.baseAddress else { return try converted(to: target) }
-        return try converted(to: target, chunkElements: Tensor.streamingChunkSize / max(dtype.itemSize, 1)) { range in
-            releaseWholePages(base + range.lowerBound, count: range.count)
         }
     }
 }
@@ -52,4 +43,17 @@ private func releaseWholePages(_ start: UnsafeRawPointer, count: Int) {
     let end = (Int(bitPattern: start) + count) / page * page
     guard end > first, let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
     _ = madvise(p, end - first, Int32(MADV_DONTNEED))
+}
+
+/// `MADV_POPULATE_READ` (Linux 5.14) on the pages overlapping `[start, start + count)`: maps them readable in one
+/// call. Only a hint; older kernels refuse it and the pages fault in as they are read.
+private func populatePages(_ start: UnsafeRawPointer, count: Int) {
+    #if os(Linux)
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    guard page > 0, count > 0 else { return }
+    let first = Int(bitPattern: start) / page * page
+    let end = (Int(bitPattern: start) + count + page - 1) / page * page
+    guard let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+    _ = madvise(p, end - first, 22)   // MADV_POPULATE_READ, which Glibc's Swift overlay does not export
+    #endif
 }

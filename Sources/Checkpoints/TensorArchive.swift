@@ -78,34 +78,6 @@ extension TensorArchive {
     public var totalBytes: Int { tensorInfos.reduce(0) { $0 + $1.byteCount } }
 }
 
-/// A tensor to be written: its name, dtype and shape up front, its data on demand.
-///
-/// Writers compute headers from the infos, then call `load` once per tensor while streaming, so at most one
-/// converted tensor is held in memory at a time.
-public struct TensorSource: Sendable {
-    public let info: TensorInfo
-    public let load: @Sendable () throws -> Tensor
-
-    public init(info: TensorInfo, load: @escaping @Sendable () throws -> Tensor) {
-        self.info = info
-        self.load = load
-    }
-
-    /// A source for an in-memory tensor.
-    public init(name: String, tensor: Tensor) {
-        info = TensorInfo(name: name, dtype: tensor.dtype, shape: tensor.shape)
-        load = { tensor }
-    }
-
-    /// Every tensor of `archive`, in file order, read lazily.
-    public static func all(of archive: any TensorArchive) -> [TensorSource] {
-        let box = UncheckedSendable(archive)
-        return archive.tensorInfos.map { info in
-            TensorSource(info: info) { try box.value.tensor(named: info.name) }
-        }
-    }
-}
-
 /// Carries a non-Sendable reference into a `@Sendable` closure; archives are read from one thread at a time.
 struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T

@@ -83,23 +83,20 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
         throw CheckpointError(.unknownFormat, file: destination, "cannot tell the output format from the extension; pass --format safetensors|npz|h5|torch")
     }
     let archive = source.archive
-    var sources = TensorSource.all(of: archive)
-    var castCount = 0
-    if let target = options.dtype {
-        sources = sources.map { s in
-            guard s.info.dtype.isCastableFloat, s.info.dtype != target else { return s }
-            castCount += 1
-            let load = s.load
-            return TensorSource(info: TensorInfo(name: s.info.name, dtype: target, shape: s.info.shape)) {
-                try load().convertedReleasingSource(to: target)
-            }
-        }
-    }
     if options.names == .tf, format == .hdf5, options.maxShardSize != nil {
         throw CheckpointError(.invalidArgument, file: destination, "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
     }
-    let renamed = try renameSources(sources, to: options.names, file: source.path)
-    sources = renamed.sources
+    let renamed = try renameSources(TensorSource.all(of: archive), to: options.names, file: source.path)
+    var sources = renamed.sources
+    var castCount = 0
+    if let target = options.dtype {
+        // After renaming, so the writers stream the cast chunk by chunk (casting commutes with the TF transposes).
+        sources = sources.map { s in
+            guard s.info.dtype.isCastableFloat, s.info.dtype != target else { return s }
+            castCount += 1
+            return s.converted(to: target)
+        }
+    }
     var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress, keepBF16: options.keepBF16)
     var meta = archive.metadata.filter { $0.key != "format" }
     for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key }) where !meta.contains(where: { $0.key == alias }) {

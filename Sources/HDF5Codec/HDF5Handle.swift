@@ -51,6 +51,8 @@ enum H5Kind {
 struct H5Context {
     /// The file as the user named it.
     let path: String
+    /// The temporary file being written, when writing: its write-back is started as datasets stream in.
+    var output: AtomicFileWriter? = nil
 
     /// Turns off HDF5's printing of its error stack; rmt-convert reports its own errors.
     static func silenceErrorStack() {

@@ -46,10 +46,9 @@ extension HDF5Writer {
                 let full = members.map { "\(modelName)/\($0.info.name)" }
                 try context.writeStringList(group.id, "weight_names", full)
                 for (source, name) in zip(members, full) {
-                    let loaded = try source.load()
-                    let tensor = loaded.dtype == .f32 ? loaded : try loaded.converted(to: .f32)
-                    try context.writeDataset(tensor, at: name, in: group.id, compress: false, level: 4)
-                    done += tensor.byteCount
+                    let f32 = source.converted(to: .f32)
+                    try context.writeDataset(f32, at: name, in: group.id, compress: false, level: 4)
+                    done += f32.info.byteCount
                     progress?(done)
                 }
             }

@@ -31,9 +31,8 @@ public enum HDF5Writer {
             }
             var done = 0
             for source in sources {
-                let tensor = try source.load()
-                try context.writeDataset(tensor, at: source.info.name, in: file, compress: compress, level: level)
-                done += tensor.byteCount
+                try context.writeDataset(source, at: source.info.name, in: file, compress: compress, level: level)
+                done += source.info.byteCount
                 progress?(done)
             }
         }
@@ -80,7 +79,7 @@ public enum HDF5Writer {
         do {
             if estimatedSize > 0 { try out.checkSpace(estimatedSize) }
             H5Context.silenceErrorStack()
-            let context = H5Context(path: path)
+            let context = H5Context(path: path, output: out)
             let file = try context.own(H5Fcreate(out.temporaryPath, chdf5_F_ACC_TRUNC(), h5Default, h5Default), .file,
                                        "create a file in the output folder", errorKind: .io)
             try body(context, file.id)
@@ -119,10 +118,21 @@ extension H5Context {
 
     /// Writes `tensor` as dataset `path` below `location`, creating intermediate groups.
     func writeDataset(_ tensor: Tensor, at path: String, in location: hid_t, compress: Bool, level: Int) throws {
-        let (type, declared) = try fileType(for: tensor.dtype)
-        let memory = try memoryType(for: tensor.dtype)
-        var dims = tensor.shape.dimensions.map { hsize_t($0) }
-        let space = try own(dims.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(dims.count), &dims, nil),
+        try writeDataset(TensorSource(name: path, tensor: tensor), at: path, in: location, compress: compress, level: level)
+    }
+
+    /// Writes `source` as dataset `path` below `location`, creating intermediate groups. The data streams in
+    /// blocks of whole rows (first dimension) of about `blockBytes` (at least one row), each written through a
+    /// hyperslab (whole chunks of a compressed dataset), so a mapped or cast source is never resident at once;
+    /// write-back of the output is started every `AtomicFileWriter.writeBackInterval` bytes.
+    func writeDataset(_ source: TensorSource, at path: String, in location: hid_t, compress: Bool, level: Int,
+                      blockBytes: Int = H5Context.rowBlockBytes) throws {
+        let info = source.info
+        let (type, declared) = try fileType(for: info.dtype)
+        let memory = try memoryType(for: info.dtype)
+        let dims = info.shape.dimensions
+        var sizes = dims.map { hsize_t($0) }
+        let space = try own(sizes.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(sizes.count), &sizes, nil),
                             .dataspace, "create the dataspace of `\(path)`", tensor: path, errorKind: .io)
         let links = try own(H5Pcreate(chdf5_P_LINK_CREATE()), .propertyList, "create link properties", errorKind: .io)
         try check(H5Pset_create_intermediate_group(links.id, 1), "set link properties", errorKind: .io)
@@ -130,8 +140,10 @@ extension H5Context {
             try check(H5Pset_char_encoding(links.id, H5T_CSET_UTF8), "set link properties", errorKind: .io)
         }
         let creation = try own(H5Pcreate(chdf5_P_DATASET_CREATE()), .propertyList, "create dataset properties", errorKind: .io)
-        if compress, tensor.shape.rank > 0, tensor.elementCount > 0 {
-            var chunk = chunkShape(tensor.shape.dimensions, itemSize: tensor.dtype.itemSize).map { hsize_t($0) }
+        var chunkRows = 1
+        if compress, info.shape.rank > 0, info.shape.elementCount > 0 {
+            var chunk = chunkShape(dims, itemSize: info.dtype.itemSize).map { hsize_t($0) }
+            chunkRows = Int(chunk[0])
             try check(H5Pset_chunk(creation.id, Int32(chunk.count), &chunk), "set the chunk shape of `\(path)`", tensor: path, errorKind: .io)
             try check(H5Pset_shuffle(creation.id), "enable shuffle", tensor: path, errorKind: .io)
             try check(H5Pset_deflate(creation.id, UInt32(level)), "enable deflate", tensor: path, errorKind: .io)
@@ -139,13 +151,34 @@ extension H5Context {
         let d = try own(H5Dcreate2(location, path, type.id, space.id, links.id, creation.id, h5Default), .dataset,
                         "create dataset `\(path)`", tensor: path, errorKind: .io)
         if let declared { try writeVariableStrings(d.id, "dtype", [declared], scalar: true) }
-        if tensor.byteCount > 0 {
-            try withExtendedLifetime(tensor) {
-                try check(H5Dwrite(d.id, memory.id, H5S_ALL, H5S_ALL, h5Default, tensor.bytes.baseAddress),
+        let rowBytes = dims.dropFirst().reduce(info.dtype.itemSize, *)   // one index of the first dimension
+        guard info.byteCount > 0, rowBytes > 0 else { _ = try source.loadChecked(file: self.path); return }
+        let rowsPerBlock = max(1, blockBytes / rowBytes / chunkRows) * chunkRows
+        var row = 0
+        try source.forEachChunk(file: self.path, ofSize: rowsPerBlock * rowBytes) { block in
+            if dims.isEmpty {
+                try check(H5Dwrite(d.id, memory.id, H5S_ALL, H5S_ALL, h5Default, block.baseAddress),
                           "write dataset `\(path)`", tensor: path, errorKind: .io)
+                return
             }
+            let rows = block.count / rowBytes
+            var start = [hsize_t(row)] + [hsize_t](repeating: 0, count: dims.count - 1)
+            var count = [hsize_t(rows)] + sizes.dropFirst()
+            try check(H5Sselect_hyperslab(space.id, H5S_SELECT_SET, &start, nil, &count, nil),
+                      "select rows of `\(path)`", tensor: path, errorKind: .io)
+            let blockSpace = try own(H5Screate_simple(Int32(count.count), &count, nil), .dataspace,
+                                     "create the dataspace of a block of `\(path)`", tensor: path, errorKind: .io)
+            try check(H5Dwrite(d.id, memory.id, blockSpace.id, space.id, h5Default, block.baseAddress),
+                      "write dataset `\(path)`", tensor: path, errorKind: .io)
+            row += rows
+            output?.noteLibraryWrite(block.count)
         }
     }
+}
+
+extension H5Context {
+    /// Bytes of whole rows written per `H5Dwrite` (1 MiB, as `AtomicFileWriter` writes).
+    static let rowBlockBytes = 1 << 20
 }
 
 /// Chunk dimensions of about 1 MiB (§3.7): the whole dataset when smaller, else split along the first

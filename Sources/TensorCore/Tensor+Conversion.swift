@@ -43,23 +43,31 @@ extension Tensor {
         guard dtype.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: dtype, to: target) }
         let n = elementCount
         let src = bytes
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+        defer { scratch.deallocate() }
         let out = try TensorStorage(count: n * target.itemSize) { dst in
-            guard n > 0 else { return }
-            if dtype == .f32 {
-                Tensor.encodeFloats(src.baseAddress!.assumingMemoryBound(to: Float.self), count: n, as: target, into: dst)
-                return
-            }
-            if target == .f64 {
-                let floats = try floatValues()
-                for i in 0..<n { dst.storeBytes(of: Double(floats[i]), toByteOffset: i * 8, as: Double.self) }
-                return
-            }
-            // f64 → f16/bf16 goes through f32 (double rounding is possible but only for values within half an
-            // f32 ulp of a tie, which checkpoints do not contain in practice).
-            let floats = try floatValues()
-            floats.withUnsafeBufferPointer { Tensor.encodeFloats($0.baseAddress!, count: n, as: target, into: dst) }
+            try Tensor.convertElements(src, from: dtype, to: target, into: dst, scratch: scratch)
         }
         return try Tensor(dtype: target, shape: shape, storage: out)
+    }
+
+    /// Casts the whole elements of `from` in `src` to `target` into `dst` (`src.count / from.itemSize` elements,
+    /// filling `dst` exactly), between f64, f32, f16 and bf16 as `converted(to:)` does, bit for bit. `scratch`
+    /// holds at least as many floats as there are elements; an aligned f32 source is encoded without it.
+    /// f64 → f16/bf16 goes through f32 (double rounding is possible but only for values within half an f32 ulp
+    /// of a tie, which checkpoints do not contain in practice); every other cast to f64 is exact.
+    public static func convertElements(_ src: UnsafeRawBufferPointer, from: DType, to target: DType,
+                                       into dst: UnsafeMutableRawBufferPointer, scratch: UnsafeMutablePointer<Float>) throws {
+        guard from.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: from, to: target) }
+        let n = src.count / from.itemSize
+        precondition(n * from.itemSize == src.count && dst.count == n * target.itemSize, "convertElements: whole elements in, exact room out")
+        guard n > 0, let base = src.baseAddress else { return }
+        if from == .f32, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
+            encodeFloats(base.assumingMemoryBound(to: Float.self), count: n, as: target, into: dst)
+            return
+        }
+        try decodeFloats(src, dtype: from, count: n, into: scratch)
+        encodeFloats(scratch, count: n, as: target, into: dst)
     }
 
     /// Decodes `count` elements of `dtype` from `src` into `dst`.
@@ -115,32 +123,5 @@ extension Tensor {
             }
         }
         return try Tensor(dtype: dtype, shape: shape, storage: storage)
-    }
-}
-
-extension Tensor {
-    /// `converted(to:)` done `chunkElements` elements at a time, calling `afterChunk` with the byte range of the
-    /// source just consumed, so a caller can release pages of a mapped source as it goes. Same result, bit for bit.
-    public func converted(to target: DType, chunkElements: Int, afterChunk: (Range<Int>) -> Void) throws -> Tensor {
-        if target == dtype { return self }
-        guard dtype.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: dtype, to: target) }
-        let n = elementCount, step = max(1, chunkElements)
-        let src = bytes
-        let out = try TensorStorage(count: n * target.itemSize) { dst in
-            var floats = [Float](repeating: 0, count: min(step, n))
-            var i = 0
-            while i < n {
-                let count = min(step, n - i)
-                let sourceRange = (i * dtype.itemSize)..<((i + count) * dtype.itemSize)
-                try floats.withUnsafeMutableBufferPointer { f in
-                    try Tensor.decodeFloats(UnsafeRawBufferPointer(rebasing: src[sourceRange]), dtype: dtype, count: count, into: f.baseAddress!)
-                    let slice = UnsafeMutableRawBufferPointer(rebasing: dst[(i * target.itemSize)..<((i + count) * target.itemSize)])
-                    Tensor.encodeFloats(f.baseAddress!, count: count, as: target, into: slice)
-                }
-                afterChunk(sourceRange)
-                i += count
-            }
-        }
-        return try Tensor(dtype: target, shape: shape, storage: out)
     }
 }

@@ -55,21 +55,50 @@ struct ShapeAndTensorTests {
     }
 }
 
+/// A copy of `tensor`'s bytes, taken while the tensor is alive.
+private func byteArray(_ tensor: Tensor) -> [UInt8] { withExtendedLifetime(tensor) { Array(tensor.bytes) } }
+
 @Suite("chunked casts")
 struct ChunkedCastTests {
-    @Test("casting in chunks gives the same bits as one cast, for every pair of float types and odd chunk sizes")
+    @Test("casting pieces of 97 elements from a misaligned buffer gives the same bits as one cast, for every pair of float types")
     func sameBits() throws {
         var values: [Float] = []
         for i in 0..<1000 { values.append(Float(i) * 0.37 - 150 + Float(i % 7) * 1e-3) }
         values += [.nan, .infinity, -0, 65519.99, 1e-8]
         let source = Tensor(values, shape: [values.count])
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 97)
+        defer { scratch.deallocate() }
         for from in [DType.f32, .f16, .bf16, .f64] {
             let t = try source.converted(to: from)
+            let shifted = [UInt8](repeating: 0, count: 1) + byteArray(t)   // element data at an odd address
             for to in [DType.f32, .f16, .bf16, .f64] where to != from {
-                var ranges: [Range<Int>] = []
-                let chunked = try t.converted(to: to, chunkElements: 97) { ranges.append($0) }
-                #expect(chunked.isBitwiseEqual(to: try t.converted(to: to)), "\(from) → \(to)")
-                #expect(ranges.first?.lowerBound == 0 && ranges.last?.upperBound == t.byteCount)
+                var out = [UInt8](repeating: 0xAA, count: t.elementCount * to.itemSize)
+                try shifted.withUnsafeBytes { all in
+                    try out.withUnsafeMutableBytes { dst in
+                        var i = 0
+                        while i < t.elementCount {
+                            let n = min(97, t.elementCount - i)
+                            let src = UnsafeRawBufferPointer(rebasing: all[(1 + i * from.itemSize)..<(1 + (i + n) * from.itemSize)])
+                            let slice = UnsafeMutableRawBufferPointer(rebasing: dst[(i * to.itemSize)..<((i + n) * to.itemSize)])
+                            try Tensor.convertElements(src, from: from, to: to, into: slice, scratch: scratch)
+                            i += n
+                        }
+                    }
+                }
+                let whole = try t.converted(to: to)
+                #expect(out == byteArray(whole), "\(from) → \(to)")
+            }
+        }
+    }
+
+    @Test("convertElements refuses integer types like converted(to:)")
+    func refusesIntegers() {
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: 4)
+        defer { scratch.deallocate() }
+        var out = [UInt8](repeating: 0, count: 8)
+        #expect(throws: TensorError.self) {
+            try [Int32(1), 2].withUnsafeBytes { src in
+                try out.withUnsafeMutableBytes { try Tensor.convertElements(src, from: .i32, to: .f32, into: $0, scratch: scratch) }
             }
         }
     }

@@ -21,7 +21,7 @@ public enum NPZWriter {
         }
     }
 
-    /// Writes `sources` to `path`, loading one tensor at a time.
+    /// Writes `sources` to `path`, streaming one tensor at a time.
     /// - Parameter progress: called with the bytes written so far after each tensor.
     /// - Returns: notes for the user (one line when bf16 tensors were widened to f32).
     /// - Throws: `CheckpointError` for empty or duplicate names, float8 tensors, or I/O; nothing is left behind.
@@ -42,13 +42,12 @@ public enum NPZWriter {
         for source in sources {
             let prepared = NPYWriter.prepared(source, keepBF16: options.keepBF16)
             let header = try NPYWriter.header(for: prepared.info, file: path)
-            let tensor = try NPYWriter.loadChecked(prepared, file: path)
-            let (total, overflow) = header.count.addingReportingOverflow(tensor.byteCount)
+            let (total, overflow) = header.count.addingReportingOverflow(prepared.info.byteCount)
             guard !overflow else { throw CheckpointError(.validationOverflow, file: path, tensor: source.info.name, "member size overflows") }
             try zip.add(name: source.info.name + ".npy", byteCount: total, compression: options.compress ? .deflate : .stored,
                         align: !options.compress) { emit in
                 try header.withUnsafeBytes { try emit($0) }
-                try tensor.forEachChunk { try emit($0) }
+                try prepared.forEachChunk(file: path) { try emit($0) }
             }
             progress?(zip.bytesWritten)
         }

@@ -62,7 +62,7 @@ public enum SafetensorsWriter {
         return (prefix, order)
     }
 
-    /// Writes `sources` to `path` atomically, loading one tensor at a time.
+    /// Writes `sources` to `path` atomically, streaming one tensor at a time.
     /// - Parameters:
     ///   - metadata: `__metadata__` entries; `nil` writes no metadata object. Use `[("format", "pt")]` for
     ///     PyTorch-named tensors, as transformers expects.
@@ -74,13 +74,7 @@ public enum SafetensorsWriter {
         let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
         try out.write(header)
         for i in order {
-            let source = sources[i]
-            let tensor = try source.load()
-            guard tensor.dtype == source.info.dtype, tensor.shape == source.info.shape else {
-                throw CheckpointError(.corrupt, file: path, tensor: source.info.name,
-                    "tensor `\(source.info.name)` loaded as \(tensor.dtype.safetensorsName) \(tensor.shape) but was declared \(source.info.dtype.safetensorsName) \(source.info.shape)")
-            }
-            try tensor.forEachChunk { try out.write($0) }
+            try sources[i].forEachChunk(file: path) { try out.write($0) }
             progress?(out.bytesWritten)
         }
         try out.commit()

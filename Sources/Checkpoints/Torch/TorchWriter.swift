@@ -50,15 +50,10 @@ public enum TorchWriter {
             try zip.add(name: "\(folder)/byteorder", bytes: Array("little".utf8), align: true)
             var written = 0
             for (index, source) in sources.enumerated() {
-                let tensor = try source.load()
-                guard tensor.dtype == source.info.dtype, tensor.shape == source.info.shape else {
-                    throw CheckpointError(.corrupt, file: path, tensor: source.info.name,
-                        "tensor `\(source.info.name)` loaded as \(tensor.dtype.rawValue) \(tensor.shape) but was declared \(source.info.dtype.rawValue) \(source.info.shape)")
+                try zip.add(name: "\(folder)/data/\(index)", byteCount: source.info.byteCount, align: true) { emit in
+                    try source.forEachChunk(file: path) { try emit($0) }
                 }
-                try zip.add(name: "\(folder)/data/\(index)", byteCount: tensor.byteCount, align: true) { emit in
-                    try tensor.forEachChunk { try emit($0) }
-                }
-                written += tensor.byteCount
+                written += source.info.byteCount
                 progress?(written)
             }
             try zip.add(name: "\(folder)/version", bytes: Array("3\n".utf8), align: true)

@@ -1,25 +1,19 @@
-// zlib's CRC-32, raw inflate with size checks, and raw deflate: the compression half of the ZIP container.
+// CRC-32, raw inflate with size checks, and raw deflate: the compression half of the ZIP container.
+import CKernels
 import CZlibRaw
 
-/// CRC-32 (the ZIP / zlib polynomial) computed by zlib, fed in pieces.
+/// CRC-32 (the ZIP / zlib polynomial), fed in pieces: PCLMULQDQ folding where the CPU has it, zlib otherwise
+/// (`ckernels_crc32`, the same values as zlib's `crc32`).
 public struct ZipCRC32: Sendable {
     /// The checksum of everything fed so far.
     public private(set) var value: UInt32 = 0
 
     public init() {}
 
-    /// Feeds `bytes` (any length; zlib takes at most 4 GiB per call, so large buffers go in slices).
+    /// Feeds `bytes` (any length).
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-        guard var base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return }
-        var left = bytes.count
-        var crc = uLong(value)
-        while left > 0 {
-            let n = min(left, 1 << 30)
-            crc = crc32(crc, base, uInt(n))
-            base += n
-            left -= n
-        }
-        value = UInt32(truncatingIfNeeded: crc)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        value = ckernels_crc32(value, base, bytes.count)
     }
 
     /// The CRC-32 of `bytes`.

@@ -5,6 +5,8 @@ enum ZipRecords {
     /// DOS time 00:00:00 and date 1980-01-01, so output does not depend on the clock.
     static let dosTime: UInt16 = 0x0000
     static let dosDate: UInt16 = 0x0021
+    /// Where the CRC-32 sits in a local header (after signature, versions, flags, method, time and date).
+    static let localHeaderCRCOffset = 14
 
     static func needsZip64(_ values: Int...) -> Bool { values.contains { $0 >= saturated32 } }
 

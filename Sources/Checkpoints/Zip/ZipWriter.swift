@@ -62,12 +62,13 @@ public final class ZipWriter {
     /// Appends a member whose `byteCount` bytes `produce` hands to `emit` in chunks, for large members
     /// that should not be assembled in memory.
     ///
-    /// The CRC and sizes must precede the data (no data descriptor, and the output is not seekable), so for a
-    /// stored member `produce` runs **twice**, first to checksum, then to write; it must yield the same bytes
-    /// both times (views of a mapped file or tensor storage are ideal). For a deflated member it runs once and
-    /// the compressed bytes are held in memory until written.
+    /// `produce` runs once. The CRC and sizes precede the data (no data descriptor): a stored member's local
+    /// header goes out with its CRC zeroed, the data is checksummed and written piece by piece (each piece while
+    /// it is still in cache), and the CRC is then patched into the header in place. A deflated member's
+    /// compressed bytes are held in memory until written.
     /// - Throws: `CheckpointError` when the chunks do not add up to `byteCount`, for a duplicate or empty name,
-    ///   or on a write error (the archive is then abandoned).
+    ///   or on a write error (the archive is then abandoned). A stored member whose `produce` fails is cut off
+    ///   again, so the archive holds only the members added before it.
     public func add(name: String, byteCount: Int, compression: ZipCompression = .stored, align: Bool = false,
                     produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         guard !finished else { throw CheckpointError(.invalidArgument, file: path, "ZIP writer already finished") }
@@ -79,10 +80,31 @@ public final class ZipWriter {
         }
         var crc = ZipCRC32()
         var produced = 0
-        var compressed: [UInt8]? = nil
+        let local = out.bytesWritten
+        let compressedSize: Int
         switch compression {
         case .stored:
-            try produce { chunk in crc.update(chunk); produced += chunk.count }
+            let header = ZipRecords.localHeader(name: name, compression: compression, crc: 0, compressedSize: byteCount,
+                                                uncompressedSize: byteCount, offset: local, alignment: align ? alignment : nil)
+            do {
+                try out.write(header)
+                try produce { chunk in
+                    var offset = 0
+                    while offset < chunk.count {
+                        let piece = UnsafeRawBufferPointer(rebasing: chunk[offset..<min(offset + ZipWriter.crcPiece, chunk.count)])
+                        crc.update(piece)
+                        try out.write(piece)
+                        offset += piece.count
+                    }
+                    produced += chunk.count
+                }
+                try checkProduced(produced, byteCount, name)
+            } catch {
+                try? out.truncate(to: local)   // the archive stays as it was before this member
+                throw error
+            }
+            try withUnsafeBytes(of: crc.value.littleEndian) { try out.overwrite($0, at: local + ZipRecords.localHeaderCRCOffset) }
+            compressedSize = byteCount
         case .deflate:
             let compressor = try deflating { try RawDeflate.Compressor(level: 6) }
             try produce { chunk in
@@ -91,25 +113,12 @@ public final class ZipWriter {
                 try deflating { try compressor.feed(chunk) }
             }
             try deflating { try compressor.feed(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) }
-            compressed = compressor.output
-        }
-        guard produced == byteCount else {
-            throw CheckpointError(.corrupt, file: path, tensor: name, "member `\(name)` produced \(produced) bytes but \(byteCount) were declared")
-        }
-        let compressedSize = compressed?.count ?? byteCount
-        let local = out.bytesWritten
-        let header = ZipRecords.localHeader(name: name, compression: compression, crc: crc.value,
-                                            compressedSize: compressedSize, uncompressedSize: byteCount, offset: local,
-                                            alignment: (align && compression == .stored) ? alignment : nil)
-        try out.write(header)
-        if let compressed {
+            try checkProduced(produced, byteCount, name)
+            let compressed = compressor.output
+            try out.write(ZipRecords.localHeader(name: name, compression: compression, crc: crc.value, compressedSize: compressed.count,
+                                                 uncompressedSize: byteCount, offset: local, alignment: nil))
             try out.write(compressed)
-        } else {
-            var written = 0
-            try produce { chunk in try out.write(chunk); written += chunk.count }
-            guard written == byteCount else {
-                throw CheckpointError(.corrupt, file: path, tensor: name, "member `\(name)` produced different bytes on its second pass; the producer must be repeatable")
-            }
+            compressedSize = compressed.count
         }
         central += ZipRecords.centralHeader(name: name, compression: compression, crc: crc.value,
                                             compressedSize: compressedSize, uncompressedSize: byteCount, offset: local)
@@ -132,6 +141,15 @@ public final class ZipWriter {
     public func abort() {
         finished = true
         out.abort()
+    }
+
+    /// Bytes checksummed and then written at a time, so the write reads them from cache.
+    static let crcPiece = 1 << 20
+
+    private func checkProduced(_ produced: Int, _ byteCount: Int, _ name: String) throws {
+        guard produced == byteCount else {
+            throw CheckpointError(.corrupt, file: path, tensor: name, "member `\(name)` produced \(produced) bytes but \(byteCount) were declared")
+        }
     }
 
     private func deflating<T>(_ body: () throws -> T) throws -> T {
