@@ -197,7 +197,8 @@ def worker_convert(a):
         from safetensors.numpy import load_file, save_file
         tensors = load_file(a.source)
         if a.target == "npz":
-            np.savez(a.destination, **tensors)
+            with open(a.destination, "wb") as f:   # a path would get ".npz" appended
+                np.savez(f, **tensors)
         elif a.target == "h5":
             import h5py
             with h5py.File(a.destination, "w") as f:

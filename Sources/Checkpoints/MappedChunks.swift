@@ -35,6 +35,16 @@ extension Tensor {
     }
 }
 
+extension Tensor {
+    /// Drops the pages of a mapped tensor from this process's resident set (`MADV_DONTNEED` on the whole pages it
+    /// covers), for callers that have copied the values out: the mapping stays valid and a later read faults
+    /// the same bytes back in. Owned storage is left alone.
+    public func releaseResidentPages() {
+        guard storage.isMapped, let base = storage.bytes.baseAddress else { return }
+        releaseWholePages(base, count: storage.bytes.count)
+    }
+}
+
 /// `MADV_DONTNEED` on the pages that lie entirely inside `[start, start + count)` of a read-only file mapping.
 private func releaseWholePages(_ start: UnsafeRawPointer, count: Int) {
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))

@@ -191,6 +191,21 @@ struct TensorSourceStreamingTests {
         #expect(twice == byteArray(viaBF16))
     }
 
+    @Test("releasing a mapped tensor's resident pages keeps its bytes readable and unchanged")
+    func releaseResidentPages() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let values: [Float] = (0..<50_000).map { Float($0) * 0.25 - 7 }   // 200 kB: many whole pages
+        let archive = try mappedArchive(folder, values)
+        let w = try archive.tensor(named: "w")
+        #expect(try w.floatValues() == values)
+        w.releaseResidentPages()
+        #expect(try w.floatValues() == values, "the pages fault back in from the file with the same contents")
+        let owned = Tensor(values, shape: [values.count])
+        owned.releaseResidentPages()
+        #expect(try owned.floatValues() == values, "owned storage is never advised")
+    }
+
     @Test("an owned tensor streams in pieces too, and a source that loads another shape than declared is refused")
     func ownedAndMismatch() throws {
         let values = (0..<1000).map { Float($0) }

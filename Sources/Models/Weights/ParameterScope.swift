@@ -51,6 +51,8 @@ public final class WeightStore {
             return required ? [] : nil
         }
         let tensor = try archive.tensor(named: original)
+        // The values are copied out, so the mapped file's pages need not stay resident beside the copy.
+        defer { tensor.releaseResidentPages() }
         do { return try tensor.floatValues() } catch {
             throw ModelError(.weights, file: archive.path, field: original,
                              "tensor `\(original)` is \(tensor.dtype.rawValue), which cannot be read as float32")
