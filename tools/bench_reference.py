@@ -314,7 +314,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default="sgemm,forward,rmt,inspect,convert")
     ap.add_argument("--rmt-tokens", default="4096,65536", help="encoder RMT input lengths")
-    ap.add_argument("--rmt-decoder-tokens", default="4096,16384", help="decoder RMT input lengths")
+    ap.add_argument("--rmt-decoder-tokens", default="4096,65536", help="decoder RMT input lengths")
     ap.add_argument("--reference-rmt-max", type=int, default=65536,
                     help="longer RMT inputs run on the Swift side only (the reference would take too long)")
     ap.add_argument("--rmt-rounds", type=int, default=1, help="rounds for the RMT rows (long)")

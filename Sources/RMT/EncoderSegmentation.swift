@@ -56,40 +56,58 @@ public struct EncoderSegmentation: Sendable {
     /// One step of the batch: for each sample, its segment's ids `[input_size]`, or nil when it has none.
     public typealias Step = [[Int64]?]
 
+    /// The steps of a batch, laid out on demand: only each sample's stripped content and its piece ranges are
+    /// kept, so memory stays near the input's size however many segments there are.
+    public struct Steps: RandomAccessCollection, Sendable {
+        let segmentation: EncoderSegmentation
+        /// Per sample: the stripped, truncated content and its pieces, in order.
+        let content: [[Int64]]
+        let pieces: [[Range<Int>]]
+        /// The steps (0..<max_n_segments) where at least one sample has a segment.
+        let kept: [Int]
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { kept.count }
+
+        /// Step `i`: each sample's segment row, or nil for a sample whose segments start later (front-fill).
+        public subscript(i: Int) -> Step {
+            let j = kept[i], K = segmentation.maxSegments
+            return content.indices.map { b in
+                let offset = K - pieces[b].count
+                return j >= offset ? segmentation.layout(content[b][pieces[b][j - offset]]) : nil
+            }
+        }
+    }
+
     /// Strips special ids, truncates to `segment_size · K` (keeping the beginning), splits each sample with the
     /// alignment rule and front-fills with empty markers so every sample's last segment falls on the last step.
     /// Steps where no sample has a segment are dropped.
     /// - Parameter ids: one id list per sample (padding and `[CLS] … [SEP]` allowed).
     /// - Returns: the steps, and the number of ids truncated per sample (the caller warns when non-zero).
     /// - Throws: `RMTError` when a sample has no content tokens (the reference would silently drop it).
-    public func steps(for ids: [[Int64]]) throws -> (steps: [Step], truncated: [Int]) {
+    public func steps(for ids: [[Int64]]) throws -> (steps: Steps, truncated: [Int]) {
         let specials = special.all
         let limit = segmentSize * maxSegments
-        var perSample: [[[Int64]]] = []
+        var content: [[Int64]] = [], pieces: [[Range<Int>]] = []
         var truncated: [Int] = []
         for (b, row) in ids.enumerated() {
-            var content = row.filter { !specials.contains($0) }
-            guard !content.isEmpty else {
+            var kept = row.filter { !specials.contains($0) }
+            guard !kept.isEmpty else {
                 throw RMTError("input_ids", "sample \(b) has no tokens besides special tokens and padding; remove it from the batch")
             }
-            truncated.append(max(0, content.count - limit))
-            if content.count > limit { content.removeLast(content.count - limit) }
-            let pieces = Segmenter.ranges(length: content.count, segmentSize: segmentSize, alignment: alignment).map { Array(content[$0]) }
-            perSample.append(pieces)
+            truncated.append(max(0, kept.count - limit))
+            if kept.count > limit { kept.removeLast(kept.count - limit) }
+            pieces.append(Segmenter.ranges(length: kept.count, segmentSize: segmentSize, alignment: alignment))
+            content.append(kept)
         }
-        var steps: [Step] = []
-        for j in 0..<maxSegments {
-            let step: Step = perSample.map { pieces in
-                let offset = maxSegments - pieces.count
-                return j >= offset ? layout(pieces[j - offset]) : nil
-            }
-            if step.contains(where: { $0 != nil }) { steps.append(step) }
-        }
-        return (steps, truncated)
+        // A step is kept when some sample has a segment there: its pieces end on the last step.
+        let longest = pieces.map(\.count).max() ?? 0
+        let kept = Array((maxSegments - longest)..<maxSegments)
+        return (Steps(segmentation: self, content: content, pieces: pieces, kept: kept), truncated)
     }
 
     /// `[CLS] mem_0 … mem_{m−1} [SEP] piece [SEP] PAD…` up to `input_size`.
-    public func layout(_ piece: [Int64]) -> [Int64] {
+    public func layout(_ piece: ArraySlice<Int64>) -> [Int64] {
         var row: [Int64] = []
         row.reserveCapacity(inputSize)
         if let cls = special.cls ?? special.bos { row.append(cls) }
@@ -100,4 +118,7 @@ public struct EncoderSegmentation: Sendable {
         row += [Int64](repeating: special.pad, count: inputSize - row.count)
         return row
     }
+
+    /// `[CLS] mem_0 … mem_{m−1} [SEP] piece [SEP] PAD…` up to `input_size`.
+    public func layout(_ piece: [Int64]) -> [Int64] { layout(piece[...]) }
 }
