@@ -408,9 +408,11 @@ def drive(a):
                 ref_ok = torch_ok and tokens <= a.reference_rmt_max
                 if torch_ok and not ref_ok:
                     row.ref_note = f"not run (> {a.reference_rmt_max:,} tokens)"
-                pair(row, [a.swift, "bench", "rmt", folder, "--tokens", str(tokens), "--threads", str(t), "--warmup", "0", "--repeat", "1", "--json"],
+                # Short inputs (a second or two) get a warm-up and the median of 3 runs; long ones run once.
+                runs = ["--warmup", "1", "--repeat", "3"] if tokens <= 16384 else ["--warmup", "0", "--repeat", "1"]
+                pair(row, [a.swift, "bench", "rmt", folder, "--tokens", str(tokens), "--threads", str(t), *runs, "--json"],
                      py + ["rmt", "--rmt-folder", folder, "--model", backbone, "--variant", variant, "--tokens", str(tokens),
-                           "--threads", str(t), "--warmup", "0", "--repeat", "1"] if ref_ok else None,
+                           "--threads", str(t), *runs] if ref_ok else None,
                      rate("usPerToken"), a.rmt_rounds, env_threads(t))
 
     gpt2_weights = os.path.join(folders["gpt2"], "model.safetensors")

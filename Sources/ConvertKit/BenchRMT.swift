@@ -27,8 +27,8 @@ extension Bench {
             let special = model.segmentation.special.all
             let V = Int(model.segmentation.firstMemoryID)
             // Content ids only: the encoder strips special ids, which would shorten the input.
-            let ids = syntheticIds(count: T, vocabulary: V).map { i -> Int64 in
-                var id = Int64(i)
+            let ids = (0..<T).map { i -> Int64 in
+                var id = Int64(syntheticId(i, vocabulary: V))
                 while special.contains(id) { id = (id + 1) % Int64(V) }
                 return id
             }

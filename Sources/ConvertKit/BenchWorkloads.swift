@@ -70,8 +70,13 @@ public enum Bench {
 
     /// `count` ids spread over the vocabulary, skipping its first 1000 rows (special and rare tokens) when it is large.
     static func syntheticIds(count: Int, vocabulary: Int) -> [Int] {
+        (0..<count).map { syntheticId($0, vocabulary: vocabulary) }
+    }
+
+    /// Id `i` of `syntheticIds`.
+    static func syntheticId(_ i: Int, vocabulary: Int) -> Int {
         let low = vocabulary > 2000 ? 1000 : 0
-        return (0..<count).map { low + ($0 * 7919) % max(1, vocabulary - low) }
+        return low + (i * 7919) % max(1, vocabulary - low)
     }
 
     /// GFLOP/s of one layer's dense projections alone (the GEMMs, no bias or activation), at `rows` tokens.

@@ -91,7 +91,8 @@ public struct EncoderSegmentation: Sendable {
         var content: [[Int64]] = [], pieces: [[Range<Int>]] = []
         var truncated: [Int] = []
         for (b, row) in ids.enumerated() {
-            var kept = row.filter { !specials.contains($0) }
+            // A row without special ids is kept as it is (shared, not copied).
+            var kept = row.contains(where: specials.contains) ? row.filter { !specials.contains($0) } : row
             guard !kept.isEmpty else {
                 throw RMTError("input_ids", "sample \(b) has no tokens besides special tokens and padding; remove it from the batch")
             }
