@@ -43,21 +43,20 @@ extension Tensor {
         guard dtype.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: dtype, to: target) }
         let n = elementCount
         let src = bytes
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-        defer { scratch.deallocate() }
         let out = try TensorStorage(count: n * target.itemSize) { dst in
-            try Tensor.convertElements(src, from: dtype, to: target, into: dst, scratch: scratch)
+            try Tensor.convertElements(src, from: dtype, to: target, into: dst)
         }
         return try Tensor(dtype: target, shape: shape, storage: out)
     }
 
     /// Casts the whole elements of `from` in `src` to `target` into `dst` (`src.count / from.itemSize` elements,
     /// filling `dst` exactly), between f64, f32, f16 and bf16 as `converted(to:)` does, bit for bit. `scratch`
-    /// holds at least as many floats as there are elements; an aligned f32 source is encoded without it.
+    /// holds at least as many floats as there are elements (callers converting piece by piece pass one buffer for
+    /// every piece); without it one is allocated when needed. An aligned f32 source is encoded without it.
     /// f64 → f16/bf16 goes through f32 (double rounding is possible but only for values within half an f32 ulp
     /// of a tie, which checkpoints do not contain in practice); every other cast to f64 is exact.
     public static func convertElements(_ src: UnsafeRawBufferPointer, from: DType, to target: DType,
-                                       into dst: UnsafeMutableRawBufferPointer, scratch: UnsafeMutablePointer<Float>) throws {
+                                       into dst: UnsafeMutableRawBufferPointer, scratch: UnsafeMutablePointer<Float>? = nil) throws {
         guard from.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: from, to: target) }
         let n = src.count / from.itemSize
         precondition(n * from.itemSize == src.count && dst.count == n * target.itemSize, "convertElements: whole elements in, exact room out")
@@ -66,8 +65,10 @@ extension Tensor {
             encodeFloats(base.assumingMemoryBound(to: Float.self), count: n, as: target, into: dst)
             return
         }
-        try decodeFloats(src, dtype: from, count: n, into: scratch)
-        encodeFloats(scratch, count: n, as: target, into: dst)
+        let floats = scratch ?? UnsafeMutablePointer<Float>.allocate(capacity: n)
+        defer { if scratch == nil { floats.deallocate() } }
+        try decodeFloats(src, dtype: from, count: n, into: floats)
+        encodeFloats(floats, count: n, as: target, into: dst)
     }
 
     /// Decodes `count` elements of `dtype` from `src` into `dst`.
