@@ -84,31 +84,40 @@ public final class AtomicFileWriter {
     /// Writes in pieces of at most `bufferLimit` (1 MiB): measured on a 500 MB checkpoint, single 8 MiB writes
     /// from a mapped source while write-back runs were sometimes several times slower.
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
+        try writeFully(bytes, at: nil)
+        noteWritten(bytes.count, appended: true)
+    }
+
+    /// `write`s (or, at `offset`, `pwrite`s) all of `bytes`, retrying on EINTR.
+    private func writeFully(_ bytes: UnsafeRawBufferPointer, at offset: Int?) throws {
         var done = 0
         while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, min(bytes.count - done, bufferLimit))
+            let piece = min(bytes.count - done, bufferLimit)
+            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, piece, off_t($0 + done)) }
+                ?? Glibc.write(fd, bytes.baseAddress! + done, piece)
             if n < 0 {
                 if errno == EINTR { continue }
                 throw CheckpointError(.io, file: destination, "write failed: \(String(cString: strerror(errno)))")
             }
             done += n
         }
-        bytesFlushed += bytes.count
-        if bytesFlushed - writeBackStarted >= AtomicFileWriter.writeBackInterval {
-            // Only a hint: a failure here surfaces at the final fsync.
-            _ = ckernels_start_writeback(fd, Int64(writeBackStarted), Int64(bytesFlushed - writeBackStarted))
-            writeBackStarted = bytesFlushed
-        }
+    }
+
+    /// Counts `count` more bytes handed to the kernel and, every `writeBackInterval` bytes, starts write-back:
+    /// of the range just appended, or of the whole file when a library wrote wherever it chose.
+    private func noteWritten(_ count: Int, appended: Bool) {
+        bytesFlushed += count
+        guard bytesFlushed - writeBackStarted >= AtomicFileWriter.writeBackInterval else { return }
+        // Only a hint: a failure here surfaces at the final fsync. 0 bytes means to the end of the file.
+        _ = appended ? ckernels_start_writeback(fd, Int64(writeBackStarted), Int64(bytesFlushed - writeBackStarted))
+                     : ckernels_start_writeback(fd, 0, 0)
+        writeBackStarted = bytesFlushed
     }
 
     /// For writers whose library fills the temporary file through its own handle (HDF5): counts `count` more
     /// bytes written that way and, every `writeBackInterval` bytes, starts write-back of the whole file so far.
     public func noteLibraryWrite(_ count: Int) {
-        bytesFlushed += count
-        if bytesFlushed - writeBackStarted >= AtomicFileWriter.writeBackInterval {
-            _ = ckernels_start_writeback(fd, 0, 0)   // 0 bytes: to the end of the file
-            writeBackStarted = bytesFlushed
-        }
+        noteWritten(count, appended: false)
     }
 
     /// Replaces already written bytes at `offset` (e.g. a checksum in a header written before its data).
@@ -118,15 +127,7 @@ public final class AtomicFileWriter {
             throw CheckpointError(.invalidArgument, file: destination, "cannot overwrite bytes \(offset)..<\(offset + bytes.count) of the \(bytesWritten) written")
         }
         try flush()
-        var done = 0
-        while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CheckpointError(.io, file: destination, "write failed: \(String(cString: strerror(errno)))")
-            }
-            done += n
-        }
+        try writeFully(bytes, at: offset)
     }
 
     /// Drops everything written after the first `offset` bytes; writing continues from there.

@@ -10,13 +10,13 @@ extension Tensor {
     /// Bytes per chunk of `forEachChunk`: small enough that peak memory stays far below a large tensor.
     public static let streamingChunkSize = 8 << 20
 
-    /// Calls `body` with consecutive chunks of the tensor's bytes, at most `chunkSize` each, in order.
+    /// Calls `body` with consecutive chunks of a mapped tensor's bytes, at most `chunkSize` each, in order.
     /// When the bytes are a view of a (read-only) mapped file, each chunk's pages are mapped in one call before
     /// `body` runs (`MADV_POPULATE_READ`: a `write` from unmapped pages would fault page by page inside the
     /// kernel's copy, which then zeroes and retries the partly copied page), and dropped from this process's
     /// resident set once `body` returns (`MADV_DONTNEED`: the kernel's page cache keeps them and a later read
     /// faults them back in with the same contents), so writing a mapped checkpoint keeps peak memory near one
-    /// chunk instead of the file size. Owned storage is never advised.
+    /// chunk instead of the file size. Owned storage is handed to `body` whole, in one call, and never advised.
     public func forEachChunk(ofSize chunkSize: Int = Tensor.streamingChunkSize,
                              _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
         let all = storage.bytes
