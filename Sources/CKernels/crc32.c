@@ -81,15 +81,14 @@ static uint32_t crc32_fold_pclmul(uint32_t crc, const unsigned char *buf, size_t
     return (uint32_t)_mm_extract_epi32(x1, 1);
 }
 
-int ckernels_crc32_has_pclmul(void) { return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1"); }
-#else
-int ckernels_crc32_has_pclmul(void) { return 0; }
+/// Non-zero when the CPU has what `crc32_fold_pclmul` needs.
+static int has_pclmul(void) { return __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1"); }
 #endif
 
 uint32_t ckernels_crc32(uint32_t crc, const void *buf, size_t len) {
     const unsigned char *p = (const unsigned char *)buf;
 #ifdef CKERNELS_CRC_X86
-    if (len >= 64 && ckernels_crc32_has_pclmul()) {
+    if (len >= 64 && has_pclmul()) {
         size_t blocks = len & ~(size_t)15;
         crc = ~crc32_fold_pclmul(~crc, p, blocks);
         p += blocks;

@@ -8,9 +8,6 @@
 /// PCLMUL + SSE4.1 (chosen at run time); zlib's crc32 does the rest and everything on other CPUs.
 uint32_t ckernels_crc32(uint32_t crc, const void *buf, size_t len);
 
-/// Non-zero when `ckernels_crc32` uses the PCLMULQDQ path.
-int ckernels_crc32_has_pclmul(void);
-
 /// Starts write-back of `[offset, offset + count)` of the file `fd` without waiting for it
 /// (`sync_file_range(SYNC_FILE_RANGE_WRITE)` on Linux; nothing elsewhere). Returns 0 or an errno value.
 int ckernels_start_writeback(int fd, int64_t offset, int64_t count);

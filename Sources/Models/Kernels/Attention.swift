@@ -1,5 +1,5 @@
-// Scaled dot-product attention over strided per-head views, with a fused kernel per head; and the naive reference it is tested
-// against. Mirrors transformers' `eager_attention_forward` of BERT and GPT-2, masks included.
+// Scaled dot-product attention over strided per-head views, one fused kernel call per head and block of
+// queries; and the naive reference it is tested against. Mirrors transformers' `eager_attention_forward` of BERT and GPT-2, masks included.
 import CKernels
 import Foundation
 import Synchronization
@@ -59,7 +59,7 @@ extension Kernels {
     ///
     /// The work is split into independent items, one per (batch row, block of queries, head), run on all threads
     /// at once, each thread taking the next item. An item is one call of the fused kernel
-    /// `ckernels_attention_block` (scores, mask, softmax and values over tiles of four queries, never a `[T, T]`
+    /// `ckernels_attention_block` (scores, mask, softmax and values over tiles of six queries, never a `[T, T]`
     /// score matrix); causal blocks stop at their last query's key.
     /// - Parameters:
     ///   - keyBias: `[B·T]` additive bias per key (see `keyBias(fromMask:)`), or nil for no padding.
@@ -95,8 +95,8 @@ extension Kernels {
                     let offset = b * T * x.rowStride + h * D
                     // [queries, D] of Q, [keys, D] of K and V → [queries, D] at rows b·T + q0…, columns h·D… of the output
                     kernel(x.query + offset + q0 * x.rowStride, x.key + offset, x.value + offset, x.rowStride,
-                                             output + (b * T + q0) * C + h * D, C, queries, keys, D, s.scale,
-                                             bias.map { $0 + b * T }, s.causal ? q0 : -1, scratch)
+                           output + (b * T + q0) * C + h * D, C, queries, keys, D, s.scale,
+                           bias.map { $0 + b * T }, s.causal ? q0 : -1, scratch)
                 }
             }
         }

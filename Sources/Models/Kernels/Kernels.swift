@@ -1,5 +1,5 @@
-// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS, and the row-wise loops (bias,
-// residual, LayerNorm, softmax) written as tight loops over contiguous rows that the compiler vectorises.
+// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS, bias + activation in CKernels, and
+// the row-wise loops (residual, LayerNorm) over contiguous rows, on all threads.
 import CKernels
 import COpenBLAS
 import Foundation
@@ -49,19 +49,6 @@ public enum Kernels {
         }
     }
 
-    /// `y[r, :] += v` for every row `r` of a `[rows × columns]` buffer.
-    public static func addRowVector(_ v: [Float], to y: inout [Float], columns n: Int) {
-        v.withUnsafeBufferPointer { pv in
-            y.withUnsafeMutableBufferPointer { py in
-                var row = 0
-                while row < py.count {
-                    for j in 0..<n { py[row + j] += pv[j] }
-                    row += n
-                }
-            }
-        }
-    }
-
     /// `y += x`, elementwise (residual connections), on all threads.
     public static func add(_ x: [Float], to y: inout [Float]) {
         x.withUnsafeBufferPointer { px in
@@ -97,22 +84,6 @@ public enum Kernels {
                 }
             }
         }
-    }
-
-    /// Softmax of one row in place, subtracting the row maximum first. `-inf` entries get probability 0; a
-    /// row that is entirely `-inf` becomes zeros (never reached by the models, whose masks use finite minima).
-    @inline(__always)
-    static func softmax(_ r: UnsafeMutableBufferPointer<Float>) {
-        var m = -Float.infinity
-        for j in r.indices { m = max(m, r[j]) }
-        guard m > -Float.infinity else {
-            for j in r.indices { r[j] = 0 }
-            return
-        }
-        var sum: Float = 0
-        for j in r.indices { let e = exp(r[j] - m); r[j] = e; sum += e }
-        let inv = 1 / sum
-        for j in r.indices { r[j] *= inv }
     }
 
     /// `tanh` of every element (BERT's pooler).
