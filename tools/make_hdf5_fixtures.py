@@ -28,6 +28,20 @@ KEYS = os.path.join(FIXTURES, "keys")
 BERT_LINEAR = ("query", "key", "value", "dense", "seq_relationship", "classifier")
 
 
+def indexed_parts(parts, word):
+    """Joins `word` and the index after it the way Keras names layers: [`h`, `0`, `attn`] -> [`h_._0`, `attn`]."""
+    out = []
+    i = 0
+    while i < len(parts):
+        if parts[i] == word and i + 1 < len(parts) and parts[i + 1].isdigit():
+            out.append(f"{word}_._{parts[i + 1]}")
+            i += 2
+        else:
+            out.append(parts[i])
+            i += 1
+    return out
+
+
 def bert_tf_name(key):
     """`bert.encoder.layer.0.attention.self.query.weight` -> (`bert/encoder/layer_._0/.../kernel:0`, "transpose")."""
     if key in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias"):
@@ -39,15 +53,7 @@ def bert_tf_name(key):
     parts = key.split(".")
     if parts[0] == "cls":
         parts[0] = "mlm___cls" if parts[1] == "predictions" else "nsp___cls"
-    out = []
-    i = 0
-    while i < len(parts):
-        if parts[i] == "layer" and i + 1 < len(parts) and parts[i + 1].isdigit():
-            out.append(f"layer_._{parts[i + 1]}")
-            i += 2
-        else:
-            out.append(parts[i])
-            i += 1
+    out = indexed_parts(parts, "layer")
     last, owner = out[-1], out[-2]
     transform = "none"
     if owner == "LayerNorm":
@@ -71,15 +77,7 @@ def gpt2_tf_name(key):
     if not key.startswith("transformer."):
         key = "transformer." + key
     parts = key.split(".")
-    out = []
-    i = 0
-    while i < len(parts):
-        if parts[i] == "h" and i + 1 < len(parts) and parts[i + 1].isdigit():
-            out.append(f"h_._{parts[i + 1]}")
-            i += 2
-        else:
-            out.append(parts[i])
-            i += 1
+    out = indexed_parts(parts, "h")
     last, owner = out[-1], out[-2]
     transform = "none"
     if owner.startswith("ln_"):
