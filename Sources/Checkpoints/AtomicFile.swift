@@ -120,6 +120,18 @@ public final class AtomicFileWriter {
         noteWritten(count, appended: false)
     }
 
+    /// For files a library lays out through its own handle (HDF5 leaves room for a dataset's data): writes `bytes`
+    /// at `offset`, anywhere in the file, and counts them toward write-back like `noteLibraryWrite`.
+    /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` for a negative offset.
+    public func writeRegion(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        guard offset >= 0 else {
+            throw CheckpointError(.invalidArgument, file: destination, "cannot write at offset \(offset)")
+        }
+        try flush()
+        try writeFully(bytes, at: offset)
+        noteWritten(bytes.count, appended: false)
+    }
+
     /// Replaces already written bytes at `offset` (e.g. a checksum in a header written before its data).
     /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` when the range reaches past the bytes written.
     public func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {

@@ -111,13 +111,10 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     // Every file this run will write, checked before anything is written; on failure the ones it created go.
     let planned = toFolder ? plannedFolderOutputs(sources, source: source, format: format, folder: destination, maxShardSize: options.maxShardSize)
                            : [destination]
-    let preexisting = Set(planned.filter { FileManager.default.fileExists(atPath: $0) })
-    try refuseExistingOutputs(planned, force: options.force)
     var outputs: [String] = []
     var copied: [String] = []
-    do {
+    try writingOutputs(planned, force: options.force, folder: toFolder ? destination : nil) {
         if toFolder {
-            try createDirectory(destination)
             if let maxShard = options.maxShardSize {
                 outputs = try writeShards(sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions, bar: bar)
             } else {
@@ -136,10 +133,6 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) { bar.update($0) }
             outputs = [destination]
         }
-    } catch {
-        for path in planned where !preexisting.contains(path) { try? FileManager.default.removeItem(atPath: path) }
-        if toFolder && !exists { rmdir(destination) }   // only when empty: a folder this run created
-        throw error
     }
     return ConvertSummary(source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
                           bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
@@ -185,6 +178,24 @@ func writeShards(_ sources: [TensorSource], format: CheckpointFormat, folder: St
     try out.write(Array(text.utf8))
     try out.commit()
     return paths + [indexPath]
+}
+
+/// Writes the files `paths` with `body`, all or nothing: refuses, before anything is written, to replace any that
+/// exists unless `force`; creates `folder` (when given) first; and when `body` throws, removes those of `paths`
+/// that did not exist before, and `folder` if this call created it and it is empty again. Files replaced with
+/// `force` before a later one failed stay replaced (each is written atomically on its own).
+func writingOutputs(_ paths: [String], force: Bool, folder: String? = nil, _ body: () throws -> Void) throws {
+    let preexisting = Set(paths.filter { FileManager.default.fileExists(atPath: $0) })
+    try refuseExistingOutputs(paths, force: force)
+    let createdFolder = folder.map { !FileManager.default.fileExists(atPath: $0) } ?? false
+    do {
+        if let folder { try createDirectory(folder) }
+        try body()
+    } catch {
+        for path in paths where !preexisting.contains(path) { try? FileManager.default.removeItem(atPath: path) }
+        if createdFolder, let folder { rmdir(folder) }   // only succeeds when empty
+        throw error
+    }
 }
 
 /// Refuses, before anything is written, to replace any of `paths` that exists, unless `force`.

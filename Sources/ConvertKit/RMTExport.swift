@@ -24,17 +24,18 @@ func rmtWeightsName(_ options: RMTExportOptions) -> String {
 
 /// Writes `config.json`, `rmt_config.json`, the weights and the tokenizer files into `folder`.
 /// - Returns: the file names written.
-/// - Throws: `CheckpointError(.alreadyExists)` when a file exists and `force` is off; nothing half-written.
+/// - Throws: `CheckpointError(.alreadyExists)` when a file exists and `force` is off; nothing half-written: on a
+///   failure the files this call created, and the folder if it created it, are removed again.
 func writeRMTFolder(_ checkpoint: RMTCheckpoint, configuration: RMTConfiguration, backboneConfig: JSONValue,
                     sideFiles: [(name: String, path: String)], to folder: String, options: RMTExportOptions) throws -> [String] {
-    try createDirectory(folder)
     let weights = rmtWeightsName(options)
     let names = ["config.json", "rmt_config.json", weights] + sideFiles.map(\.name)
-    try refuseExistingOutputs(names.map { "\(folder)/\($0)" }, force: options.force)
-    try writeRMTWeights(checkpoint, to: "\(folder)/\(weights)", options: options)
-    try writeText(backboneConfig.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
-    try writeText(String(decoding: try configuration.encoded(), as: UTF8.self), to: "\(folder)/rmt_config.json", overwrite: options.force)
-    for (name, path) in sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+    try writingOutputs(names.map { "\(folder)/\($0)" }, force: options.force, folder: folder) {
+        try writeRMTWeights(checkpoint, to: "\(folder)/\(weights)", options: options)
+        try writeText(backboneConfig.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
+        try writeText(String(decoding: try configuration.encoded(), as: UTF8.self), to: "\(folder)/rmt_config.json", overwrite: options.force)
+        for (name, path) in sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+    }
     return names
 }
 
@@ -92,7 +93,6 @@ public func exportRMT(_ source: String, to destination: String, options: RMTExpo
 /// `model.` keys with word-embedding rows `0..V−1` and `vocab_size = V`. The memory `[m, H]` goes to
 /// `memory.safetensors` as the tensor `memory`.
 func writeUnwrapped(_ rmt: LoadedRMT, to folder: String, options: RMTExportOptions) throws -> [String] {
-    try createDirectory(folder)
     let weights = folderWeightsName(options.format)
     let m = rmt.checkpoint.memoryTokens
     var tensors: [(name: String, tensor: Tensor)] = []
@@ -116,12 +116,13 @@ func writeUnwrapped(_ rmt: LoadedRMT, to folder: String, options: RMTExportOptio
         config = config.setting("vocab_size", to: .number(String(V)))
     }
     let names = [weights, "memory.safetensors", "config.json"] + rmt.sideFiles.map(\.name).filter { $0 != "config.json" && $0 != "rmt_config.json" }
-    try refuseExistingOutputs(names.map { "\(folder)/\($0)" }, force: options.force)
-    try ArchiveRegistry.write(tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: options.format,
-                              to: "\(folder)/\(weights)", options: WriteOptions(overwrite: options.force))
-    try SafetensorsWriter.write([TensorSource(name: "memory", tensor: memory)], metadata: [("format", "pt")],
-                                to: "\(folder)/memory.safetensors", overwrite: options.force)
-    try writeText(config.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
-    for (name, path) in rmt.sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+    try writingOutputs(names.map { "\(folder)/\($0)" }, force: options.force, folder: folder) {
+        try ArchiveRegistry.write(tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: options.format,
+                                  to: "\(folder)/\(weights)", options: WriteOptions(overwrite: options.force))
+        try SafetensorsWriter.write([TensorSource(name: "memory", tensor: memory)], metadata: [("format", "pt")],
+                                    to: "\(folder)/memory.safetensors", overwrite: options.force)
+        try writeText(config.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
+        for (name, path) in rmt.sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+    }
     return names
 }

@@ -6,7 +6,8 @@ import TensorCore
 /// Writes HDF5 files atomically, one tensor at a time.
 ///
 /// HDF5 writes through its own file handle, so the writer takes a temporary name from `AtomicFileWriter`
-/// (hidden, in the destination's folder), lets libhdf5 create and fill that file, closes it, then commits
+/// (hidden, in the destination's folder), lets libhdf5 create and lay out that file (the data of uncompressed
+/// datasets goes straight into the room it allocates, through the writer's handle), closes it, then commits
 /// (fsync + rename). Any failure removes the temporary file and leaves the destination untouched.
 public enum HDF5Writer {
     /// Writes `sources` in the generic layout: one dataset per tensor at the path equal to its name, root
@@ -121,10 +122,10 @@ extension H5Context {
         try writeDataset(TensorSource(name: path, tensor: tensor), at: path, in: location, compress: compress, level: level)
     }
 
-    /// Writes `source` as dataset `path` below `location`, creating intermediate groups. The data streams in
-    /// blocks of whole rows (first dimension) of about `blockBytes` (at least one row), each written through a
-    /// hyperslab (whole chunks of a compressed dataset), so a mapped or cast source is never resident at once;
-    /// write-back of the output is started every `AtomicFileWriter.writeBackInterval` bytes.
+    /// Writes `source` as dataset `path` below `location`, creating intermediate groups, streaming the data so a
+    /// mapped or cast source is never resident at once. An uncompressed dataset's storage is allocated when it
+    /// is created and the data goes there straight from the source (`writeDirectly`); a compressed one is written
+    /// in blocks of whole rows (first dimension) of about `blockBytes` (whole chunks), each through a hyperslab.
     func writeDataset(_ source: TensorSource, at path: String, in location: hid_t, compress: Bool, level: Int,
                       blockBytes: Int = H5Context.rowBlockBytes) throws {
         let info = source.info
@@ -148,9 +149,15 @@ extension H5Context {
             try check(H5Pset_shuffle(creation.id), "enable shuffle", tensor: path, errorKind: .io)
             try check(H5Pset_deflate(creation.id, UInt32(level)), "enable deflate", tensor: path, errorKind: .io)
         }
+        let direct = !compress && !dims.isEmpty && info.byteCount > 0
+        if direct {
+            try check(H5Pset_alloc_time(creation.id, H5D_ALLOC_TIME_EARLY), "set the allocation time of `\(path)`", tensor: path, errorKind: .io)
+            try check(H5Pset_fill_time(creation.id, H5D_FILL_TIME_NEVER), "set the fill time of `\(path)`", tensor: path, errorKind: .io)
+        }
         let d = try own(H5Dcreate2(location, path, type.id, space.id, links.id, creation.id, h5Default), .dataset,
                         "create dataset `\(path)`", tensor: path, errorKind: .io)
         if let declared { try writeVariableStrings(d.id, "dtype", [declared], scalar: true) }
+        if direct { return try writeDirectly(source, dataset: d.id, at: path) }
         let rowBytes = dims.dropFirst().reduce(info.dtype.itemSize, *)   // one index of the first dimension
         guard info.byteCount > 0, rowBytes > 0 else { _ = try source.loadChecked(file: self.path); return }
         let rowsPerBlock = max(1, blockBytes / rowBytes / chunkRows) * chunkRows
@@ -177,6 +184,23 @@ extension H5Context {
 }
 
 extension H5Context {
+    /// Streams `source` into the storage HDF5 allocated for the contiguous `dataset` when creating it, through the
+    /// output's own handle: the file types are little-endian with the tensor's layout (table 0.2), so these are
+    /// the bytes `H5Dwrite` would copy there, and HDF5 never touches that region again.
+    /// - Throws: `CheckpointError(.io)` when no output is being written or the storage is not where it should be.
+    private func writeDirectly(_ source: TensorSource, dataset: hid_t, at path: String) throws {
+        let address = H5Dget_offset(dataset)   // HADDR_UNDEF (all ones) when nothing is allocated
+        guard let output, address != haddr_t.max, let start = Int(exactly: address),
+              H5Dget_storage_size(dataset) == UInt64(source.info.byteCount) else {
+            throw CheckpointError(.io, file: self.path, tensor: path, "HDF5 allocated no contiguous storage for `\(path)`")
+        }
+        var offset = start
+        try source.forEachChunk(file: self.path) { chunk in
+            try output.writeRegion(chunk, at: offset)
+            offset += chunk.count
+        }
+    }
+
     /// Bytes of whole rows written per `H5Dwrite` (1 MiB, as `AtomicFileWriter` writes).
     static let rowBlockBytes = 1 << 20
 }

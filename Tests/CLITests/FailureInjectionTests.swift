@@ -170,4 +170,24 @@ struct FailureInjectionTests {
         }
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/shards"))
     }
+
+    @Test("wrap failing on its last file removes the files it wrote, and the output folder when it created it")
+    func wrapFailsLate() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let backbone = "\(folder)/gpt2"
+        try FileManager.default.copyItem(atPath: Fixtures.path("models/tiny-gpt2"), toPath: backbone)
+        // A tokenizer file that exists but cannot be copied: the weights and configs are written before it fails.
+        try FileManager.default.createDirectory(atPath: "\(backbone)/tokenizer.json", withIntermediateDirectories: false)
+        var options = WrapOptions(memoryTokens: 2)
+        options.segmentSize = 8
+        #expect(throws: CheckpointError.self) { _ = try wrap(try Checkpoint.open(backbone), output: "\(folder)/rmt", options: options) }
+        #expect(!FileManager.default.fileExists(atPath: "\(folder)/rmt"))
+        // Into an existing folder: only the files this run created go, the folder and what it held stay.
+        try FileManager.default.createDirectory(atPath: "\(folder)/kept", withIntermediateDirectories: false)
+        try Fixtures.write(Array("notes".utf8), to: "\(folder)/kept/notes.txt")
+        #expect(throws: CheckpointError.self) { _ = try wrap(try Checkpoint.open(backbone), output: "\(folder)/kept", options: options) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/kept") == ["notes.txt"])
+        #expect(temporaryFiles(below: folder).isEmpty)
+    }
 }

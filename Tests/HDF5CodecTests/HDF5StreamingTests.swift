@@ -1,4 +1,6 @@
-// Datasets written in row blocks through hyperslabs hold the same data as datasets written in one piece.
+// Datasets written in row blocks through hyperslabs (compressed) or straight into their storage (uncompressed)
+// hold the same data as datasets written in one piece.
+import CHDF5
 import Checkpoints
 import Foundation
 @testable import HDF5Codec
@@ -6,7 +8,7 @@ import TensorCore
 import Testing
 import TestSupport
 
-@Suite("HDF5 row-block writes")
+@Suite("HDF5 streamed writes")
 struct HDF5StreamingTests {
     /// Tensors of several ranks and dtypes, including a scalar, an empty one and one compressed in several chunks.
     private func tensors() throws -> [(String, Tensor)] {
@@ -47,6 +49,25 @@ struct HDF5StreamingTests {
             let a = try blocks.tensor(named: name), b = try whole.tensor(named: name)
             #expect(a.isBitwiseEqual(to: tensor), "\(name)")
             #expect(a.isBitwiseEqual(to: b), "\(name)")
+        }
+    }
+
+    @Test("an uncompressed dataset's bytes lie contiguously at its storage address, exactly the tensor's bytes")
+    func directStorage() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = "\(folder)/direct.h5"
+        let all = try tensors().filter { $0.1.shape.rank > 0 && $0.1.shape.elementCount > 0 }
+        try write(all, to: path, blockBytes: 64, compress: false)
+        let bytes = try Fixtures.bytes(path)
+        let context = H5Context(path: path)
+        let file = try context.own(H5FileOpener.open(path), .file, "open")
+        for (name, tensor) in all {
+            let d = try context.own(H5Dopen2(file.id, name, h5Default), .dataset, "open `\(name)`")
+            let address = Int(H5Dget_offset(d.id))
+            let expected = withExtendedLifetime(tensor) { Array(tensor.bytes) }
+            #expect(address > 0 && address + expected.count <= bytes.count, "\(name)")
+            #expect(Array(bytes[address..<min(address + expected.count, bytes.count)]) == expected, "\(name)")
         }
     }
 

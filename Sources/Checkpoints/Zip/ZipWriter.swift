@@ -1,4 +1,5 @@
 // Writing ZIP archives member by member, streamed and atomic: the container of .npz and torch .bin output.
+import Dispatch
 
 /// Writes a ZIP archive through `AtomicFileWriter` (FORMATS.md §2.6, §2.7, §5.6).
 ///
@@ -63,9 +64,9 @@ public final class ZipWriter {
     /// that should not be assembled in memory.
     ///
     /// `produce` runs once. The CRC and sizes precede the data (no data descriptor): a stored member's local
-    /// header goes out with its CRC zeroed, the data is checksummed and written piece by piece (each piece while
-    /// it is still in cache), and the CRC is then patched into the header in place. A deflated member's
-    /// compressed bytes are held in memory until written.
+    /// header goes out with its CRC zeroed, the data is checksummed (on a second thread) while it is written, and
+    /// the CRC is then patched into the header in place. A deflated member's compressed bytes are held in memory
+    /// until written.
     /// - Throws: `CheckpointError` when the chunks do not add up to `byteCount`, for a duplicate or empty name,
     ///   or on a write error (the archive is then abandoned). A stored member whose `produce` fails is cut off
     ///   again, so the archive holds only the members added before it.
@@ -89,13 +90,7 @@ public final class ZipWriter {
             do {
                 try out.write(header)
                 try produce { chunk in
-                    var offset = 0
-                    while offset < chunk.count {
-                        let piece = UnsafeRawBufferPointer(rebasing: chunk[offset..<min(offset + ZipWriter.crcPiece, chunk.count)])
-                        crc.update(piece)
-                        try out.write(piece)
-                        offset += piece.count
-                    }
+                    try ZipWriter.write(chunk, checksummingInto: &crc) { try out.write($0) }
                     produced += chunk.count
                 }
                 try checkProduced(produced, byteCount, name)
@@ -143,8 +138,31 @@ public final class ZipWriter {
         out.abort()
     }
 
-    /// Bytes checksummed and then written at a time, so the write reads them from cache.
-    static let crcPiece = 1 << 20
+    /// Chunks from this size on are checksummed on a second thread while they are written.
+    static let concurrentChecksumBytes = 1 << 20
+
+    /// Hands `chunk` to `write` and feeds it to `crc`. A chunk of `concurrentChecksumBytes` or more is checksummed
+    /// on another thread while `write` runs (two independent reads of the same bytes, so the CRC leaves the
+    /// critical path); the call returns only when both are done, also when `write` throws.
+    static func write(_ chunk: UnsafeRawBufferPointer, checksummingInto crc: inout ZipCRC32,
+                      _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard chunk.count >= concurrentChecksumBytes else {
+            crc.update(chunk)
+            try write(chunk)
+            return
+        }
+        let result = UnsafeMutablePointer<ZipCRC32>.allocate(capacity: 1)
+        result.initialize(to: crc)
+        let job = UncheckedSendable((result, chunk))   // both outlive the job: it is waited for below
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { job.value.0.pointee.update(job.value.1) }
+        defer {
+            done.wait()
+            crc = result.pointee
+            result.deallocate()
+        }
+        try write(chunk)
+    }
 
     private func checkProduced(_ produced: Int, _ byteCount: Int, _ name: String) throws {
         guard produced == byteCount else {
