@@ -15,7 +15,6 @@ let package = Package(
     ],
     targets: [
         // System libraries: module.modulemap + shim.h each, no sources (see shared SWIFT-NOTES.md).
-        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlibRaw", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Half-precision conversions with F16C and run-time CPU dispatch; no unsafe flags.
@@ -23,12 +22,12 @@ let package = Package(
         // The models' pointwise and softmax loops, vectorised with AVX2 + FMA chosen at run time, and the
         // checkpoint writers' CRC-32 (PCLMULQDQ, chosen at run time) and write-back hint; no unsafe flags.
         .target(name: "CKernels", dependencies: ["CZlibRaw"]),
-        .target(name: "TensorCore", dependencies: ["COpenBLAS", "CHalf"]),
+        .target(name: "TensorCore", dependencies: ["CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw", "CKernels"]),
         .target(name: "KeyMaps", dependencies: ["TensorCore", "Checkpoints"]),
         .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),
         // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
-        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "COpenBLAS", "CKernels"]),
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "CKernels"]),
         // Memory tokens and segment recurrence around the models (RMT.md).
         .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
         .target(name: "TextTokenizers", dependencies: ["Checkpoints"]),
@@ -44,7 +43,7 @@ let package = Package(
         .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "Checkpoints", "TensorCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
         .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Checkpoints", "TestSupport"]),
-        .testTarget(name: "HDF5CodecTests", dependencies: ["HDF5Codec", "KeyMaps", "ConvertKit", "TestSupport"]),
+        .testTarget(name: "HDF5CodecTests", dependencies: ["HDF5Codec", "CHDF5", "KeyMaps", "ConvertKit", "TestSupport"]),
         .testTarget(name: "TextTokenizersTests", dependencies: ["TextTokenizers", "ConvertKit", "TestSupport"]),
     ]
 )

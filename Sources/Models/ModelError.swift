@@ -10,6 +10,8 @@ public struct ModelError: Error, CustomStringConvertible, Sendable, Equatable {
         case weights
         /// Inputs (ids, masks, embeddings) that do not fit the model.
         case input
+        /// A system library the model needs (OpenBLAS) cannot be loaded.
+        case system
     }
 
     public let kind: Kind

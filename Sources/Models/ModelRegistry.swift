@@ -151,10 +151,11 @@ public enum ModelLoader {
     ///   - config: the parsed `config.json`.
     ///   - configFile: its path, for error messages.
     /// - Throws: `ModelError(.configuration)` for a bad config; `ModelError(.weights)` listing every missing,
-    ///   unexpected and mis-shaped key; `CheckpointError` for unreadable data.
+    ///   unexpected and mis-shaped key; `ModelError(.system)` without OpenBLAS; `CheckpointError` for unreadable data.
     public static func load(config: JSONValue, configFile: String, archive: any TensorArchive,
                             architecture requested: ModelArchitecture? = nil) throws -> (model: LoadedModel, report: LoadReport) {
         let architecture = try requested ?? ModelArchitecture.inferred(from: config, file: configFile)
+        try Kernels.loadBLAS()
         let store = try WeightStore(archive: archive, layout: architecture.keyLayout)
         let root = store.root
         let model: LoadedModel

@@ -42,7 +42,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                Kernels.setThreadCount(options.threads)
+                try Kernels.setThreadCount(options.threads)
                 try options.report([Bench.sgemmPeak(size: size, warmup: options.warmup, repetitions: options.`repeat`)])
             }
         }
@@ -56,7 +56,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                Kernels.setThreadCount(options.threads)
+                try Kernels.setThreadCount(options.threads)
                 try options.report([Bench.forward(folder: model, batch: batch, length: length, warmup: options.warmup, repetitions: options.`repeat`)])
             }
         }
@@ -69,7 +69,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                Kernels.setThreadCount(options.threads)
+                try Kernels.setThreadCount(options.threads)
                 try options.report([Bench.rmt(folder: folder, tokens: tokens, warmup: options.warmup, repetitions: options.`repeat`)])
             }
         }

@@ -1,7 +1,6 @@
-// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS, bias + activation in CKernels, and
+// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS (loaded on first use, CKernels' blas.c), bias + activation in CKernels, and
 // the row-wise loops (residual, LayerNorm) over contiguous rows, on all threads.
 import CKernels
-import COpenBLAS
 import Foundation
 
 /// Float32 kernels over row-major buffers. Dimension letters: M rows, N columns, K the reduced dimension.
@@ -13,8 +12,7 @@ public enum Kernels {
                             _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
                             alpha: Float = 1, beta: Float = 0) {
         guard m > 0, n > 0 else { return }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        ckernels_sgemm(transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// `act(x[M×K] · w + b)` for a weight stored `[N×K]` (`nn.Linear`, `weightIsOutIn` true) or `[K×N]`

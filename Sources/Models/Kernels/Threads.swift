@@ -1,5 +1,5 @@
 // How many cores the kernels use: OpenBLAS's GEMM threads and the row-parallel loops of the forward pass.
-import COpenBLAS
+import CKernels
 import Dispatch
 import Synchronization
 
@@ -9,15 +9,27 @@ extension Kernels {
 
     /// Sets the number of threads of OpenBLAS and of the row-parallel loops (`parallelRows`).
     /// Without a call, both follow OpenBLAS's own default (`OPENBLAS_NUM_THREADS`, or one per core).
-    public static func setThreadCount(_ n: Int) {
-        openblas_set_num_threads(Int32(max(1, n)))
+    /// - Throws: `ModelError(.system)` when OpenBLAS cannot be loaded (`loadBLAS`).
+    public static func setThreadCount(_ n: Int) throws {
+        try loadBLAS()
+        ckernels_blas_set_threads(Int32(max(1, n)))
         loopThreads.store(max(1, n), ordering: .relaxed)
+    }
+
+    /// Loads OpenBLAS unless it is loaded already. Model loading calls this, so that a machine without the library
+    /// gets an error rather than an abort at the first matrix product.
+    /// - Throws: `ModelError(.system)` naming the library and how to install it.
+    public static func loadBLAS() throws {
+        if let why = ckernels_blas_load() {
+            throw ModelError(.system, file: "libopenblas.so.0",
+                             "OpenBLAS cannot be loaded (\(String(cString: why))); install it: apt-get install libopenblas0, or make deps")
+        }
     }
 
     /// The number of threads the kernels use now.
     public static var threadCount: Int {
         let n = loopThreads.load(ordering: .relaxed)
-        return n > 0 ? n : max(1, Int(openblas_get_num_threads()))
+        return n > 0 ? n : max(1, Int(ckernels_blas_threads()))
     }
 
     /// Calls `body` on disjoint row ranges covering `0..<rows`, on up to `threadCount` threads at once.
