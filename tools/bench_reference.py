@@ -17,7 +17,9 @@ Worker (one workload of the reference side, one JSON line on stdout):
 
 Workloads: forward (BertModel / GPT2Model, no head, torch.inference_mode), sgemm (torch.mm), rmt (the segment loop
 of tools/rmt_reference.py, streaming: logits computed per segment and dropped), inspect (safetensors.safe_open
-listing), convert (safetensors → npz / h5 / .bin / f16 / bf16 with safetensors + numpy, h5py, torch).
+listing), convert (safetensors → npz / h5 / .bin / f16 / bf16 with safetensors + numpy, h5py, torch; both sides
+timed as whole processes, each run writing a new file after the previous outputs are removed and the disks synced,
+`--convert-rounds` rounds).
 Without torch the reference rows that need it say so and only the Swift side is measured.
 Pinned when run here: torch==2.13.0+cpu, transformers==4.57.6, safetensors==0.7.0, numpy==2.4.6, h5py==3.16.0.
 """
@@ -141,6 +143,10 @@ def main():
     ap.add_argument("--rmt-decoder-tokens", default="4096,65536", help="decoder RMT input lengths")
     ap.add_argument("--reference-rmt-max", type=int, default=65536,
                     help="longer RMT inputs run on the Swift side only (the reference would take too long)")
+    ap.add_argument("--reference-decoder-max", type=int,
+                    help="the same cap for the decoder RMT alone (default: --reference-rmt-max)")
+    ap.add_argument("--convert-rounds", type=int, default=7,
+                    help="rounds for the convert rows (short, and the disk of a shared VM is noisy)")
     ap.add_argument("--rmt-rounds", type=int, default=1, help="rounds for the RMT rows (long)")
     ap.add_argument("--threads-list", default="1,2")
     ap.add_argument("--forward-cases", default="minilm:1:128,minilm:4:128,minilm:1:512,minilm:4:512,gpt2:1:1024",
@@ -159,7 +165,7 @@ def main():
 
 def drive(a):
     if a.quick:
-        a.rounds, a.rmt_tokens, a.rmt_decoder_tokens = 1, "4096", "4096"
+        a.rounds, a.convert_rounds, a.rmt_tokens, a.rmt_decoder_tokens = 1, 1, "4096", "4096"
     torch_ok = have("torch") and have("transformers")
     numpy_ok = have("numpy") and have("safetensors")
     h5_ok = have("h5py")
@@ -177,8 +183,9 @@ def drive(a):
             env["OMP_WAIT_POLICY"] = "PASSIVE"
         return env
 
-    def pair(row, swift_argv, ref_argv, pick, rounds, env=None, wall=False):
-        """Alternates the two sides `rounds` times, recording pick(result, wall) and peak RSS."""
+    def pair(row, swift_argv, ref_argv, pick, rounds, env=None, wall=False, before=None):
+        """Alternates the two sides `rounds` times, recording pick(result, wall) and peak RSS; `before()` runs
+        ahead of every child, outside its timing."""
         if ref_argv is None and row.ref_note is None:
             row.ref_note = "needs torch + transformers"
         for k in range(rounds):
@@ -188,6 +195,8 @@ def drive(a):
             for side, argv in order:
                 if argv is None:
                     continue
+                if before:
+                    before()
                 result, seconds, rss = run_child(argv, env)
                 value = seconds if wall else pick(result)
                 (row.swift if side == "swift" else row.ref).append(value)
@@ -229,9 +238,10 @@ def drive(a):
             for tokens in tokens_list:
                 name = "MiniLM encoder" if variant == "encoder" else "GPT-2 decoder"
                 row = Row("rmt", f"RMT {name} m=10 · {tokens:,} tokens", "µs/token", False)
-                ref_ok = torch_ok and tokens <= a.reference_rmt_max
+                cap = a.reference_decoder_max if variant == "decoder" and a.reference_decoder_max else a.reference_rmt_max
+                ref_ok = torch_ok and tokens <= cap
                 if torch_ok and not ref_ok:
-                    row.ref_note = f"not run (> {a.reference_rmt_max:,} tokens)"
+                    row.ref_note = f"not run (> {cap:,} tokens)"
                 # Short inputs (a second or two) get a warm-up and the median of 3 runs; long ones run once.
                 runs = ["--warmup", "1", "--repeat", "3"] if tokens <= 16384 else ["--warmup", "0", "--repeat", "1"]
                 pair(row, [a.swift, "bench", "rmt", folder, "--tokens", str(tokens), "--threads", str(t), *runs, "--json"],
@@ -256,12 +266,18 @@ def drive(a):
             dest = os.path.join(out, name)
             row = Row("checkpoint", f"convert → {target} ({size_mb:.0f} MB f32)", "s", False)
             row.ref_note = None if needs else "needs torch / h5py / numpy"
-            pair(row, [a.swift, "convert", gpt2_weights, dest, *flags, "--force"],
+            # Every run writes a new file and starts with nothing left to write back: the previous outputs are
+            # removed and the disks synced first (the Python script does not fsync, so its 500 MB would otherwise
+            # still be going to disk during the next run, and a replaced file is freed inside the run).
+            def fresh(paths=(dest, dest + ".py")):
+                for f in paths:
+                    if os.path.exists(f):
+                        os.remove(f)
+                os.sync()
+            pair(row, [a.swift, "convert", gpt2_weights, dest, *flags],
                  py + ["convert", "--source", gpt2_weights, "--destination", dest + ".py", "--target", target] if needs else None,
-                 None, a.rounds, wall=True)
-            for f in (dest, dest + ".py"):
-                if os.path.exists(f):
-                    os.remove(f)
+                 None, a.convert_rounds, wall=True, before=fresh)
+            fresh()
     report(a, rows, torch_ok, size_mb)
 
 
@@ -310,7 +326,7 @@ def report(a, rows, torch_ok, size_mb):
     lines = [f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores), Linux {info['kernel']}; "
              f"{info['swift']}; Python {info['python']}, torch {info['torch']}, transformers {info['transformers']}, "
              f"numpy {info['numpy']}, safetensors {info['safetensors']}, h5py {info['h5py']}. "
-             f"Medians of {a.rounds} alternating rounds (RMT: {a.rmt_rounds}){'; reference with OMP_WAIT_POLICY=PASSIVE' if a.omp_passive else ''}. Peak RSS is each child process's "
+             f"Medians of {a.rounds} alternating rounds (RMT: {a.rmt_rounds}, convert: {a.convert_rounds}){'; reference with OMP_WAIT_POLICY=PASSIVE' if a.omp_passive else ''}. Peak RSS is each child process's "
              f"ru_maxrss (floor for a trivial child of this driver: {floor:.0f} MB).", ""]
     lines += ["| workload | unit | Swift | reference | Swift vs reference | Swift peak RSS | reference peak RSS |",
               "|---|---|---:|---:|---:|---:|---:|"]
@@ -325,8 +341,9 @@ def report(a, rows, torch_ok, size_mb):
         flops, gemm = r.extra.get("swift_gflopPerSecond"), r.extra.get("swift_layerGemmGFLOPs")
         if flops and gemm:
             label += f" — Swift {statistics.median(flops):.0f} GFLOP/s, layer GEMMs {statistics.median(gemm):.0f}"
+        mb = lambda x: "—" if x is None else f"{fmt(x)} MB"
         lines.append(f"| {label} | {unit} | {fmt(d['swift'], unit)} | {ref} | {ratio} | "
-                     f"{fmt(d['swiftPeakRSSMB'])} MB | {fmt(d['referencePeakRSSMB'])} MB |")
+                     f"{mb(d['swiftPeakRSSMB'])} | {mb(d['referencePeakRSSMB'])} |")
     lines += rmt_summary(rows)
     if not torch_ok:
         lines.append("\nThe reference columns that need torch + transformers are empty: install them to compare.")
