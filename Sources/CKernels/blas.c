@@ -16,6 +16,12 @@ static char failure[512];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void) {
+    // OpenBLAS's workers spin for 2^28 cycles (~0.1 s) after each GEMM before they sleep. Between GEMMs the
+    // forward pass runs its own loops (attention, LayerNorm, bias + activation) on Dispatch threads, and a
+    // spinning worker takes a core from them. 2^4 cycles: the workers sleep at once, and waking them costs a futex
+    // per GEMM (+8% to +25% tokens/s at 2 threads, BENCHMARKS.md). A user's own setting wins (overwrite 0); read
+    // by OpenBLAS when it loads, so it is set just before dlopen.
+    setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
     const char *names[] = {"libopenblas.so.0", "libopenblas.so"};
     void *library = NULL;
     for (size_t i = 0; i < sizeof names / sizeof *names && !library; i++) library = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
