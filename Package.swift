@@ -19,8 +19,9 @@ let package = Package(
         .systemLibrary(name: "CZlibRaw", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Half-precision conversions with F16C and run-time CPU dispatch; no unsafe flags.
         .target(name: "CHalf"),
-        // The models' pointwise and softmax loops, vectorised with AVX2 + FMA chosen at run time, and the
-        // checkpoint writers' CRC-32 (PCLMULQDQ, chosen at run time) and write-back hint; no unsafe flags.
+        // The models' pointwise and softmax loops, vectorised with AVX2 + FMA chosen at run time, OpenBLAS loaded
+        // with dlopen at the first GEMM, and the checkpoint writers' CRC-32 (PCLMULQDQ, chosen at run time) and
+        // write-back hint; no unsafe flags.
         .target(name: "CKernels", dependencies: ["CZlibRaw"]),
         .target(name: "TensorCore", dependencies: ["CHalf"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw", "CKernels"]),

@@ -269,8 +269,8 @@ def drive(a):
             # Every run writes a new file and starts with nothing left to write back: the previous outputs are
             # removed and the disks synced first (the Python script does not fsync, so its 500 MB would otherwise
             # still be going to disk during the next run, and a replaced file is freed inside the run).
-            def fresh(paths=(dest, dest + ".py")):
-                for f in paths:
+            def fresh():
+                for f in (dest, dest + ".py"):
                     if os.path.exists(f):
                         os.remove(f)
                 os.sync()

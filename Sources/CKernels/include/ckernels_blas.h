@@ -5,8 +5,9 @@
 /// it is loaded, and they spin for about 0.1 s of CPU, which commands that never multiply matrices (inspect,
 /// convert) should not pay. All functions are safe to call from any thread; the first call loads the library.
 
-/// Loads `libopenblas.so.0` (or `libopenblas.so`) once, with `OPENBLAS_THREAD_TIMEOUT=4` unless set (blas.c). Returns NULL when it is loaded, else why it is not
-/// (dlerror's text, or the missing symbol), the same text on every call.
+/// Loads `libopenblas.so.0` (or `libopenblas.so`) once, with `OPENBLAS_THREAD_TIMEOUT=4` unless set (blas.c).
+/// Returns NULL when it is loaded, else why it is not (dlerror's text, or the missing symbol), the same text on
+/// every call.
 const char *ckernels_blas_load(void);
 
 /// `cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,

@@ -151,17 +151,13 @@ public final class ZipWriter {
             try write(chunk)
             return
         }
-        let result = UnsafeMutablePointer<ZipCRC32>.allocate(capacity: 1)
-        result.initialize(to: crc)
-        let job = UncheckedSendable((result, chunk))   // both outlive the job: it is waited for below
-        let done = DispatchGroup()
-        DispatchQueue.global().async(group: done) { job.value.0.pointee.update(job.value.1) }
-        defer {
-            done.wait()
-            crc = result.pointee
-            result.deallocate()
+        try withUnsafeMutablePointer(to: &crc) { state in
+            let job = UncheckedSendable((state, chunk))   // both outlive the job: it is waited for below
+            let done = DispatchGroup()
+            DispatchQueue.global().async(group: done) { job.value.0.pointee.update(job.value.1) }
+            defer { done.wait() }
+            try write(chunk)
         }
-        try write(chunk)
     }
 
     private func checkProduced(_ produced: Int, _ byteCount: Int, _ name: String) throws {

@@ -1,5 +1,5 @@
-// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS (loaded on first use, CKernels' blas.c), bias + activation in CKernels, and
-// the row-wise loops (residual, LayerNorm) over contiguous rows, on all threads.
+// The numeric kernels of the forward pass: float32 GEMM through OpenBLAS (loaded on first use, CKernels' blas.c),
+// bias + activation in CKernels, and the row-wise loops (residual, LayerNorm) over contiguous rows, on all threads.
 import CKernels
 import Foundation
 
