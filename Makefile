@@ -3,7 +3,7 @@ SWIFT ?= swift
 BIN := .build/release/rmt-convert
 OUT := out/demo
 
-.PHONY: deps build test test-asan fuzz demo bench clean
+.PHONY: deps build test test-asan fuzz demo bench clean format lint
 
 deps:
 	@tools/install-deps.sh
@@ -40,6 +40,14 @@ bench: build
 	@tools/fetch-minilm.sh
 	@mkdir -p out/bench
 	python3 tools/bench_reference.py --swift $(BIN) --json out/bench/results.json --markdown out/bench/table.md
+
+# swift-format with the repository's .swift-format (4 spaces, 120 columns); `lint` changes nothing and fails on any
+# finding.
+format:
+	$(SWIFT) format --in-place --recursive --parallel Sources Tests Fuzz
+
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Sources Tests Fuzz
 
 clean:
 	rm -rf .build .build-asan Fuzz/.build out

@@ -12,8 +12,10 @@ let package = Package(
     // `name:` pins the identity: the main package's folder is named differently in every checkout.
     dependencies: [.package(name: "rmt-convert", path: "..")],
     targets: [
-        .target(name: "FuzzSupport", dependencies: [.product(name: "ConvertKit", package: "rmt-convert")]),
-    ] + fuzzTargets.map {
-        .executableTarget(name: $0, dependencies: ["FuzzSupport", .product(name: "ConvertKit", package: "rmt-convert")])
-    }
+        .target(name: "FuzzSupport", dependencies: [.product(name: "ConvertKit", package: "rmt-convert")])
+    ]
+        + fuzzTargets.map {
+            .executableTarget(
+                name: $0, dependencies: ["FuzzSupport", .product(name: "ConvertKit", package: "rmt-convert")])
+        }
 )

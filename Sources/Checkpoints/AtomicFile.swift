@@ -1,8 +1,8 @@
 // Atomic file output: a temporary file in the target folder, fsync, then rename.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import CKernels
 
@@ -37,7 +37,9 @@ public final class AtomicFileWriter {
     public init(destination: String, overwrite: Bool) throws {
         self.destination = destination
         if !overwrite, access(destination, F_OK) == 0 {
-            throw CheckpointError(.alreadyExists, file: destination, "output already exists; pass --force to overwrite it or choose another path")
+            throw CheckpointError(
+                .alreadyExists, file: destination,
+                "output already exists; pass --force to overwrite it or choose another path")
         }
         let slash = destination.lastIndex(of: "/")
         let folder = slash.map { String(destination[..<$0]) } ?? "."
@@ -47,7 +49,9 @@ public final class AtomicFileWriter {
         var template = Array("\(directory)/.\(base).tmp-\(getpid())-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else {
-            throw CheckpointError(.io, file: destination, "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
+            throw CheckpointError(
+                .io, file: destination,
+                "cannot create a temporary file in \(folder): \(String(cString: strerror(errno)))")
         }
         self.fd = fd
         temporaryPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -93,7 +97,8 @@ public final class AtomicFileWriter {
         var done = 0
         while done < bytes.count {
             let piece = min(bytes.count - done, bufferLimit)
-            let n = offset.map { pwrite(fd, bytes.baseAddress! + done, piece, off_t($0 + done)) }
+            let n =
+                offset.map { pwrite(fd, bytes.baseAddress! + done, piece, off_t($0 + done)) }
                 ?? Glibc.write(fd, bytes.baseAddress! + done, piece)
             if n < 0 {
                 if errno == EINTR { continue }
@@ -109,8 +114,10 @@ public final class AtomicFileWriter {
         bytesFlushed += count
         guard bytesFlushed - writeBackStarted >= AtomicFileWriter.writeBackInterval else { return }
         // Only a hint: a failure here surfaces at the final fsync. 0 bytes means to the end of the file.
-        _ = appended ? ckernels_start_writeback(fd, Int64(writeBackStarted), Int64(bytesFlushed - writeBackStarted))
-                     : ckernels_start_writeback(fd, 0, 0)
+        _ =
+            appended
+            ? ckernels_start_writeback(fd, Int64(writeBackStarted), Int64(bytesFlushed - writeBackStarted))
+            : ckernels_start_writeback(fd, 0, 0)
         writeBackStarted = bytesFlushed
     }
 
@@ -136,7 +143,9 @@ public final class AtomicFileWriter {
     /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` when the range reaches past the bytes written.
     public func overwrite(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
         guard offset >= 0, offset + bytes.count <= bytesWritten else {
-            throw CheckpointError(.invalidArgument, file: destination, "cannot overwrite bytes \(offset)..<\(offset + bytes.count) of the \(bytesWritten) written")
+            throw CheckpointError(
+                .invalidArgument, file: destination,
+                "cannot overwrite bytes \(offset)..<\(offset + bytes.count) of the \(bytesWritten) written")
         }
         try flush()
         try writeFully(bytes, at: offset)
@@ -146,7 +155,9 @@ public final class AtomicFileWriter {
     /// - Throws: `CheckpointError(.io)`, or `.invalidArgument` when `offset` is past the bytes written.
     public func truncate(to offset: Int) throws {
         guard offset >= 0, offset <= bytesWritten else {
-            throw CheckpointError(.invalidArgument, file: destination, "cannot truncate to \(offset) bytes of the \(bytesWritten) written")
+            throw CheckpointError(
+                .invalidArgument, file: destination, "cannot truncate to \(offset) bytes of the \(bytesWritten) written"
+            )
         }
         try flush()
         guard ftruncate(fd, off_t(offset)) == 0, lseek(fd, off_t(offset), SEEK_SET) >= 0 else {
@@ -169,7 +180,10 @@ public final class AtomicFileWriter {
         _ = ftruncate(fd, 0)
         _ = lseek(fd, 0, SEEK_SET)
         guard status == 0 || status == EINVAL || status == EOPNOTSUPP else {
-            throw CheckpointError(.io, file: destination, "no room to write \(byteCount) bytes: \(String(cString: strerror(status))); free some space or choose another folder")
+            throw CheckpointError(
+                .io, file: destination,
+                "no room to write \(byteCount) bytes: \(String(cString: strerror(status))); free some space or choose another folder"
+            )
         }
     }
 
@@ -185,7 +199,9 @@ public final class AtomicFileWriter {
             fd = -1
             fchmodTemporary()
             guard rename(temporaryPath, destination) == 0 else {
-                throw CheckpointError(.io, file: destination, "cannot move the finished file into place: \(String(cString: strerror(errno)))")
+                throw CheckpointError(
+                    .io, file: destination,
+                    "cannot move the finished file into place: \(String(cString: strerror(errno)))")
             }
             finished = true
         } catch {
@@ -218,10 +234,14 @@ public final class AtomicFileWriter {
         defer { closedir(dir) }
         let prefix = ".\(base).tmp-"
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
             guard name.hasPrefix(prefix) else { continue }
             let rest = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
-            guard rest.count == 2, rest[1].utf8.count == 6, let pid = pid_t(rest[0]), pid > 0, pid != getpid() else { continue }
+            guard rest.count == 2, rest[1].utf8.count == 6, let pid = pid_t(rest[0]), pid > 0, pid != getpid() else {
+                continue
+            }
             if kill(pid, 0) != 0, errno == ESRCH { unlink("\(folder)/\(name)") }
         }
     }

@@ -39,7 +39,9 @@ public indirect enum JSONValue: Equatable, Sendable {
 
     /// The value as a non-negative integer written without fraction or exponent, or nil.
     public var unsignedIntegerValue: UInt64? {
-        guard case .number(let text) = self, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        guard case .number(let text) = self, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return nil
+        }
         return UInt64(text)
     }
 
@@ -90,7 +92,9 @@ struct JSONScanner {
     func error(_ message: String) -> JSONParseError { JSONParseError(message: message, offset: pos) }
 
     mutating func skipWhitespace() {
-        while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x09 || bytes[pos] == 0x0A || bytes[pos] == 0x0D { pos += 1 }
+        while pos < bytes.count, bytes[pos] == 0x20 || bytes[pos] == 0x09 || bytes[pos] == 0x0A || bytes[pos] == 0x0D {
+            pos += 1
+        }
     }
 
     mutating func expect(_ literal: StaticString) throws {
@@ -216,7 +220,8 @@ struct JSONScanner {
             case UInt8(ascii: "u"):
                 var scalar = try hex4()
                 if (0xD800..<0xDC00).contains(scalar) {
-                    guard pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u") else {
+                    guard pos + 6 <= bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u")
+                    else {
                         throw error("unpaired surrogate")
                     }
                     pos += 2
@@ -278,7 +283,9 @@ extension JSONValue {
 
     func sorted() -> JSONValue {
         switch self {
-        case .object(let m): return .object(m.map { ($0.key, $0.value.sorted()) }.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) })
+        case .object(let m):
+            return .object(
+                m.map { ($0.key, $0.value.sorted()) }.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) })
         case .array(let a): return .array(a.map { $0.sorted() })
         default: return self
         }

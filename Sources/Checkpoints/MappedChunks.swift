@@ -1,8 +1,8 @@
 // Streaming a tensor's bytes out of a mapped checkpoint without keeping the whole file resident.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 import TensorCore
 
@@ -17,8 +17,10 @@ extension Tensor {
     /// resident set once `body` returns (`MADV_DONTNEED`: the kernel's page cache keeps them and a later read
     /// faults them back in with the same contents), so writing a mapped checkpoint keeps peak memory near one
     /// chunk instead of the file size. Owned storage is handed to `body` whole, in one call, and never advised.
-    public func forEachChunk(ofSize chunkSize: Int = Tensor.streamingChunkSize,
-                             _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+    public func forEachChunk(
+        ofSize chunkSize: Int = Tensor.streamingChunkSize,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
         let all = storage.bytes
         guard storage.isMapped, let base = all.baseAddress else {
             try body(all)
@@ -59,11 +61,11 @@ private func releaseWholePages(_ start: UnsafeRawPointer, count: Int) {
 /// call. Only a hint; older kernels refuse it and the pages fault in as they are read.
 private func populatePages(_ start: UnsafeRawPointer, count: Int) {
     #if os(Linux)
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    guard page > 0, count > 0 else { return }
-    let first = Int(bitPattern: start) / page * page
-    let end = (Int(bitPattern: start) + count + page - 1) / page * page
-    guard let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
-    _ = madvise(p, end - first, 22)   // MADV_POPULATE_READ, which Glibc's Swift overlay does not export
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0, count > 0 else { return }
+        let first = Int(bitPattern: start) / page * page
+        let end = (Int(bitPattern: start) + count + page - 1) / page * page
+        guard let p = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(p, end - first, 22)  // MADV_POPULATE_READ, which Glibc's Swift overlay does not export
     #endif
 }

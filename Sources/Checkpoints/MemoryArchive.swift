@@ -14,7 +14,10 @@ public final class MemoryArchive: TensorArchive {
     ///   - tensors: name → tensor, in the order given.
     ///   - aliases: alias → stored name; both must name tensors of `tensors` or the alias is refused.
     ///   - path: how errors name this archive.
-    public init(_ tensors: [(name: String, tensor: Tensor)], aliases: [String: String] = [:], path: String, format: CheckpointFormat = .safetensors) {
+    public init(
+        _ tensors: [(name: String, tensor: Tensor)], aliases: [String: String] = [:], path: String,
+        format: CheckpointFormat = .safetensors
+    ) {
         self.path = path
         self.format = format
         tensorInfos = tensors.map { TensorInfo(name: $0.name, dtype: $0.tensor.dtype, shape: $0.tensor.shape) }

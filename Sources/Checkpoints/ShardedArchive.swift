@@ -29,14 +29,18 @@ public final class ShardedArchive: TensorArchive {
             throw CheckpointError(.shardIndex, file: indexPath, "invalid JSON: \(error); the index file is corrupt")
         }
         guard case .object(let map)? = json["weight_map"] else {
-            throw CheckpointError(.shardIndex, file: indexPath, tensor: "weight_map", "missing `weight_map` object; this is not a shard index")
+            throw CheckpointError(
+                .shardIndex, file: indexPath, tensor: "weight_map",
+                "missing `weight_map` object; this is not a shard index")
         }
         let folder = indexPath.lastIndex(of: "/").map { String(indexPath[...$0]) } ?? ""
         var shardNames: [String] = []
         var expected: [String: Set<String>] = [:]
         for (tensor, value) in map {
             guard let shard = value.stringValue, !shard.contains("/"), !shard.isEmpty else {
-                throw CheckpointError(.shardIndex, file: indexPath, tensor: tensor, "weight_map entry for `\(tensor)` is not a file name in the same folder")
+                throw CheckpointError(
+                    .shardIndex, file: indexPath, tensor: tensor,
+                    "weight_map entry for `\(tensor)` is not a file name in the same folder")
             }
             if expected[shard] == nil { shardNames.append(shard) }
             expected[shard, default: []].insert(tensor)
@@ -50,14 +54,18 @@ public final class ShardedArchive: TensorArchive {
             let want = expected[name] ?? []
             let have = Set(archive.tensorNames)
             if let missing = want.subtracting(have).sorted().first {
-                throw CheckpointError(.shardIndex, file: indexPath, tensor: missing, "tensor `\(missing)` is mapped to \(name) but that shard does not contain it; the index and shards do not match")
+                throw CheckpointError(
+                    .shardIndex, file: indexPath, tensor: missing,
+                    "tensor `\(missing)` is mapped to \(name) but that shard does not contain it; the index and shards do not match"
+                )
             }
             for info in archive.tensorInfos {
                 if !want.contains(info.name) {
                     notes.append("tensor `\(info.name)` in \(name) is not listed in the index")
                 }
                 if owner[info.name] != nil {
-                    throw CheckpointError(.shardIndex, file: indexPath, tensor: info.name, "tensor `\(info.name)` appears in two shards")
+                    throw CheckpointError(
+                        .shardIndex, file: indexPath, tensor: info.name, "tensor `\(info.name)` appears in two shards")
                 }
                 owner[info.name] = shards.count
                 infos.append(info)
@@ -72,7 +80,11 @@ public final class ShardedArchive: TensorArchive {
         var meta: [(key: String, value: String)] = []
         if case .object(let m)? = json["metadata"] {
             for (k, v) in m {
-                if case .string(let s) = v { meta.append((k, s)) } else if case .number(let t) = v { meta.append((k, t)) }
+                if case .string(let s) = v {
+                    meta.append((k, s))
+                } else if case .number(let t) = v {
+                    meta.append((k, t))
+                }
             }
         }
         indexMetadata = meta

@@ -8,7 +8,8 @@ import TensorCore
 /// source (`converted(to:)`) converts one chunk at a time, so peak memory stays near one chunk, not one tensor.
 public struct TensorSource: Sendable {
     /// Streams the bytes: `(file, chunkSize, body)`; nil streams the loaded tensor.
-    typealias Stream = @Sendable (_ file: String, _ chunkSize: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    typealias Stream =
+        @Sendable (_ file: String, _ chunkSize: Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
 
     public let info: TensorInfo
     /// The whole tensor (a zero-copy view where the format allows).
@@ -46,8 +47,10 @@ public struct TensorSource: Sendable {
     public func loadChecked(file: String) throws -> Tensor {
         let tensor = try load()
         guard tensor.dtype == info.dtype, tensor.shape == info.shape else {
-            throw CheckpointError(.corrupt, file: file, tensor: info.name,
-                "tensor `\(info.name)` loaded as \(tensor.dtype.rawValue) \(tensor.shape) but was declared \(info.dtype.rawValue) \(info.shape)")
+            throw CheckpointError(
+                .corrupt, file: file, tensor: info.name,
+                "tensor `\(info.name)` loaded as \(tensor.dtype.rawValue) \(tensor.shape) but was declared \(info.dtype.rawValue) \(info.shape)"
+            )
         }
         return tensor
     }
@@ -58,8 +61,10 @@ public struct TensorSource: Sendable {
     /// piece. The pieces are valid only during `body`.
     /// - Parameter file: the output being written, for errors.
     /// - Throws: `CheckpointError(.corrupt)` when the data does not match `info`, or `body`'s error.
-    public func forEachChunk(file: String, ofSize chunkSize: Int = Tensor.streamingChunkSize,
-                             _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    public func forEachChunk(
+        file: String, ofSize chunkSize: Int = Tensor.streamingChunkSize,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         let itemSize = max(info.dtype.itemSize, 1)
         let size = max(chunkSize / itemSize, 1) * itemSize
         if let stream {
@@ -86,8 +91,10 @@ public struct TensorSource: Sendable {
         return TensorSource(info: info, load: { try upstream.load().converted(to: target) }) { file, chunkSize, body in
             let from = upstream.info.dtype
             guard from.isCastableFloat, target.isCastableFloat else {
-                throw CheckpointError(.unsupportedDType, file: file, tensor: info.name,
-                    "tensor `\(info.name)` is \(from.rawValue), which cannot be cast to \(target.rawValue); cast float tensors only")
+                throw CheckpointError(
+                    .unsupportedDType, file: file, tensor: info.name,
+                    "tensor `\(info.name)` is \(from.rawValue), which cannot be cast to \(target.rawValue); cast float tensors only"
+                )
             }
             let elements = chunkSize / target.itemSize
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: elements)
@@ -95,7 +102,8 @@ public struct TensorSource: Sendable {
             let out = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
             defer { out.deallocate() }
             try upstream.forEachChunk(file: file, ofSize: elements * from.itemSize) { piece in
-                let converted = UnsafeMutableRawBufferPointer(rebasing: out[0..<(piece.count / from.itemSize * target.itemSize)])
+                let converted = UnsafeMutableRawBufferPointer(
+                    rebasing: out[0..<(piece.count / from.itemSize * target.itemSize)])
                 try Tensor.convertElements(piece, from: from, to: target, into: converted, scratch: scratch)
                 try body(UnsafeRawBufferPointer(converted))
             }

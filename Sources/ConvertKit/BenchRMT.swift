@@ -34,8 +34,10 @@ extension Bench {
             }
             let capacity = model.segmentation.segmentSize * model.segmentation.maxSegments
             guard capacity >= T else {
-                throw CheckpointError(.configuration, file: folder,
-                    "max_n_segments × segment_size = \(capacity) tokens < \(T); wrap with --max-segments \(T / model.segmentation.segmentSize + 1) or more")
+                throw CheckpointError(
+                    .configuration, file: folder,
+                    "max_n_segments × segment_size = \(capacity) tokens < \(T); wrap with --max-segments \(T / model.segmentation.segmentSize + 1) or more"
+                )
             }
             body = {
                 segments = 0
@@ -43,11 +45,14 @@ extension Bench {
             }
         }
         let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions, body)
-        var figures = ["usPerToken": timing.median / Double(T) * 1e6, "segments": Double(segments),
-                       "peakRSSMB": Double(peakResidentBytes) / 1e6]
+        var figures = [
+            "usPerToken": timing.median / Double(T) * 1e6, "segments": Double(segments),
+            "peakRSSMB": Double(peakResidentBytes) / 1e6,
+        ]
         figures["cpuUsPerToken"] = timing.cpuMedian.map { $0 / Double(T) * 1e6 }
-        return BenchResult(workload: "rmt", label: "rmt \(kind) \(T) tokens threads \(Kernels.threadCount)", timing: timing,
-                           tokensPerSecond: Double(T) / timing.median, figures: figures)
+        return BenchResult(
+            workload: "rmt", label: "rmt \(kind) \(T) tokens threads \(Kernels.threadCount)", timing: timing,
+            tokensPerSecond: Double(T) / timing.median, figures: figures)
     }
 
     /// `inspect` of a checkpoint in process: open (header only, weights mapped), report, format the table.
@@ -58,7 +63,8 @@ extension Bench {
             size = report.totalBytes
             _ = report.table()
         }
-        return BenchResult(workload: "inspect", label: "inspect \((path as NSString).lastPathComponent)", timing: timing,
-                           figures: ["checkpointMB": Double(size) / 1e6])
+        return BenchResult(
+            workload: "inspect", label: "inspect \((path as NSString).lastPathComponent)", timing: timing,
+            figures: ["checkpointMB": Double(size) / 1e6])
     }
 }

@@ -63,8 +63,10 @@ public struct BenchResult: Encodable, Sendable {
     /// Extra named figures (peak GFLOP/s, GEMM share of a layer, microseconds per token…).
     public let figures: [String: Double]
 
-    public init(workload: String, label: String, timing: BenchTiming, tokensPerSecond: Double? = nil, flops: Double? = nil,
-                figures: [String: Double] = [:]) {
+    public init(
+        workload: String, label: String, timing: BenchTiming, tokensPerSecond: Double? = nil, flops: Double? = nil,
+        figures: [String: Double] = [:]
+    ) {
         self.workload = workload
         self.label = label
         self.timing = timing
@@ -78,8 +80,11 @@ public struct BenchResult: Encodable, Sendable {
 
     /// One table row: label, median, min, rate.
     public var row: String {
-        var cells = [label.padding(toLength: 36, withPad: " ", startingAt: 0),
-                     String(format: "%10.4f s", timing.median), String(format: "(min %.4f, n=%d)", timing.min, timing.repetitions)]
+        var cells = [
+            label.padding(toLength: 36, withPad: " ", startingAt: 0),
+            String(format: "%10.4f s", timing.median),
+            String(format: "(min %.4f, n=%d)", timing.min, timing.repetitions),
+        ]
         if let t = tokensPerSecond { cells.append(String(format: "%10.1f tok/s", t)) }
         if let g = gflopPerSecond { cells.append(String(format: "%7.1f GFLOP/s", g)) }
         for (k, v) in figures.sorted(by: { $0.key < $1.key }) { cells.append("\(k) \(String(format: "%.2f", v))") }
@@ -92,6 +97,7 @@ public struct BenchResult: Encodable, Sendable {
         encoder.outputFormatting = [.sortedKeys]
         var object = try JSONSerialization.jsonObject(with: try encoder.encode(self)) as? [String: Any] ?? [:]
         if let g = gflopPerSecond { object["gflopPerSecond"] = g }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        return String(
+            decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
 }

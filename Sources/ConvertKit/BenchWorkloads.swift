@@ -24,15 +24,18 @@ public enum Bench {
                 Kernels.gemm(a, lda: n, b, ldb: n, transposeB: false, pc.baseAddress!, ldc: n, m: n, n: n, k: n)
             }
         }
-        return BenchResult(workload: "sgemm", label: "sgemm \(n)x\(n)x\(n) threads \(Kernels.threadCount)", timing: timing,
-                           flops: 2 * Double(n) * Double(n) * Double(n))
+        return BenchResult(
+            workload: "sgemm", label: "sgemm \(n)x\(n)x\(n) threads \(Kernels.threadCount)", timing: timing,
+            flops: 2 * Double(n) * Double(n) * Double(n))
     }
 
     /// A BERT or GPT-2 base model's forward pass (no head) on `[batch, length]` ids.
     /// - Parameter folder: a checkpoint folder with `config.json`.
     /// - Returns: tokens/s and GFLOP/s of the forward, with the GFLOP/s of one layer's dense GEMMs alone as
     ///   `layerGemmGFLOPs` (compare with `sgemmPeak`).
-    public static func forward(folder: String, batch B: Int, length T: Int, warmup: Int, repetitions: Int) throws -> BenchResult {
+    public static func forward(folder: String, batch B: Int, length T: Int, warmup: Int, repetitions: Int) throws
+        -> BenchResult
+    {
         let (model, _) = try loadModel(try Checkpoint.open(folder))
         let (C, L, I, vocabulary): (Int, Int, Int, Int)
         let run: (ModelInputs) throws -> Void
@@ -63,9 +66,11 @@ public enum Bench {
         let N = Double(B * T), c = Double(C)
         let layerFlops = 2 * N * (4 * c * c + 2 * c * Double(I)) + 4 * Double(B) * Double(T) * Double(T) * c
         let gemm = layerDenseGFLOPs(dense, rows: B * T, warmup: 1, repetitions: max(3, repetitions))
-        return BenchResult(workload: "forward", label: "forward \(model.architecture.modelType) b\(B) t\(T) threads \(Kernels.threadCount)",
-                           timing: timing, tokensPerSecond: N / timing.median, flops: Double(L) * layerFlops,
-                           figures: ["layerGemmGFLOPs": gemm])
+        return BenchResult(
+            workload: "forward",
+            label: "forward \(model.architecture.modelType) b\(B) t\(T) threads \(Kernels.threadCount)",
+            timing: timing, tokensPerSecond: N / timing.median, flops: Double(L) * layerFlops,
+            figures: ["layerGemmGFLOPs": gemm])
     }
 
     /// `count` ids spread over the vocabulary, skipping its first 1000 rows (special and rare tokens) when it is large.
@@ -88,8 +93,10 @@ public enum Bench {
         let timing = BenchTiming.measure(warmup: warmup, repetitions: repetitions) {
             y.withUnsafeMutableBufferPointer { py in
                 for l in layers {
-                    Kernels.gemm(x, lda: l.inputs, l.weight, ldb: l.layout == .outIn ? l.inputs : l.outputs, transposeB: l.layout == .outIn,
-                                 py.baseAddress!, ldc: l.outputs, m: rows, n: l.outputs, k: l.inputs)
+                    Kernels.gemm(
+                        x, lda: l.inputs, l.weight, ldb: l.layout == .outIn ? l.inputs : l.outputs,
+                        transposeB: l.layout == .outIn,
+                        py.baseAddress!, ldc: l.outputs, m: rows, n: l.outputs, k: l.inputs)
                 }
             }
         }

@@ -45,24 +45,31 @@ public struct Checkpoint {
     ///   - format: overrides the format implied by the extension.
     ///   - readOptions: reader choices such as reading NPY `V2` arrays as bf16.
     /// - Throws: `CheckpointError`.
-    public static func open(_ path: String, format: CheckpointFormat? = nil, readOptions: ReadOptions = ReadOptions()) throws -> Checkpoint {
+    public static func open(_ path: String, format: CheckpointFormat? = nil, readOptions: ReadOptions = ReadOptions())
+        throws -> Checkpoint
+    {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CheckpointError(.io, file: path, "no such file or folder")
         }
         guard isDir.boolValue else {
             let archive = try ArchiveRegistry.open(path, format: format, readOptions: readOptions)
-            return Checkpoint(path: path, isFolder: false, weightsPath: path, archive: archive, config: nil, rmtConfig: nil, sideFiles: [])
+            return Checkpoint(
+                path: path, isFolder: false, weightsPath: path, archive: archive, config: nil, rmtConfig: nil,
+                sideFiles: [])
         }
         let folder = path.hasSuffix("/") ? String(path.dropLast()) : path
-        guard let weights = weightFileNames.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }) else {
-            throw CheckpointError(.io, file: path, "folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")))")
+        guard let weights = weightFileNames.first(where: { FileManager.default.fileExists(atPath: "\(folder)/\($0)") })
+        else {
+            throw CheckpointError(
+                .io, file: path, "folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")))")
         }
         let archive = try ArchiveRegistry.open("\(folder)/\(weights)", format: format, readOptions: readOptions)
         let side = sideFileNames.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
-        return Checkpoint(path: path, isFolder: true, weightsPath: "\(folder)/\(weights)", archive: archive,
-                          config: try readJSON("\(folder)/config.json"), rmtConfig: try readJSON("\(folder)/rmt_config.json"),
-                          sideFiles: side)
+        return Checkpoint(
+            path: path, isFolder: true, weightsPath: "\(folder)/\(weights)", archive: archive,
+            config: try readJSON("\(folder)/config.json"), rmtConfig: try readJSON("\(folder)/rmt_config.json"),
+            sideFiles: side)
     }
 
     /// Parses a JSON file if it exists.

@@ -21,8 +21,10 @@ public struct ConvertOptions: Sendable {
     /// Output names: as read, Hugging Face PyTorch keys, or TF weight names (`tf_model.h5` layout for HDF5).
     public var names: NameStyle = .keep
 
-    public init(format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false,
-                force: Bool = false, keepBF16: Bool = false, names: NameStyle = .keep) {
+    public init(
+        format: CheckpointFormat? = nil, dtype: DType? = nil, maxShardSize: Int? = nil, compress: Bool = false,
+        force: Bool = false, keepBF16: Bool = false, names: NameStyle = .keep
+    ) {
         self.names = names
         self.format = format
         self.dtype = dtype
@@ -46,7 +48,8 @@ public struct ConvertSummary: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case source, outputs, format, seconds
-        case tensorCount = "tensor_count", bytesWritten = "bytes_written", castTensors = "cast_tensors", copiedFiles = "copied_files"
+        case tensorCount = "tensor_count", bytesWritten = "bytes_written", castTensors = "cast_tensors", copiedFiles =
+            "copied_files"
     }
 
     /// One line for humans.
@@ -78,13 +81,18 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     var isDir: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: destination, isDirectory: &isDir)
     let extensionFormat = ArchiveRegistry.format(forExtensionOf: destination)
-    let toFolder = (exists && isDir.boolValue) || options.maxShardSize != nil || (source.isFolder && extensionFormat == nil)
+    let toFolder =
+        (exists && isDir.boolValue) || options.maxShardSize != nil || (source.isFolder && extensionFormat == nil)
     guard let format = options.format ?? (toFolder ? (extensionFormat ?? .safetensors) : extensionFormat) else {
-        throw CheckpointError(.unknownFormat, file: destination, "cannot tell the output format from the extension; pass --format safetensors|npz|h5|torch")
+        throw CheckpointError(
+            .unknownFormat, file: destination,
+            "cannot tell the output format from the extension; pass --format safetensors|npz|h5|torch")
     }
     let archive = source.archive
     if options.names == .tf, format == .hdf5, options.maxShardSize != nil {
-        throw CheckpointError(.invalidArgument, file: destination, "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
+        throw CheckpointError(
+            .invalidArgument, file: destination,
+            "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
     }
     let renamed = try renameSources(TensorSource.all(of: archive), to: options.names, file: source.path)
     var sources = renamed.sources
@@ -99,7 +107,8 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     }
     var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress, keepBF16: options.keepBF16)
     var meta = archive.metadata.filter { $0.key != "format" }
-    for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key }) where !meta.contains(where: { $0.key == alias }) {
+    for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key })
+    where !meta.contains(where: { $0.key == alias }) {
         if options.names != .tf, sources.contains(where: { $0.info.name == target }) { meta.append((alias, target)) }
     }
     writeOptions.metadata = [("format", options.names == .tf ? "tf" : "pt")] + meta
@@ -109,14 +118,19 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     defer { bar.finish() }
 
     // Every file this run will write, checked before anything is written; on failure the ones it created go.
-    let planned = toFolder ? plannedFolderOutputs(sources, source: source, format: format, folder: destination, maxShardSize: options.maxShardSize)
-                           : [destination]
+    let planned =
+        toFolder
+        ? plannedFolderOutputs(
+            sources, source: source, format: format, folder: destination, maxShardSize: options.maxShardSize)
+        : [destination]
     var outputs: [String] = []
     var copied: [String] = []
     try writingOutputs(planned, force: options.force, folder: toFolder ? destination : nil) {
         if toFolder {
             if let maxShard = options.maxShardSize {
-                outputs = try writeShards(sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions, bar: bar)
+                outputs = try writeShards(
+                    sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions,
+                    bar: bar)
             } else {
                 let path = "\(destination)/\(folderWeightsName(format))"
                 try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) { bar.update($0) }
@@ -125,29 +139,37 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             if source.isFolder {
                 let folder = source.path.hasSuffix("/") ? String(source.path.dropLast()) : source.path
                 for name in source.sideFiles {
-                    try copyFileAtomically(from: "\(folder)/\(name)", to: "\(destination)/\(name)", overwrite: options.force)
+                    try copyFileAtomically(
+                        from: "\(folder)/\(name)", to: "\(destination)/\(name)", overwrite: options.force)
                     copied.append(name)
                 }
             }
         } else {
-            try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) { bar.update($0) }
+            try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) {
+                bar.update($0)
+            }
             outputs = [destination]
         }
     }
-    return ConvertSummary(source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
-                          bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
-                          copiedFiles: copied)
+    return ConvertSummary(
+        source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
+        bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
+        copiedFiles: copied)
 }
 
 /// The files `convert` writes into the output folder `folder`: the weights (or shards and their index), then
 /// the side files copied from a source folder.
-func plannedFolderOutputs(_ sources: [TensorSource], source: Checkpoint, format: CheckpointFormat, folder: String,
-                          maxShardSize: Int?) -> [String] {
+func plannedFolderOutputs(
+    _ sources: [TensorSource], source: Checkpoint, format: CheckpointFormat, folder: String,
+    maxShardSize: Int?
+) -> [String] {
     var paths: [String]
     if let maxShardSize {
         let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
         let stem = format == .torch ? "pytorch_model" : "model"
-        paths = plan.indices.map { "\(folder)/\(shardFileName(stem: stem, fileExtension: format.fileExtension, index: $0, count: plan.count))" }
+        paths = plan.indices.map {
+            "\(folder)/\(shardFileName(stem: stem, fileExtension: format.fileExtension, index: $0, count: plan.count))"
+        }
         paths.append("\(folder)/\(folderWeightsName(format)).index.json")
     } else {
         paths = ["\(folder)/\(folderWeightsName(format))"]
@@ -156,8 +178,10 @@ func plannedFolderOutputs(_ sources: [TensorSource], source: Checkpoint, format:
 }
 
 /// Writes shards and their index into `folder`; returns the paths written.
-func writeShards(_ sources: [TensorSource], format: CheckpointFormat, folder: String, maxShardSize: Int,
-                 options: WriteOptions, bar: ProgressBar) throws -> [String] {
+func writeShards(
+    _ sources: [TensorSource], format: CheckpointFormat, folder: String, maxShardSize: Int,
+    options: WriteOptions, bar: ProgressBar
+) throws -> [String] {
     let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
     let stem = format == .torch ? "pytorch_model" : "model"
     var weightMap: [(tensor: String, file: String)] = []
@@ -167,7 +191,9 @@ func writeShards(_ sources: [TensorSource], format: CheckpointFormat, folder: St
         let name = shardFileName(stem: stem, fileExtension: format.fileExtension, index: i, count: plan.count)
         let shardSources = members.map { sources[$0] }
         let base = doneBytes
-        try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) { bar.update(base + $0) }
+        try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) {
+            bar.update(base + $0)
+        }
         doneBytes += shardSources.reduce(0) { $0 + $1.info.byteCount }
         weightMap += shardSources.map { ($0.info.name, name) }
         paths.append("\(folder)/\(name)")
@@ -193,7 +219,7 @@ func writingOutputs(_ paths: [String], force: Bool, folder: String? = nil, _ bod
         try body()
     } catch {
         for path in paths where !preexisting.contains(path) { try? FileManager.default.removeItem(atPath: path) }
-        if createdFolder, let folder { rmdir(folder) }   // only succeeds when empty
+        if createdFolder, let folder { rmdir(folder) }  // only succeeds when empty
         throw error
     }
 }
@@ -202,7 +228,8 @@ func writingOutputs(_ paths: [String], force: Bool, folder: String? = nil, _ bod
 /// - Throws: `CheckpointError(.alreadyExists)` naming the first existing path.
 func refuseExistingOutputs(_ paths: [String], force: Bool) throws {
     guard !force, let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
-    throw CheckpointError(.alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
+    throw CheckpointError(
+        .alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
 }
 
 /// Copies a small side file through `AtomicFileWriter`.

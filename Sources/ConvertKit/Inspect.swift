@@ -41,7 +41,9 @@ public func inspect(_ checkpoint: Checkpoint) -> InspectReport {
         path: checkpoint.path, format: a.format.rawValue, weightsFile: checkpoint.weightsPath,
         architecture: checkpoint.architecture, architectureSource: checkpoint.architectureSource,
         tensorCount: a.tensorInfos.count, parameterCount: a.parameterCount, totalBytes: a.totalBytes,
-        tensors: a.tensorInfos.map { .init(name: $0.name, dtype: $0.dtype.safetensorsName, shape: $0.shape.dimensions, bytes: $0.byteCount) },
+        tensors: a.tensorInfos.map {
+            .init(name: $0.name, dtype: $0.dtype.safetensorsName, shape: $0.shape.dimensions, bytes: $0.byteCount)
+        },
         metadata: metadata, aliases: a.aliases, sideFiles: checkpoint.sideFiles, notes: a.notes)
 }
 
@@ -64,7 +66,8 @@ extension InspectReport {
         lines.append("parameters:    \(formatCount(parameterCount))")
         lines.append("data bytes:    \(formatBytes(totalBytes))")
         if !metadata.isEmpty {
-            lines.append("metadata:      " + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: ", "))
+            lines.append(
+                "metadata:      " + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: ", "))
         }
         for (k, v) in aliases.sorted(by: { $0.key < $1.key }) { lines.append("alias:         \(k) -> \(v)") }
         if !sideFiles.isEmpty { lines.append("side files:    \(sideFiles.joined(separator: ", "))") }

@@ -1,6 +1,6 @@
 // A progress bar on standard error, shown only on a terminal and only for long work.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 import Foundation
 
@@ -16,7 +16,9 @@ public final class ProgressBar {
     ///   - total: units of work (bytes by default).
     ///   - threshold: below this total no bar is drawn (default ~100 MB).
     ///   - format: how amounts are shown (default: bytes in binary units).
-    public init(label: String, total: Int, threshold: Int = 100_000_000, format: @escaping (Int) -> String = formatBytes) {
+    public init(
+        label: String, total: Int, threshold: Int = 100_000_000, format: @escaping (Int) -> String = formatBytes
+    ) {
         self.total = max(total, 1)
         self.label = label
         self.format = format

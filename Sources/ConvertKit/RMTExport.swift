@@ -26,15 +26,21 @@ func rmtWeightsName(_ options: RMTExportOptions) -> String {
 /// - Returns: the file names written.
 /// - Throws: `CheckpointError(.alreadyExists)` when a file exists and `force` is off; nothing half-written: on a
 ///   failure the files this call created, and the folder if it created it, are removed again.
-func writeRMTFolder(_ checkpoint: RMTCheckpoint, configuration: RMTConfiguration, backboneConfig: JSONValue,
-                    sideFiles: [(name: String, path: String)], to folder: String, options: RMTExportOptions) throws -> [String] {
+func writeRMTFolder(
+    _ checkpoint: RMTCheckpoint, configuration: RMTConfiguration, backboneConfig: JSONValue,
+    sideFiles: [(name: String, path: String)], to folder: String, options: RMTExportOptions
+) throws -> [String] {
     let weights = rmtWeightsName(options)
     let names = ["config.json", "rmt_config.json", weights] + sideFiles.map(\.name)
     try writingOutputs(names.map { "\(folder)/\($0)" }, force: options.force, folder: folder) {
         try writeRMTWeights(checkpoint, to: "\(folder)/\(weights)", options: options)
         try writeText(backboneConfig.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
-        try writeText(String(decoding: try configuration.encoded(), as: UTF8.self), to: "\(folder)/rmt_config.json", overwrite: options.force)
-        for (name, path) in sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+        try writeText(
+            String(decoding: try configuration.encoded(), as: UTF8.self), to: "\(folder)/rmt_config.json",
+            overwrite: options.force)
+        for (name, path) in sideFiles {
+            try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force)
+        }
     }
     return names
 }
@@ -44,18 +50,21 @@ func writeRMTWeights(_ checkpoint: RMTCheckpoint, to path: String, options: RMTE
     let (tensors, aliases) = try checkpoint.stateDict(profile: options.profile)
     let sources = tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }
     if options.referencePth {
-        try TorchWriter.write(sources.filter { aliases[$0.info.name] == nil }, aliases: aliases, to: path,
-                              nested: TorchWriter.modelStateDictCheckpoint(iteration: 0, epoch: 0), overwrite: options.force)
+        try TorchWriter.write(
+            sources.filter { aliases[$0.info.name] == nil }, aliases: aliases, to: path,
+            nested: TorchWriter.modelStateDictCheckpoint(iteration: 0, epoch: 0), overwrite: options.force)
         return
     }
     if options.format == .torch {
         // torch shares storage between tied names, as torch.save does.
         var write = WriteOptions(overwrite: options.force)
         write.aliases = aliases
-        try ArchiveRegistry.write(sources.filter { aliases[$0.info.name] == nil }, format: .torch, to: path, options: write)
+        try ArchiveRegistry.write(
+            sources.filter { aliases[$0.info.name] == nil }, format: .torch, to: path, options: write)
     } else {
         // safetensors (and npz / h5) cannot overlap data: tied and aliased keys are full copies (RMT.md §5.7).
-        try ArchiveRegistry.write(sources, format: options.format, to: path, options: WriteOptions(overwrite: options.force))
+        try ArchiveRegistry.write(
+            sources, format: options.format, to: path, options: WriteOptions(overwrite: options.force))
     }
 }
 
@@ -70,7 +79,9 @@ func writeText(_ text: String, to path: String, overwrite: Bool) throws {
 /// the folder `destination`: the reference state dict in `options.format`, or `model_best.pth` with
 /// `referencePth`; with `unwrap`, a plain backbone checkpoint plus `memory.safetensors` instead.
 /// - Throws: `CheckpointError`, `RMTError` or `ModelError`; nothing is half-written.
-public func exportRMT(_ source: String, to destination: String, options: RMTExportOptions, unwrap: Bool) throws -> ConvertSummary {
+public func exportRMT(_ source: String, to destination: String, options: RMTExportOptions, unwrap: Bool) throws
+    -> ConvertSummary
+{
     let start = Date()
     let rmt = try LoadedRMT.open(source)
     var configuration = rmt.configuration
@@ -79,14 +90,17 @@ public func exportRMT(_ source: String, to destination: String, options: RMTExpo
     if unwrap {
         files = try writeUnwrapped(rmt, to: destination, options: options)
     } else {
-        files = try writeRMTFolder(rmt.checkpoint, configuration: configuration, backboneConfig: rmt.backboneConfig,
-                                   sideFiles: rmt.sideFiles, to: destination, options: options)
+        files = try writeRMTFolder(
+            rmt.checkpoint, configuration: configuration, backboneConfig: rmt.backboneConfig,
+            sideFiles: rmt.sideFiles, to: destination, options: options)
     }
     let written = files.map { "\(destination)/\($0)" }
     let bytes = written.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
-    return ConvertSummary(source: source, outputs: written, format: options.referencePth ? "torch (reference-pth)" : options.format.rawValue,
-                          tensorCount: try rmt.checkpoint.stateDict(profile: options.profile).tensors.count, bytesWritten: bytes,
-                          seconds: Date().timeIntervalSince(start), castTensors: 0, copiedFiles: rmt.sideFiles.map(\.name))
+    return ConvertSummary(
+        source: source, outputs: written,
+        format: options.referencePth ? "torch (reference-pth)" : options.format.rawValue,
+        tensorCount: try rmt.checkpoint.stateDict(profile: options.profile).tensors.count, bytesWritten: bytes,
+        seconds: Date().timeIntervalSince(start), castTensors: 0, copiedFiles: rmt.sideFiles.map(\.name))
 }
 
 /// The backbone alone (RMT.md §5.7 "Unwrap"): decoder `memory_cell.model.` keys without the prefix; encoder
@@ -110,19 +124,27 @@ func writeUnwrapped(_ rmt: LoadedRMT, to folder: String, options: RMTExportOptio
             throw CheckpointError(.corrupt, file: rmt.path, tensor: wordKey, "the encoder RMT has no word embeddings")
         }
         let H = table.shape[1]
-        let rows = try table.floatValues()                                  // [V + m, H]
-        tensors = rmt.checkpoint.backbone.map { $0.name == wordKey ? (wordKey, Tensor(Array(rows[0..<V * H]), shape: [V, H])) : $0 }
+        let rows = try table.floatValues()  // [V + m, H]
+        tensors = rmt.checkpoint.backbone.map {
+            $0.name == wordKey ? (wordKey, Tensor(Array(rows[0..<V * H]), shape: [V, H])) : $0
+        }
         memory = Tensor(Array(rows[(V * H)..<((V + m) * H)]), shape: [m, H])
         config = config.setting("vocab_size", to: .number(String(V)))
     }
-    let names = [weights, "memory.safetensors", "config.json"] + rmt.sideFiles.map(\.name).filter { $0 != "config.json" && $0 != "rmt_config.json" }
+    let names =
+        [weights, "memory.safetensors", "config.json"]
+        + rmt.sideFiles.map(\.name).filter { $0 != "config.json" && $0 != "rmt_config.json" }
     try writingOutputs(names.map { "\(folder)/\($0)" }, force: options.force, folder: folder) {
-        try ArchiveRegistry.write(tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: options.format,
-                                  to: "\(folder)/\(weights)", options: WriteOptions(overwrite: options.force))
-        try SafetensorsWriter.write([TensorSource(name: "memory", tensor: memory)], metadata: [("format", "pt")],
-                                    to: "\(folder)/memory.safetensors", overwrite: options.force)
+        try ArchiveRegistry.write(
+            tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: options.format,
+            to: "\(folder)/\(weights)", options: WriteOptions(overwrite: options.force))
+        try SafetensorsWriter.write(
+            [TensorSource(name: "memory", tensor: memory)], metadata: [("format", "pt")],
+            to: "\(folder)/memory.safetensors", overwrite: options.force)
         try writeText(config.prettyText(sortKeys: true), to: "\(folder)/config.json", overwrite: options.force)
-        for (name, path) in rmt.sideFiles { try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force) }
+        for (name, path) in rmt.sideFiles {
+            try copyFileAtomically(from: path, to: "\(folder)/\(name)", overwrite: options.force)
+        }
     }
     return names
 }

@@ -34,31 +34,42 @@ public struct LoadedRMT {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else { return nil }
         let parent = (folder as NSString).deletingLastPathComponent
-        return ["\(folder)/\(name)", "\(parent.isEmpty ? "." : parent)/\(name)"].first { FileManager.default.fileExists(atPath: $0) }
+        return ["\(folder)/\(name)", "\(parent.isEmpty ? "." : parent)/\(name)"].first {
+            FileManager.default.fileExists(atPath: $0)
+        }
     }
 
     /// Opens the RMT checkpoint at `path` and builds the wrapper.
     /// - Throws: `CheckpointError`, `RMTError` or `ModelError`, naming the file and field.
     public static func open(_ path: String) throws -> LoadedRMT {
         guard let rmtPath = locate("rmt_config.json", near: path) else {
-            throw CheckpointError(.configuration, file: path, "no rmt_config.json here or one level up; wrap a backbone with `rmt-convert wrap` first")
+            throw CheckpointError(
+                .configuration, file: path,
+                "no rmt_config.json here or one level up; wrap a backbone with `rmt-convert wrap` first")
         }
         guard let configPath = locate("config.json", near: path) else {
-            throw CheckpointError(.configuration, file: path, "no config.json (the backbone's Hugging Face config) here or one level up")
+            throw CheckpointError(
+                .configuration, file: path, "no config.json (the backbone's Hugging Face config) here or one level up")
         }
         let configuration: RMTConfiguration
-        do { configuration = try RMTConfiguration.decode(try Data(contentsOf: URL(fileURLWithPath: rmtPath))) } catch let e as RMTError {
+        do {
+            configuration = try RMTConfiguration.decode(try Data(contentsOf: URL(fileURLWithPath: rmtPath)))
+        } catch let e as RMTError {
             throw CheckpointError(.configuration, file: rmtPath, tensor: e.field, e.description)
         }
         let source = try Checkpoint.open(path)
         let checkpoint = try RMTCheckpoint.read(source.archive, path: source.weightsPath)
         guard checkpoint.variant == configuration.variant else {
-            throw CheckpointError(.configuration, file: rmtPath, tensor: "variant",
-                "says \(configuration.variant.rawValue) but the weights are a \(checkpoint.variant.rawValue) RMT; fix rmt_config.json")
+            throw CheckpointError(
+                .configuration, file: rmtPath, tensor: "variant",
+                "says \(configuration.variant.rawValue) but the weights are a \(checkpoint.variant.rawValue) RMT; fix rmt_config.json"
+            )
         }
         guard checkpoint.memoryTokens == configuration.numMemTokens else {
-            throw CheckpointError(.configuration, file: rmtPath, tensor: "num_mem_tokens",
-                "is \(configuration.numMemTokens) but the weights hold \(checkpoint.memoryTokens) memory tokens; fix rmt_config.json")
+            throw CheckpointError(
+                .configuration, file: rmtPath, tensor: "num_mem_tokens",
+                "is \(configuration.numMemTokens) but the weights hold \(checkpoint.memoryTokens) memory tokens; fix rmt_config.json"
+            )
         }
         guard let rawConfig = try Checkpoint.readJSON(configPath) else {
             throw CheckpointError(.configuration, file: configPath, "cannot be read")
@@ -68,27 +79,38 @@ public struct LoadedRMT {
         var backboneConfig = rawConfig
         switch configuration.variant {
         case .decoder:
-            let (model, _) = try ModelLoader.load(config: rawConfig, configFile: configPath, archive: archive, architecture: .gpt2LMHeadModel)
-            guard case .gpt2LMHead(let gpt2) = model else { preconditionFailure("loader returned another architecture") }
-            wrapper = .decoder(try DecoderRMT(backbone: gpt2, memory: try checkpoint.memory!.floatValues(),
-                                              memoryTokens: configuration.numMemTokens, segmentSize: configuration.segmentSize,
-                                              alignment: configuration.segmentAlignment))
+            let (model, _) = try ModelLoader.load(
+                config: rawConfig, configFile: configPath, archive: archive, architecture: .gpt2LMHeadModel)
+            guard case .gpt2LMHead(let gpt2) = model else {
+                preconditionFailure("loader returned another architecture")
+            }
+            wrapper = .decoder(
+                try DecoderRMT(
+                    backbone: gpt2, memory: try checkpoint.memory!.floatValues(),
+                    memoryTokens: configuration.numMemTokens, segmentSize: configuration.segmentSize,
+                    alignment: configuration.segmentAlignment))
         case .encoder:
             // Build from the grown table: vocab_size = V + m whatever the folder's config.json says (RMT.md §5.5).
             let grown = configuration.backboneVocabSize + configuration.numMemTokens
             backboneConfig = rawConfig.setting("vocab_size", to: .number(String(grown)))
-            let (model, _) = try ModelLoader.load(config: backboneConfig, configFile: configPath, archive: archive,
-                                                  architecture: .bertForSequenceClassification)
-            guard case .bertForSequenceClassification(let bert) = model else { preconditionFailure("loader returned another architecture") }
-            let special = configuration.specialTokenIds
+            let (model, _) = try ModelLoader.load(
+                config: backboneConfig, configFile: configPath, archive: archive,
+                architecture: .bertForSequenceClassification)
+            guard case .bertForSequenceClassification(let bert) = model else {
+                preconditionFailure("loader returned another architecture")
+            }
+            let special =
+                configuration.specialTokenIds
                 ?? SpecialTokenIDs(pad: 0, cls: checkpoint.clsID ?? 101, sep: checkpoint.sepID ?? 102)
             let segmentation = try EncoderSegmentation(
                 inputSize: configuration.inputSize, memoryTokens: configuration.numMemTokens,
                 maxSegments: configuration.maxNSegments ?? 1, alignment: configuration.segmentAlignment,
                 special: special, firstMemoryID: Int64(configuration.backboneVocabSize))
             guard segmentation.segmentSize == configuration.segmentSize else {
-                throw CheckpointError(.configuration, file: rmtPath, tensor: "segment_size",
-                    "is \(configuration.segmentSize) but input_size \(configuration.inputSize) with \(configuration.numMemTokens) memory tokens gives \(segmentation.segmentSize)")
+                throw CheckpointError(
+                    .configuration, file: rmtPath, tensor: "segment_size",
+                    "is \(configuration.segmentSize) but input_size \(configuration.inputSize) with \(configuration.numMemTokens) memory tokens gives \(segmentation.segmentSize)"
+                )
             }
             wrapper = .encoder(try EncoderRMT(backbone: bert, segmentation: segmentation))
         }
@@ -97,8 +119,9 @@ public struct LoadedRMT {
             let p = locate(name, near: path) ?? "\(folder)/\(name)"
             return FileManager.default.fileExists(atPath: p) ? (name, p) : nil
         }
-        return LoadedRMT(path: path, configuration: configuration, checkpoint: checkpoint, backboneConfig: backboneConfig,
-                         wrapper: wrapper, sideFiles: side)
+        return LoadedRMT(
+            path: path, configuration: configuration, checkpoint: checkpoint, backboneConfig: backboneConfig,
+            wrapper: wrapper, sideFiles: side)
     }
 }
 
@@ -106,7 +129,11 @@ extension JSONValue {
     /// This object with `key` set to `value` (added at the end when absent).
     public func setting(_ key: String, to value: JSONValue) -> JSONValue {
         guard case .object(var members) = self else { return self }
-        if let i = members.firstIndex(where: { $0.key == key }) { members[i].value = value } else { members.append((key, value)) }
+        if let i = members.firstIndex(where: { $0.key == key }) {
+            members[i].value = value
+        } else {
+            members.append((key, value))
+        }
         return .object(members)
     }
 }

@@ -8,15 +8,18 @@ import TensorCore
 extension RMTInputs {
     /// Reads ids (`[T]` or `[B, T]`, any integer dtype) and the optional attention mask, labels and labels mask
     /// from `.npy`, `.npz` or `.safetensors` files (a file with several tensors gives the one of that name).
-    public static func read(inputIds: String, attentionMask: String?, labels: String?, labelsMask: String?) throws -> RMTInputs {
+    public static func read(inputIds: String, attentionMask: String?, labels: String?, labelsMask: String?) throws
+        -> RMTInputs
+    {
         let base = try RunInputs.read(inputIds: inputIds, attentionMask: attentionMask)
         func values(_ name: String, _ path: String?) throws -> [Int64]? {
             guard let path else { return nil }
             return try RunInputs.tensor(name, in: path).int64Values()
         }
-        return RMTInputs(ids: base.inputIds.map(Int64.init), batch: base.batch, length: base.length,
-                         attentionMask: base.attentionMask, labels: try values("labels", labels),
-                         labelsMask: try values("labels_mask", labelsMask)?.map { $0 != 0 })
+        return RMTInputs(
+            ids: base.inputIds.map(Int64.init), batch: base.batch, length: base.length,
+            attentionMask: base.attentionMask, labels: try values("labels", labels),
+            labelsMask: try values("labels_mask", labelsMask)?.map { $0 != 0 })
     }
 }
 
@@ -29,8 +32,9 @@ extension RMTInputs {
         let T = rows.map(\.count).max() ?? 0
         let ids = rows.flatMap { [Int64](repeating: 0, count: T - $0.count) + $0 }
         let mask = rows.flatMap { [Float](repeating: 0, count: T - $0.count) + [Float](repeating: 1, count: $0.count) }
-        return RMTInputs(ids: ids, batch: rows.count, length: T, attentionMask: rows.contains { $0.count < T } ? mask : nil,
-                         labels: try labels.map { try RunInputs.tensor("labels", in: $0).int64Values() })
+        return RMTInputs(
+            ids: ids, batch: rows.count, length: T, attentionMask: rows.contains { $0.count < T } ? mask : nil,
+            labels: try labels.map { try RunInputs.tensor("labels", in: $0).int64Values() })
     }
 }
 
@@ -38,10 +42,13 @@ extension RMTInputs {
 /// - Parameters:
 ///   - keepLogits: false drops the decoder's `[B, T, V]` logits (for very long inputs).
 ///   - generate: decoder only: also greedily generate this many tokens after the input (`generated_ids`).
-public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool,
-                         generate: Int? = nil) throws -> RunSummary {
+public func runRMTToFile(
+    _ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool,
+    generate: Int? = nil
+) throws -> RunSummary {
     guard let format = ArchiveRegistry.format(forExtensionOf: output) else {
-        throw CheckpointError(.unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
+        throw CheckpointError(
+            .unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }
     try refuseExistingOutputs([output], force: force)
     let rmt = try LoadedRMT.open(path)
@@ -55,10 +62,13 @@ public func runRMTToFile(_ path: String, inputs: RMTInputs, output: String, keep
     var outputs = result.outputs
     if let generate { outputs.append(try generateRMT(rmt, inputs: inputs, maxNewTokens: generate)) }
     let seconds = Date().timeIntervalSince(start)
-    try ArchiveRegistry.write(outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
-                              options: WriteOptions(overwrite: force, metadata: nil))
+    try ArchiveRegistry.write(
+        outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
+        options: WriteOptions(overwrite: force, metadata: nil))
     let tokens = inputs.batch * inputs.length
-    return RunSummary(model: path, architecture: "RMT \(rmt.configuration.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
-                      output: output, outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
-                      seconds: seconds, repetitions: 1, notes: result.notes)
+    return RunSummary(
+        model: path,
+        architecture: "RMT \(rmt.configuration.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
+        output: output, outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
+        seconds: seconds, repetitions: 1, notes: result.notes)
 }

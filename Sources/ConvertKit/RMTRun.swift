@@ -18,7 +18,10 @@ public struct RMTInputs {
     /// Decoder: `[B, T]` `labels_mask`, indexed by the predicting position.
     public var labelsMask: [Bool]?
 
-    public init(ids: [Int64], batch: Int, length: Int, attentionMask: [Float]? = nil, labels: [Int64]? = nil, labelsMask: [Bool]? = nil) {
+    public init(
+        ids: [Int64], batch: Int, length: Int, attentionMask: [Float]? = nil, labels: [Int64]? = nil,
+        labelsMask: [Bool]? = nil
+    ) {
         self.ids = ids
         self.batch = batch
         self.length = length
@@ -44,10 +47,14 @@ public struct RMTRunResult {
 ///     memory states stream regardless).
 ///   - progress: called with (segments done, segments total).
 /// - Throws: `RMTError` for refused inputs (RMT.md §2.9), `ModelError` for ids outside the vocabulary.
-public func runRMT(_ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
-                   progress: ((Int, Int) -> Void)? = nil) throws -> RMTRunResult {
+public func runRMT(
+    _ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
+    progress: ((Int, Int) -> Void)? = nil
+) throws -> RMTRunResult {
     let B = inputs.batch, T = inputs.length
-    guard B > 0, T > 0, inputs.ids.count == B * T else { throw RMTError("input_ids", "must be a non-empty [B, T] array") }
+    guard B > 0, T > 0, inputs.ids.count == B * T else {
+        throw RMTError("input_ids", "must be a non-empty [B, T] array")
+    }
     switch rmt.wrapper {
     case .decoder(let model):
         if let labels = inputs.labels, labels.count != B * T {
@@ -67,8 +74,10 @@ public func runRMT(_ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
         try model.run(ids: inputs.ids.map(Int.init), batch: B, length: T, mask: inputs.attentionMask) { j, r, out in
             let s = r.count
             if keepLogits {
-                for b in 0..<B {   // segment [B, s, V] into columns r of [B, T, V]
-                    logits.replaceSubrange(((b * T + r.lowerBound) * V)..<((b * T + r.upperBound) * V), with: out.logits[(b * s * V)..<((b + 1) * s * V)])
+                for b in 0..<B {  // segment [B, s, V] into columns r of [B, T, V]
+                    logits.replaceSubrange(
+                        ((b * T + r.lowerBound) * V)..<((b * T + r.upperBound) * V),
+                        with: out.logits[(b * s * V)..<((b + 1) * s * V)])
                 }
             }
             states += out.memory
@@ -87,9 +96,13 @@ public func runRMT(_ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
         outputs.append(NamedOutput(name: "memory_states", tensor: Tensor(states, shape: [total, B, m, H])))
         if let loss {
             guard let mean = loss.mean else {
-                throw RMTError("labels", "no position is scored (every label is −100 or masked out); the loss would be NaN")
+                throw RMTError(
+                    "labels", "no position is scored (every label is −100 or masked out); the loss would be NaN")
             }
-            outputs.append(NamedOutput(name: "loss", tensor: try Tensor(dtype: .f64, shape: [], bytes: withUnsafeBytes(of: mean) { Array($0) })))
+            outputs.append(
+                NamedOutput(
+                    name: "loss",
+                    tensor: try Tensor(dtype: .f64, shape: [], bytes: withUnsafeBytes(of: mean) { Array($0) })))
         }
         return RMTRunResult(outputs: outputs, segments: total, notes: [])
     case .encoder(let model):
@@ -105,7 +118,8 @@ public func runRMT(_ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
             last = out.logits
             steps += 1
             if let labels = inputs.labels {
-                losses.append(try classificationLoss(logits: out.logits, labels: out.active.map { labels[$0] }, classes: C))
+                losses.append(
+                    try classificationLoss(logits: out.logits, labels: out.active.map { labels[$0] }, classes: C))
             }
             progress?(j + 1, expected)
         }
@@ -115,8 +129,15 @@ public func runRMT(_ rmt: LoadedRMT, inputs: RMTInputs, keepLogits: Bool = true,
         ]
         if !losses.isEmpty {
             let loss = rmt.configuration.sumLoss == true ? losses.reduce(0, +) / Double(losses.count) : losses.last!
-            outputs.append(NamedOutput(name: "losses", tensor: try Tensor(dtype: .f64, shape: [losses.count], bytes: losses.withUnsafeBytes { Array($0) })))
-            outputs.append(NamedOutput(name: "loss", tensor: try Tensor(dtype: .f64, shape: [], bytes: withUnsafeBytes(of: loss) { Array($0) })))
+            outputs.append(
+                NamedOutput(
+                    name: "losses",
+                    tensor: try Tensor(dtype: .f64, shape: [losses.count], bytes: losses.withUnsafeBytes { Array($0) }))
+            )
+            outputs.append(
+                NamedOutput(
+                    name: "loss",
+                    tensor: try Tensor(dtype: .f64, shape: [], bytes: withUnsafeBytes(of: loss) { Array($0) })))
         }
         let notes = truncated.enumerated().filter { $0.element > 0 }.map {
             "sample \($0.offset): the last \($0.element) tokens exceed segment_size × max_n_segments and were dropped"
@@ -131,7 +152,9 @@ public func generateRMT(_ rmt: LoadedRMT, inputs: RMTInputs, maxNewTokens: Int) 
     guard case .decoder(let model) = rmt.wrapper else {
         throw RMTError("generate", "only the decoder RMT generates text; this is an encoder RMT")
     }
-    let ids = try model.generate(ids: inputs.ids.map(Int.init), batch: inputs.batch, length: inputs.length,
-                                 mask: inputs.attentionMask, maxNewTokens: maxNewTokens)
-    return NamedOutput(name: "generated_ids", tensor: try int64Tensor(ids.map(Int64.init), shape: [inputs.batch, maxNewTokens]))
+    let ids = try model.generate(
+        ids: inputs.ids.map(Int.init), batch: inputs.batch, length: inputs.length,
+        mask: inputs.attentionMask, maxNewTokens: maxNewTokens)
+    return NamedOutput(
+        name: "generated_ids", tensor: try int64Tensor(ids.map(Int64.init), shape: [inputs.batch, maxNewTokens]))
 }

@@ -11,13 +11,17 @@ import TensorCore
 public func verifyRMT(_ rmt: LoadedRMT, fixture dir: String) throws -> VerifyReport {
     let specPath = "\(dir)/cases.json"
     guard let spec = try Checkpoint.readJSON(specPath) else {
-        throw CheckpointError(.io, file: specPath, "no cases.json in the fixture folder; make one with tools/rmt_reference.py")
+        throw CheckpointError(
+            .io, file: specPath, "no cases.json in the fixture folder; make one with tools/rmt_reference.py")
     }
     guard case .array(let cases)? = spec["cases"], let tolerance = spec["tolerance"]?.doubleValue else {
-        throw CheckpointError(.configuration, file: specPath, tensor: "cases", "needs `cases` (a list) and `tolerance` (a number)")
+        throw CheckpointError(
+            .configuration, file: specPath, tensor: "cases", "needs `cases` (a list) and `tolerance` (a number)")
     }
     let data = try ArchiveRegistry.open("\(dir)/cases.safetensors")
-    func optional(_ name: String) throws -> Tensor? { data.tensorNames.contains(name) ? try data.tensor(named: name) : nil }
+    func optional(_ name: String) throws -> Tensor? {
+        data.tensorNames.contains(name) ? try data.tensor(named: name) : nil
+    }
     var comparisons: [OutputComparison] = []
     for c in cases {
         guard let name = c["name"]?.stringValue else {
@@ -25,12 +29,14 @@ public func verifyRMT(_ rmt: LoadedRMT, fixture dir: String) throws -> VerifyRep
         }
         let ids = try data.tensor(named: "\(name).input_ids")
         guard ids.shape.rank == 2 else {
-            throw CheckpointError(.configuration, file: dir, tensor: "\(name).input_ids", "must be [B, T], got \(ids.shape)")
+            throw CheckpointError(
+                .configuration, file: dir, tensor: "\(name).input_ids", "must be [B, T], got \(ids.shape)")
         }
-        let inputs = RMTInputs(ids: try ids.int64Values(), batch: ids.shape[0], length: ids.shape[1],
-                               attentionMask: try optional("\(name).attention_mask")?.floatValues(),
-                               labels: try optional("\(name).labels")?.int64Values(),
-                               labelsMask: try optional("\(name).labels_mask")?.int64Values().map { $0 != 0 })
+        let inputs = RMTInputs(
+            ids: try ids.int64Values(), batch: ids.shape[0], length: ids.shape[1],
+            attentionMask: try optional("\(name).attention_mask")?.floatValues(),
+            labels: try optional("\(name).labels")?.int64Values(),
+            labelsMask: try optional("\(name).labels_mask")?.int64Values().map { $0 != 0 })
         let alignment = c["segment_alignment"]?.stringValue.flatMap(SegmentAlignment.init(rawValue:))
         let model = try rmt.withAlignment(alignment)
         var outputs: [NamedOutput]
@@ -43,17 +49,22 @@ public func verifyRMT(_ rmt: LoadedRMT, fixture dir: String) throws -> VerifyRep
             guard let reference = try optional("\(name).\(output.name)") else { continue }
             let label = "\(name).\(output.name)"
             guard reference.shape == output.tensor.shape else {
-                comparisons.append(OutputComparison(name: label, shape: output.tensor.shape.dimensions, maxAbsError: .infinity,
-                                                    maxRelativeError: .infinity, passed: false))
+                comparisons.append(
+                    OutputComparison(
+                        name: label, shape: output.tensor.shape.dimensions, maxAbsError: .infinity,
+                        maxRelativeError: .infinity, passed: false))
                 continue
             }
             let (abs, rel) = compare(try output.tensor.floatValues(), try reference.floatValues())
-            comparisons.append(OutputComparison(name: label, shape: output.tensor.shape.dimensions, maxAbsError: abs,
-                                                maxRelativeError: rel, passed: abs <= tolerance))
+            comparisons.append(
+                OutputComparison(
+                    name: label, shape: output.tensor.shape.dimensions, maxAbsError: abs,
+                    maxRelativeError: rel, passed: abs <= tolerance))
         }
     }
-    return VerifyReport(model: rmt.path, fixture: dir, architecture: "RMT \(rmt.configuration.variant.rawValue)",
-                        tolerance: tolerance, outputs: comparisons)
+    return VerifyReport(
+        model: rmt.path, fixture: dir, architecture: "RMT \(rmt.configuration.variant.rawValue)",
+        tolerance: tolerance, outputs: comparisons)
 }
 
 extension LoadedRMT {
@@ -65,15 +76,22 @@ extension LoadedRMT {
         let rebuilt: Wrapper
         switch wrapper {
         case .decoder(let d):
-            rebuilt = .decoder(try DecoderRMT(backbone: d.backbone, memory: d.memory, memoryTokens: d.memoryTokens,
-                                              segmentSize: d.segmentSize, alignment: alignment))
+            rebuilt = .decoder(
+                try DecoderRMT(
+                    backbone: d.backbone, memory: d.memory, memoryTokens: d.memoryTokens,
+                    segmentSize: d.segmentSize, alignment: alignment))
         case .encoder(let e):
             let s = e.segmentation
-            rebuilt = .encoder(try EncoderRMT(backbone: e.backbone, segmentation: try EncoderSegmentation(
-                inputSize: s.inputSize, memoryTokens: s.memoryTokens, maxSegments: s.maxSegments, alignment: alignment,
-                special: s.special, firstMemoryID: s.firstMemoryID)))
+            rebuilt = .encoder(
+                try EncoderRMT(
+                    backbone: e.backbone,
+                    segmentation: try EncoderSegmentation(
+                        inputSize: s.inputSize, memoryTokens: s.memoryTokens, maxSegments: s.maxSegments,
+                        alignment: alignment,
+                        special: s.special, firstMemoryID: s.firstMemoryID)))
         }
-        return LoadedRMT(path: path, configuration: config, checkpoint: checkpoint, backboneConfig: backboneConfig,
-                         wrapper: rebuilt, sideFiles: sideFiles)
+        return LoadedRMT(
+            path: path, configuration: config, checkpoint: checkpoint, backboneConfig: backboneConfig,
+            wrapper: rebuilt, sideFiles: sideFiles)
     }
 }

@@ -13,21 +13,26 @@ public enum RunInputs {
     /// from its own file (`.npy`, `.npz`, `.safetensors`): a file with one tensor gives that tensor, a file with
     /// several gives the one named `input_ids` / `attention_mask` / `token_type_ids` / `position_ids`.
     /// - Throws: `CheckpointError` for unreadable files, `ModelError(.input)` for wrong dtypes or shapes.
-    public static func read(inputIds: String, attentionMask: String? = nil, tokenTypeIds: String? = nil,
-                            positionIds: String? = nil) throws -> ModelInputs {
-        let (ids, batch, length) = try integers(try tensor("input_ids", in: inputIds), name: "input_ids", file: inputIds)
+    public static func read(
+        inputIds: String, attentionMask: String? = nil, tokenTypeIds: String? = nil,
+        positionIds: String? = nil
+    ) throws -> ModelInputs {
+        let (ids, batch, length) = try integers(
+            try tensor("input_ids", in: inputIds), name: "input_ids", file: inputIds)
         func companion(_ name: String, _ path: String?) throws -> [Int]? {
             guard let path else { return nil }
             let (values, b, t) = try integers(try tensor(name, in: path), name: name, file: path)
             guard b == batch, t == length else {
-                throw ModelError(.input, file: path, field: name, "`\(name)` is [\(b), \(t)] but input_ids is [\(batch), \(length)]")
+                throw ModelError(
+                    .input, file: path, field: name, "`\(name)` is [\(b), \(t)] but input_ids is [\(batch), \(length)]")
             }
             return values
         }
         let mask = try companion("attention_mask", attentionMask).map { $0.map(Float.init) }
-        return try ModelInputs(inputIds: ids, batch: batch, length: length, attentionMask: mask,
-                               tokenTypeIds: try companion("token_type_ids", tokenTypeIds),
-                               positionIds: try companion("position_ids", positionIds))
+        return try ModelInputs(
+            inputIds: ids, batch: batch, length: length, attentionMask: mask,
+            tokenTypeIds: try companion("token_type_ids", tokenTypeIds),
+            positionIds: try companion("position_ids", positionIds))
     }
 
     /// Reads all inputs from one file holding `input_ids` and optionally `attention_mask`, `token_type_ids`,
@@ -36,11 +41,14 @@ public enum RunInputs {
         let archive = try ArchiveRegistry.open(path)
         let names = Set(archive.tensorNames)
         guard names.contains("input_ids") else {
-            throw CheckpointError(.tensorNotFound, file: path, tensor: "input_ids", "has no tensor `input_ids` (found \(archive.tensorNames.joined(separator: ", ")))")
+            throw CheckpointError(
+                .tensorNotFound, file: path, tensor: "input_ids",
+                "has no tensor `input_ids` (found \(archive.tensorNames.joined(separator: ", ")))")
         }
-        return try read(inputIds: path, attentionMask: names.contains("attention_mask") ? path : nil,
-                        tokenTypeIds: names.contains("token_type_ids") ? path : nil,
-                        positionIds: names.contains("position_ids") ? path : nil)
+        return try read(
+            inputIds: path, attentionMask: names.contains("attention_mask") ? path : nil,
+            tokenTypeIds: names.contains("token_type_ids") ? path : nil,
+            positionIds: names.contains("position_ids") ? path : nil)
     }
 
     /// Tokenizes `texts` and right-pads them to the longest with `padId`, masking the padding.
@@ -59,8 +67,10 @@ public enum RunInputs {
         let archive = try ArchiveRegistry.open(path)
         if archive.tensorInfos.count == 1 { return try archive.tensor(named: archive.tensorNames[0]) }
         guard archive.tensorNames.contains(name) else {
-            throw CheckpointError(.tensorNotFound, file: path, tensor: name,
-                "holds \(archive.tensorInfos.count) tensors and none is named `\(name)`; pass a file with one tensor or name it `\(name)`")
+            throw CheckpointError(
+                .tensorNotFound, file: path, tensor: name,
+                "holds \(archive.tensorInfos.count) tensors and none is named `\(name)`; pass a file with one tensor or name it `\(name)`"
+            )
         }
         return try archive.tensor(named: name)
     }
@@ -73,7 +83,9 @@ public enum RunInputs {
         }
         let values: [Int64]
         do { values = try t.int64Values() } catch {
-            throw ModelError(.input, file: file, field: name, "`\(name)` is \(t.dtype.rawValue); expected an integer dtype (int64 or int32)")
+            throw ModelError(
+                .input, file: file, field: name,
+                "`\(name)` is \(t.dtype.rawValue); expected an integer dtype (int64 or int32)")
         }
         return (values.map { Int(truncatingIfNeeded: $0) }, dims.count == 2 ? dims[0] : 1, dims.last!)
     }
@@ -92,8 +104,10 @@ public struct RunOptions: Sendable {
     /// Run the forward pass this many times (≥ 1) and report the fastest, for timing.
     public var repetitions = 1
 
-    public init(architecture: ModelArchitecture? = nil, hiddenStates: Bool = false, format: CheckpointFormat? = nil,
-                force: Bool = false, repetitions: Int = 1) {
+    public init(
+        architecture: ModelArchitecture? = nil, hiddenStates: Bool = false, format: CheckpointFormat? = nil,
+        force: Bool = false, repetitions: Int = 1
+    ) {
         self.architecture = architecture
         self.hiddenStates = hiddenStates
         self.format = format
@@ -130,20 +144,30 @@ public struct RunSummary: Encodable, Sendable {
 
 /// Builds the model of `checkpoint` (a folder with `config.json`).
 /// - Throws: `CheckpointError(.configuration)` without a config; `ModelError` for bad configs or weights.
-public func loadModel(_ checkpoint: Checkpoint, architecture: ModelArchitecture? = nil) throws -> (model: LoadedModel, report: LoadReport) {
+public func loadModel(_ checkpoint: Checkpoint, architecture: ModelArchitecture? = nil) throws -> (
+    model: LoadedModel, report: LoadReport
+) {
     guard let config = checkpoint.config else {
-        throw CheckpointError(.configuration, file: checkpoint.path,
-                              "running a model needs its config.json; pass the checkpoint folder rather than the weights file")
+        throw CheckpointError(
+            .configuration, file: checkpoint.path,
+            "running a model needs its config.json; pass the checkpoint folder rather than the weights file")
     }
-    let configFile = checkpoint.isFolder ? "\(checkpoint.path.hasSuffix("/") ? String(checkpoint.path.dropLast()) : checkpoint.path)/config.json" : checkpoint.path
-    return try ModelLoader.load(config: config, configFile: configFile, archive: checkpoint.archive, architecture: architecture)
+    let configFile =
+        checkpoint.isFolder
+        ? "\(checkpoint.path.hasSuffix("/") ? String(checkpoint.path.dropLast()) : checkpoint.path)/config.json"
+        : checkpoint.path
+    return try ModelLoader.load(
+        config: config, configFile: configFile, archive: checkpoint.archive, architecture: architecture)
 }
 
 /// Runs `checkpoint` on `inputs` and writes every output to `output` (format from its extension).
 /// - Throws: `CheckpointError` or `ModelError`; nothing is written on failure.
-public func runModel(_ checkpoint: Checkpoint, inputs: ModelInputs, to output: String, options: RunOptions) throws -> RunSummary {
+public func runModel(_ checkpoint: Checkpoint, inputs: ModelInputs, to output: String, options: RunOptions) throws
+    -> RunSummary
+{
     guard let format = options.format ?? ArchiveRegistry.format(forExtensionOf: output) else {
-        throw CheckpointError(.unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
+        throw CheckpointError(
+            .unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }
     let (model, report) = try loadModel(checkpoint, architecture: options.architecture)
     var outputs: [NamedOutput] = []
@@ -153,9 +177,11 @@ public func runModel(_ checkpoint: Checkpoint, inputs: ModelInputs, to output: S
         outputs = try model.run(inputs, hiddenStates: options.hiddenStates)
         seconds = min(seconds, Date().timeIntervalSince(start))
     }
-    try ArchiveRegistry.write(outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
-                              options: WriteOptions(overwrite: options.force, metadata: nil))
-    return RunSummary(model: checkpoint.path, architecture: model.architecture.rawValue, output: output,
-                      outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
-                      seconds: seconds, repetitions: options.repetitions, notes: report.notes)
+    try ArchiveRegistry.write(
+        outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
+        options: WriteOptions(overwrite: options.force, metadata: nil))
+    return RunSummary(
+        model: checkpoint.path, architecture: model.architecture.rawValue, output: output,
+        outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
+        seconds: seconds, repetitions: options.repetitions, notes: report.notes)
 }

@@ -22,25 +22,33 @@ public enum TokenizerSource: Equatable, Sendable {
             throw CheckpointError(.io, file: folder, "no such folder; pass a checkpoint folder holding tokenizer files")
         }
         guard isFolder.boolValue else {
-            throw CheckpointError(.invalidArgument, file: folder, "is a file; pass the checkpoint folder that holds tokenizer.json or vocab.txt")
+            throw CheckpointError(
+                .invalidArgument, file: folder,
+                "is a file; pass the checkpoint folder that holds tokenizer.json or vocab.txt")
         }
         let base = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
         func has(_ name: String) -> Bool { FileManager.default.fileExists(atPath: "\(base)/\(name)") }
         if has("tokenizer.json") { return .tokenizerJSON("\(base)/tokenizer.json") }
         let bert = has("vocab.txt"), gpt2 = has("vocab.json")
         if bert && gpt2 {
-            throw CheckpointError(.unsupportedContent, file: folder,
-                                  "holds both vocab.txt (BERT) and vocab.json (GPT-2) but no tokenizer.json; remove the one that does not belong to the model")
+            throw CheckpointError(
+                .unsupportedContent, file: folder,
+                "holds both vocab.txt (BERT) and vocab.json (GPT-2) but no tokenizer.json; remove the one that does not belong to the model"
+            )
         }
         if bert { return .bertVocabulary("\(base)/vocab.txt") }
         if gpt2 {
             guard has("merges.txt") else {
-                throw CheckpointError(.io, file: folder, "has vocab.json but no merges.txt; a GPT-2 tokenizer needs both (or a tokenizer.json)")
+                throw CheckpointError(
+                    .io, file: folder,
+                    "has vocab.json but no merges.txt; a GPT-2 tokenizer needs both (or a tokenizer.json)")
             }
             return .gpt2Vocabulary(vocabulary: "\(base)/vocab.json", merges: "\(base)/merges.txt")
         }
-        throw CheckpointError(.io, file: folder,
-                              "has no tokenizer files (looked for tokenizer.json, vocab.txt, vocab.json + merges.txt); copy the model's tokenizer files into it")
+        throw CheckpointError(
+            .io, file: folder,
+            "has no tokenizer files (looked for tokenizer.json, vocab.txt, vocab.json + merges.txt); copy the model's tokenizer files into it"
+        )
     }
 }
 
@@ -59,11 +67,13 @@ public func loadPipelineTokenizer(folder: String) throws -> PipelineTokenizer {
     case .bertVocabulary(let path):
         return try PipelineTokenizer(bertVocabulary: path, settings: try TokenizerSettings(folder: folder))
     case .gpt2Vocabulary(let vocabulary, let merges):
-        return try PipelineTokenizer(gpt2Vocabulary: vocabulary, merges: merges, settings: try TokenizerSettings(folder: folder))
+        return try PipelineTokenizer(
+            gpt2Vocabulary: vocabulary, merges: merges, settings: try TokenizerSettings(folder: folder))
     }
 }
 
 /// Formats ids as `rmt-convert tokenize` prints them: space-separated, or a JSON array.
 public func formatTokenIds(_ ids: [Int], json: Bool) -> String {
-    json ? "[" + ids.map(String.init).joined(separator: ",") + "]\n" : ids.map(String.init).joined(separator: " ") + "\n"
+    json
+        ? "[" + ids.map(String.init).joined(separator: ",") + "]\n" : ids.map(String.init).joined(separator: " ") + "\n"
 }

@@ -20,24 +20,29 @@ public struct FixtureSpec: Sendable {
     public static func read(_ dir: String) throws -> FixtureSpec {
         let path = "\(dir)/fixture.json"
         guard let json = try Checkpoint.readJSON(path) else {
-            throw CheckpointError(.io, file: path, "no fixture.json in the fixture folder; make one with tools/make_model_fixtures.py")
+            throw CheckpointError(
+                .io, file: path, "no fixture.json in the fixture folder; make one with tools/make_model_fixtures.py")
         }
         var architecture: ModelArchitecture?
         if let name = json["architecture"]?.stringValue {
             guard let a = ModelArchitecture(rawValue: name) else {
-                throw CheckpointError(.configuration, file: path, tensor: "architecture", "architecture \"\(name)\" is not supported")
+                throw CheckpointError(
+                    .configuration, file: path, tensor: "architecture", "architecture \"\(name)\" is not supported")
             }
             architecture = a
         }
         guard case .array(let list)? = json["outputs"], !list.isEmpty, list.allSatisfy({ $0.stringValue != nil }) else {
-            throw CheckpointError(.configuration, file: path, tensor: "outputs", "`outputs` must be a non-empty list of output names")
+            throw CheckpointError(
+                .configuration, file: path, tensor: "outputs", "`outputs` must be a non-empty list of output names")
         }
         guard let tolerance = json["tolerance"]?.doubleValue, tolerance >= 0 else {
-            throw CheckpointError(.configuration, file: path, tensor: "tolerance", "`tolerance` must be a non-negative number")
+            throw CheckpointError(
+                .configuration, file: path, tensor: "tolerance", "`tolerance` must be a non-negative number")
         }
-        return FixtureSpec(architecture: architecture, outputs: list.compactMap(\.stringValue), tolerance: tolerance,
-                           inputsFile: json["inputs"]?.stringValue ?? "inputs.safetensors",
-                           expectedFile: json["expected"]?.stringValue ?? "expected.safetensors")
+        return FixtureSpec(
+            architecture: architecture, outputs: list.compactMap(\.stringValue), tolerance: tolerance,
+            inputsFile: json["inputs"]?.stringValue ?? "inputs.safetensors",
+            expectedFile: json["expected"]?.stringValue ?? "expected.safetensors")
     }
 }
 
@@ -85,7 +90,9 @@ public struct VerifyReport: Encodable, Sendable {
         let width = max(6, outputs.map(\.name.count).max() ?? 6)
         for o in outputs {
             let name = o.name.padding(toLength: width, withPad: " ", startingAt: 0)
-            lines.append("  \(name)  max abs \(String(format: "%.3e", o.maxAbsError))  max rel \(String(format: "%.3e", o.maxRelativeError))  \(o.passed ? "ok" : "FAIL")")
+            lines.append(
+                "  \(name)  max abs \(String(format: "%.3e", o.maxAbsError))  max rel \(String(format: "%.3e", o.maxRelativeError))  \(o.passed ? "ok" : "FAIL")"
+            )
         }
         lines.append(passed ? "PASS" : "FAIL")
         return lines.joined(separator: "\n") + "\n"
@@ -96,7 +103,9 @@ public struct VerifyReport: Encodable, Sendable {
 /// - Parameter architecture: overrides the fixture's architecture.
 /// - Throws: `CheckpointError` / `ModelError` for unreadable fixtures or models, and when an expected output
 ///   is absent from the fixture or not produced by the model. A mismatch is not an error: see `passed`.
-public func verify(_ checkpoint: Checkpoint, fixture dir: String, architecture: ModelArchitecture? = nil) throws -> VerifyReport {
+public func verify(_ checkpoint: Checkpoint, fixture dir: String, architecture: ModelArchitecture? = nil) throws
+    -> VerifyReport
+{
     let spec = try FixtureSpec.read(dir)
     let inputs = try RunInputs.read(bundle: "\(dir)/\(spec.inputsFile)")
     let expected = try ArchiveRegistry.open("\(dir)/\(spec.expectedFile)")
@@ -104,19 +113,25 @@ public func verify(_ checkpoint: Checkpoint, fixture dir: String, architecture: 
     let outputs = try model.run(inputs, hiddenStates: spec.outputs.contains { $0.hasPrefix("hidden_states.") })
     let comparisons = try spec.outputs.map { name -> OutputComparison in
         guard let actual = outputs.first(where: { $0.name == name })?.tensor else {
-            throw CheckpointError(.tensorNotFound, file: dir, tensor: name,
-                "\(model.architecture.rawValue) does not produce `\(name)` (it gives \(outputs.map(\.name).joined(separator: ", ")))")
+            throw CheckpointError(
+                .tensorNotFound, file: dir, tensor: name,
+                "\(model.architecture.rawValue) does not produce `\(name)` (it gives \(outputs.map(\.name).joined(separator: ", ")))"
+            )
         }
         let reference = try expected.tensor(named: name)
         guard reference.shape == actual.shape else {
-            return OutputComparison(name: name, shape: actual.shape.dimensions, maxAbsError: .infinity, maxRelativeError: .infinity, passed: false)
+            return OutputComparison(
+                name: name, shape: actual.shape.dimensions, maxAbsError: .infinity, maxRelativeError: .infinity,
+                passed: false)
         }
         let (abs, rel) = compare(try actual.floatValues(), try reference.floatValues())
-        return OutputComparison(name: name, shape: actual.shape.dimensions, maxAbsError: abs, maxRelativeError: rel,
-                                passed: abs <= spec.tolerance)
+        return OutputComparison(
+            name: name, shape: actual.shape.dimensions, maxAbsError: abs, maxRelativeError: rel,
+            passed: abs <= spec.tolerance)
     }
-    return VerifyReport(model: checkpoint.path, fixture: dir, architecture: model.architecture.rawValue,
-                        tolerance: spec.tolerance, outputs: comparisons)
+    return VerifyReport(
+        model: checkpoint.path, fixture: dir, architecture: model.architecture.rawValue,
+        tolerance: spec.tolerance, outputs: comparisons)
 }
 
 /// Max abs and max relative error (see `OutputComparison.maxRelativeError`); NaN anywhere counts as infinite.

@@ -5,46 +5,65 @@ import Models
 import RMT
 import TensorCore
 
-func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, options: WrapOptions) throws -> WrappedRMT {
+func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, options: WrapOptions) throws
+    -> WrappedRMT
+{
     let bert = try BertConfiguration.decoded(from: config, file: configFile)
     var (tensors, notes) = try normalizedBackbone(backbone, architecture: .bertForSequenceClassification)
     let m = options.memoryTokens, H = bert.hiddenSize, V = bert.vocabularySize
     let std = config["initializer_range"]?.doubleValue ?? 0.02
     guard let K = options.maxSegments else {
-        throw RMTError("max-segments", "the encoder needs --max-segments K (inputs are truncated to segment_size × K tokens)")
+        throw RMTError(
+            "max-segments", "the encoder needs --max-segments K (inputs are truncated to segment_size × K tokens)")
     }
     let special = try specialTokenIDs(folder: backbone.path, config: config)
     let inputSize = options.inputSize ?? min(512, bert.maxPositions)
     guard inputSize <= bert.maxPositions else {
         throw RMTError("input-size", "input_size \(inputSize) exceeds max_position_embeddings \(bert.maxPositions)")
     }
-    let segmentation = try EncoderSegmentation(inputSize: inputSize, memoryTokens: m, maxSegments: K, alignment: options.alignment ?? .right,
-                                               special: special, firstMemoryID: Int64(V))
+    let segmentation = try EncoderSegmentation(
+        inputSize: inputSize, memoryTokens: m, maxSegments: K, alignment: options.alignment ?? .right,
+        special: special, firstMemoryID: Int64(V))
     if let given = options.segmentSize, given != segmentation.segmentSize {
-        throw RMTError("segment-size", "the encoder's segment size follows from --input-size: \(inputSize) − \(m) − 3 = \(segmentation.segmentSize), not \(given)")
+        throw RMTError(
+            "segment-size",
+            "the encoder's segment size follows from --input-size: \(inputSize) − \(m) − 3 = \(segmentation.segmentSize), not \(given)"
+        )
     }
     // Memory rows first, then any missing head, all from one seeded generator in this order.
     var generator = SeededGenerator(seed: options.seed)
     let wordKey = "bert.embeddings.word_embeddings.weight"
     guard let words = tensors[wordKey], words.shape == [V, H] else {
-        throw CheckpointError(.corrupt, file: backbone.weightsPath, tensor: wordKey, "word embeddings must be [\(V), \(H)] as config.json says")
+        throw CheckpointError(
+            .corrupt, file: backbone.weightsPath, tensor: wordKey,
+            "word embeddings must be [\(V), \(H)] as config.json says")
     }
-    tensors[wordKey] = Tensor(try words.floatValues() + generator.normals(count: m * H, standardDeviation: std), shape: [V + m, H])
+    tensors[wordKey] = Tensor(
+        try words.floatValues() + generator.normals(count: m * H, standardDeviation: std), shape: [V + m, H])
     var initialised: [String] = []
     var labels = options.numLabels ?? bert.labelCount
     if let existing = tensors["classifier.weight"] {
         if let asked = options.numLabels, asked != existing.shape[0] {
-            throw RMTError("num-labels", "the backbone already has a classifier with \(existing.shape[0]) labels; drop --num-labels or pass \(existing.shape[0])")
+            throw RMTError(
+                "num-labels",
+                "the backbone already has a classifier with \(existing.shape[0]) labels; drop --num-labels or pass \(existing.shape[0])"
+            )
         }
         labels = existing.shape[0]
     }
-    for (key, shape) in [("bert.pooler.dense", [H, H]), ("classifier", [labels, H])] where tensors["\(key).weight"] == nil {
-        tensors["\(key).weight"] = Tensor(generator.normals(count: shape[0] * shape[1], standardDeviation: std), shape: Shape(shape))
+    for (key, shape) in [("bert.pooler.dense", [H, H]), ("classifier", [labels, H])]
+    where tensors["\(key).weight"] == nil {
+        tensors["\(key).weight"] = Tensor(
+            generator.normals(count: shape[0] * shape[1], standardDeviation: std), shape: Shape(shape))
         tensors["\(key).bias"] = Tensor([Float](repeating: 0, count: shape[0]), shape: [shape[0]])
         initialised += ["\(key).weight", "\(key).bias"]
     }
     let dropped = tensors.keys.filter { $0.hasPrefix("cls.") }.sorted()
-    if !dropped.isEmpty { notes.append("dropped \(dropped.count) keys of the masked-LM / pre-training heads (\(dropped.prefix(2).joined(separator: ", "))…)") }
+    if !dropped.isEmpty {
+        notes.append(
+            "dropped \(dropped.count) keys of the masked-LM / pre-training heads (\(dropped.prefix(2).joined(separator: ", "))…)"
+        )
+    }
     let order = RMTStateDict.bertSequenceClassificationKeys(layers: bert.layerCount, profile: .current)
     let backboneTensors = order.compactMap { key in tensors[key].map { (key, $0) } }
     var grown = config.setting("vocab_size", to: .number(String(V + m)))
@@ -54,14 +73,18 @@ func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
             .setting("label2id", to: .object((0..<labels).map { ("LABEL_\($0)", .number("\($0)")) }))
     }
     // Build once: every key present with the right shape.
-    let (model, _) = try ModelLoader.load(config: grown, configFile: configFile, archive: MemoryArchive(backboneTensors, path: backbone.weightsPath),
-                                          architecture: .bertForSequenceClassification)
-    guard case .bertForSequenceClassification(let classifier) = model else { preconditionFailure("loader returned another architecture") }
+    let (model, _) = try ModelLoader.load(
+        config: grown, configFile: configFile, archive: MemoryArchive(backboneTensors, path: backbone.weightsPath),
+        architecture: .bertForSequenceClassification)
+    guard case .bertForSequenceClassification(let classifier) = model else {
+        preconditionFailure("loader returned another architecture")
+    }
     _ = try EncoderRMT(backbone: classifier, segmentation: segmentation)
-    var configuration = RMTConfiguration(variant: .encoder, numMemTokens: m, segmentSize: segmentation.segmentSize, inputSize: inputSize,
-                                         maxNSegments: K, segmentAlignment: options.alignment ?? .right, backboneModelType: "bert",
-                                         backboneArchitecture: "BertForSequenceClassification", backboneVocabSize: V,
-                                         stateDictProfile: options.export.profile, writtenBy: "rmt-convert \(rmtConvertVersion)")
+    var configuration = RMTConfiguration(
+        variant: .encoder, numMemTokens: m, segmentSize: segmentation.segmentSize, inputSize: inputSize,
+        maxNSegments: K, segmentAlignment: options.alignment ?? .right, backboneModelType: "bert",
+        backboneArchitecture: "BertForSequenceClassification", backboneVocabSize: V,
+        stateDictProfile: options.export.profile, writtenBy: "rmt-convert \(rmtConvertVersion)")
     configuration.bpttDepth = -1
     configuration.sumLoss = false
     configuration.memTokenIds = Array(V..<V + m)
@@ -70,8 +93,9 @@ func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
     configuration.memoryInit = MemoryInit(method: "normal_initializer_range", std: std, seed: options.seed)
     configuration.initialisedTensors = initialised
     try configuration.validate()
-    let checkpoint = RMTCheckpoint(variant: .encoder, memoryTokens: m, backbone: backboneTensors, memory: nil,
-                                   clsID: special.cls, sepID: special.sep, notes: notes)
+    let checkpoint = RMTCheckpoint(
+        variant: .encoder, memoryTokens: m, backbone: backboneTensors, memory: nil,
+        clsID: special.cls, sepID: special.sep, notes: notes)
     return WrappedRMT(checkpoint: checkpoint, configuration: configuration, backboneConfig: grown)
 }
 
@@ -79,18 +103,25 @@ func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
 /// - Throws: `CheckpointError` when neither file exists or a token is missing.
 func specialTokenIDs(folder: String, config: JSONValue) throws -> SpecialTokenIDs {
     var vocabulary: [String: Int64] = [:]
-    if let json = try Checkpoint.readJSON("\(folder)/tokenizer.json"), case .object(let vocab)? = json["model"]?["vocab"] {
+    if let json = try Checkpoint.readJSON("\(folder)/tokenizer.json"),
+        case .object(let vocab)? = json["model"]?["vocab"]
+    {
         for (token, id) in vocab { if let i = id.integerValue { vocabulary[token] = Int64(i) } }
     } else if let text = try? String(contentsOfFile: "\(folder)/vocab.txt", encoding: .utf8) {
-        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where vocabulary[String(line)] == nil {
+        for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where vocabulary[String(line)] == nil {
             vocabulary[String(line)] = Int64(i)
         }
     } else {
-        throw CheckpointError(.configuration, file: folder, "no tokenizer.json or vocab.txt: the encoder needs the [PAD]/[CLS]/[SEP] ids of the backbone's tokenizer")
+        throw CheckpointError(
+            .configuration, file: folder,
+            "no tokenizer.json or vocab.txt: the encoder needs the [PAD]/[CLS]/[SEP] ids of the backbone's tokenizer")
     }
     func id(_ token: String) throws -> Int64 {
         guard let i = vocabulary[token] else {
-            throw CheckpointError(.configuration, file: folder, tensor: token, "the tokenizer has no \(token) token; the encoder RMT needs BERT's special tokens")
+            throw CheckpointError(
+                .configuration, file: folder, tensor: token,
+                "the tokenizer has no \(token) token; the encoder RMT needs BERT's special tokens")
         }
         return i
     }

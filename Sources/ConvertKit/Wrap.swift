@@ -49,8 +49,12 @@ public struct WrapSummary: Encodable, Sendable {
     }
 
     public var text: String {
-        var lines = ["wrapped as the \(variant) RMT with \(memoryTokens) memory tokens: segment_size \(segmentSize), input_size \(inputSize), \(tensorCount) tensors"]
-        lines.append("memory: \(memoryInit.method)\(memoryInit.std.map { String(format: ", std %.6f", $0) } ?? ""), seed \(memoryInit.seed)")
+        var lines = [
+            "wrapped as the \(variant) RMT with \(memoryTokens) memory tokens: segment_size \(segmentSize), input_size \(inputSize), \(tensorCount) tensors"
+        ]
+        lines.append(
+            "memory: \(memoryInit.method)\(memoryInit.std.map { String(format: ", std %.6f", $0) } ?? ""), seed \(memoryInit.seed)"
+        )
         if !initialisedTensors.isEmpty { lines.append("initialised: \(initialisedTensors.joined(separator: ", "))") }
         lines += notes.map { "note: \($0)" }
         lines.append("wrote \(output): \(files.joined(separator: ", "))")
@@ -62,28 +66,38 @@ public struct WrapSummary: Encodable, Sendable {
 /// - Throws: `CheckpointError`, `ModelError` or `RMTError` naming the file or setting; nothing is left behind.
 public func wrap(_ backbone: Checkpoint, output: String, options: WrapOptions) throws -> WrapSummary {
     guard let config = backbone.config, backbone.isFolder else {
-        throw CheckpointError(.configuration, file: backbone.path, "wrap needs a checkpoint folder with config.json (the backbone's Hugging Face config)")
+        throw CheckpointError(
+            .configuration, file: backbone.path,
+            "wrap needs a checkpoint folder with config.json (the backbone's Hugging Face config)")
     }
     let configFile = "\(backbone.path)/config.json"
     let modelType = config["model_type"]?.stringValue ?? backbone.architecture ?? "?"
     let variant = options.variant ?? (modelType == "gpt2" ? .decoder : modelType == "bert" ? .encoder : nil)
-    guard let variant, (variant == .decoder && modelType == "gpt2") || (variant == .encoder && modelType == "bert") else {
-        throw CheckpointError(.configuration, file: configFile, tensor: "model_type",
-            "model_type \"\(modelType)\" cannot be wrapped as \(options.variant?.rawValue ?? "an RMT"): the decoder wraps gpt2, the encoder bert")
+    guard let variant, (variant == .decoder && modelType == "gpt2") || (variant == .encoder && modelType == "bert")
+    else {
+        throw CheckpointError(
+            .configuration, file: configFile, tensor: "model_type",
+            "model_type \"\(modelType)\" cannot be wrapped as \(options.variant?.rawValue ?? "an RMT"): the decoder wraps gpt2, the encoder bert"
+        )
     }
-    guard options.memoryTokens >= 1 else { throw RMTError("memory-tokens", "must be at least 1, got \(options.memoryTokens)") }
-    let built = variant == .decoder
+    guard options.memoryTokens >= 1 else {
+        throw RMTError("memory-tokens", "must be at least 1, got \(options.memoryTokens)")
+    }
+    let built =
+        variant == .decoder
         ? try wrapDecoder(backbone, config: config, configFile: configFile, options: options)
         : try wrapEncoder(backbone, config: config, configFile: configFile, options: options)
-    let files = try writeRMTFolder(built.checkpoint, configuration: built.configuration, backboneConfig: built.backboneConfig,
-                                   sideFiles: Checkpoint.tokenizerFileNames.map { ($0, "\(backbone.path)/\($0)") }
-                                       .filter { FileManager.default.fileExists(atPath: $0.1) },
-                                   to: output, options: options.export)
-    return WrapSummary(output: output, variant: variant.rawValue, memoryTokens: options.memoryTokens,
-                       segmentSize: built.configuration.segmentSize, inputSize: built.configuration.inputSize,
-                       tensorCount: try built.checkpoint.stateDict(profile: options.export.profile).tensors.count, files: files,
-                       memoryInit: built.configuration.memoryInit!, initialisedTensors: built.configuration.initialisedTensors ?? [],
-                       notes: built.checkpoint.notes)
+    let files = try writeRMTFolder(
+        built.checkpoint, configuration: built.configuration, backboneConfig: built.backboneConfig,
+        sideFiles: Checkpoint.tokenizerFileNames.map { ($0, "\(backbone.path)/\($0)") }
+            .filter { FileManager.default.fileExists(atPath: $0.1) },
+        to: output, options: options.export)
+    return WrapSummary(
+        output: output, variant: variant.rawValue, memoryTokens: options.memoryTokens,
+        segmentSize: built.configuration.segmentSize, inputSize: built.configuration.inputSize,
+        tensorCount: try built.checkpoint.stateDict(profile: options.export.profile).tensors.count, files: files,
+        memoryInit: built.configuration.memoryInit!, initialisedTensors: built.configuration.initialisedTensors ?? [],
+        notes: built.checkpoint.notes)
 }
 
 /// A wrapped checkpoint before it is written.
@@ -94,8 +108,11 @@ struct WrappedRMT {
 }
 
 /// The backbone's tensors under the names `architecture` uses, as float32, in file order.
-func normalizedBackbone(_ backbone: Checkpoint, architecture: ModelArchitecture) throws -> (tensors: [String: Tensor], notes: [String]) {
-    let keys = try normalizeKeys(backbone.archive.tensorNames, layout: architecture.keyLayout, file: backbone.weightsPath)
+func normalizedBackbone(_ backbone: Checkpoint, architecture: ModelArchitecture) throws -> (
+    tensors: [String: Tensor], notes: [String]
+) {
+    let keys = try normalizeKeys(
+        backbone.archive.tensorNames, layout: architecture.keyLayout, file: backbone.weightsPath)
     var tensors: [String: Tensor] = [:]
     for (name, original) in keys.sources {
         let t = try backbone.archive.tensor(named: original)
@@ -107,39 +124,52 @@ func normalizedBackbone(_ backbone: Checkpoint, architecture: ModelArchitecture)
     return (tensors, notes)
 }
 
-func wrapDecoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, options: WrapOptions) throws -> WrappedRMT {
+func wrapDecoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, options: WrapOptions) throws
+    -> WrappedRMT
+{
     let gpt2 = try GPT2Configuration.decoded(from: config, file: configFile)
     var (tensors, notes) = try normalizedBackbone(backbone, architecture: .gpt2LMHeadModel)
     let m = options.memoryTokens, H = gpt2.hiddenSize, P = gpt2.maxPositions
     let n = options.segmentSize ?? (options.inputSize.map { $0 - 2 * m } ?? P - 2 * m)
     if let input = options.inputSize, input != n + 2 * m {
-        throw RMTError("input-size", "the decoder's input_size is segment_size + 2m = \(n + 2 * m), not \(input); pass only one of --segment-size / --input-size")
+        throw RMTError(
+            "input-size",
+            "the decoder's input_size is segment_size + 2m = \(n + 2 * m), not \(input); pass only one of --segment-size / --input-size"
+        )
     }
     guard let wte = tensors["transformer.wte.weight"] else {
-        throw CheckpointError(.corrupt, file: backbone.weightsPath, tensor: "transformer.wte.weight", "the GPT-2 checkpoint has no token embeddings")
+        throw CheckpointError(
+            .corrupt, file: backbone.weightsPath, tensor: "transformer.wte.weight",
+            "the GPT-2 checkpoint has no token embeddings")
     }
     if tensors["lm_head.weight"] == nil { tensors["lm_head.weight"] = wte }
     let order = RMTStateDict.gpt2LMHeadKeys(layers: gpt2.layerCount, profile: .current)
     let unexpected = tensors.keys.filter { !order.contains($0) }.sorted()
-    if !unexpected.isEmpty { notes.append("left out keys GPT2LMHeadModel does not have: \(unexpected.joined(separator: ", "))") }
+    if !unexpected.isEmpty {
+        notes.append("left out keys GPT2LMHeadModel does not have: \(unexpected.joined(separator: ", "))")
+    }
     let backboneTensors = order.compactMap { key in tensors[key].map { (key, $0) } }
     // Build the model once: every key present with the right shape, ties consistent, n + 2m ≤ P.
-    let (model, _) = try ModelLoader.load(config: config, configFile: configFile, archive: MemoryArchive(backboneTensors, path: backbone.weightsPath),
-                                          architecture: .gpt2LMHeadModel)
+    let (model, _) = try ModelLoader.load(
+        config: config, configFile: configFile, archive: MemoryArchive(backboneTensors, path: backbone.weightsPath),
+        architecture: .gpt2LMHeadModel)
     guard case .gpt2LMHead(let lm) = model else { preconditionFailure("loader returned another architecture") }
     let std = standardDeviation(lm.tokenEmbeddingTable)
     var generator = SeededGenerator(seed: options.seed)
     let memory = generator.normals(count: m * H, standardDeviation: std)
-    _ = try DecoderRMT(backbone: lm, memory: memory, memoryTokens: m, segmentSize: n, alignment: options.alignment ?? .left)
-    var configuration = RMTConfiguration(variant: .decoder, numMemTokens: m, segmentSize: n, inputSize: n + 2 * m,
-                                         maxNSegments: options.maxSegments, segmentAlignment: options.alignment ?? .left,
-                                         backboneModelType: "gpt2", backboneArchitecture: "GPT2LMHeadModel",
-                                         backboneVocabSize: gpt2.vocabularySize, stateDictProfile: options.export.profile,
-                                         writtenBy: "rmt-convert \(rmtConvertVersion)")
+    _ = try DecoderRMT(
+        backbone: lm, memory: memory, memoryTokens: m, segmentSize: n, alignment: options.alignment ?? .left)
+    var configuration = RMTConfiguration(
+        variant: .decoder, numMemTokens: m, segmentSize: n, inputSize: n + 2 * m,
+        maxNSegments: options.maxSegments, segmentAlignment: options.alignment ?? .left,
+        backboneModelType: "gpt2", backboneArchitecture: "GPT2LMHeadModel",
+        backboneVocabSize: gpt2.vocabularySize, stateDictProfile: options.export.profile,
+        writtenBy: "rmt-convert \(rmtConvertVersion)")
     configuration.k2 = options.k2
     configuration.memoryInit = MemoryInit(method: "randn_x_wte_std", std: std, seed: options.seed)
     try configuration.validate()
-    let checkpoint = RMTCheckpoint(variant: .decoder, memoryTokens: m, backbone: backboneTensors,
-                                   memory: Tensor(memory, shape: [m, H]), clsID: nil, sepID: nil, notes: notes)
+    let checkpoint = RMTCheckpoint(
+        variant: .decoder, memoryTokens: m, backbone: backboneTensors,
+        memory: Tensor(memory, shape: [m, H]), clsID: nil, sepID: nil, notes: notes)
     return WrappedRMT(checkpoint: checkpoint, configuration: configuration, backboneConfig: config)
 }

@@ -4,7 +4,7 @@ import Checkpoints
 import KeyMaps
 import TensorCore
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An HDF5 file opened as a `TensorArchive`.
@@ -40,7 +40,8 @@ public final class HDF5Archive: TensorArchive {
         H5Context.silenceErrorStack()
         context = H5Context(path: path)
         guard H5Fis_hdf5(path) > 0 else {
-            throw CheckpointError(.formatMismatch, file: path, "is not an HDF5 file (no HDF5 signature); check the file or pass --format")
+            throw CheckpointError(
+                .formatMismatch, file: path, "is not an HDF5 file (no HDF5 signature); check the file or pass --format")
         }
         file = try context.own(H5Fopen(path, chdf5_F_ACC_RDONLY(), h5Default), .file, "open the file (is it complete?)")
         var st = stat()
@@ -76,13 +77,16 @@ public final class HDF5Archive: TensorArchive {
         if context.hasAttribute(root, "rmt_convert_format") {
             let marker = try context.readStrings(root, "rmt_convert_format", owner: "/").first ?? ""
             guard marker == "tensors/1" else {
-                throw CheckpointError(.unsupportedContent, file: path, tensor: "rmt_convert_format",
-                                      "rmt_convert_format is `\(marker)`, this build reads `tensors/1`; use a newer rmt-convert")
+                throw CheckpointError(
+                    .unsupportedContent, file: path, tensor: "rmt_convert_format",
+                    "rmt_convert_format is `\(marker)`, this build reads `tensors/1`; use a newer rmt-convert")
             }
         } else {
             notes.append("no rmt_convert_format attribute: every dataset read as a tensor named by its path")
         }
-        if context.hasAttribute(root, "metadata"), let text = try context.readStrings(root, "metadata", owner: "/").first {
+        if context.hasAttribute(root, "metadata"),
+            let text = try context.readStrings(root, "metadata", owner: "/").first
+        {
             metadata = try parseMetadata(text)
         }
         for datasetPath in try context.datasetPaths(in: root) {
@@ -94,11 +98,14 @@ public final class HDF5Archive: TensorArchive {
 
     private func parseMetadata(_ text: String) throws -> [(key: String, value: String)] {
         guard case .object(let members)? = try? JSONValue.parse(text) else {
-            throw CheckpointError(.corrupt, file: path, tensor: "metadata", "root attribute `metadata` is not a JSON object; fix or remove it")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: "metadata",
+                "root attribute `metadata` is not a JSON object; fix or remove it")
         }
         return try members.map { member in
             guard let value = member.value.stringValue else {
-                throw CheckpointError(.corrupt, file: path, tensor: "metadata", "metadata value of `\(member.key)` is not a string")
+                throw CheckpointError(
+                    .corrupt, file: path, tensor: "metadata", "metadata value of `\(member.key)` is not a string")
             }
             return (member.key, value)
         }

@@ -2,7 +2,7 @@
 import CHDF5
 import Checkpoints
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Attributes larger than this are refused before allocating (Keras chunks at 64 512 bytes per attribute).
@@ -25,7 +25,9 @@ extension H5Context {
         guard count > 0 else { return [] }
         // Name lists hold thousands of entries at most; refuse absurd counts before allocating.
         guard count <= maxAttributeBytes / 16 else {
-            throw CheckpointError(.corrupt, file: path, tensor: owner, "attribute `\(name)` of `\(owner)` claims \(count) strings; the file is corrupt")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: owner,
+                "attribute `\(name)` of `\(owner)` claims \(count) strings; the file is corrupt")
         }
         let cset = H5Tget_cset(fileType.id)
         if H5Tis_variable_str(fileType.id) > 0 {
@@ -39,7 +41,9 @@ extension H5Context {
         }
         let width = H5Tget_size(fileType.id)
         guard width > 0, count.multipliedReportingOverflow(by: width).partialValue <= maxAttributeBytes else {
-            throw CheckpointError(.corrupt, file: path, tensor: owner, "attribute `\(name)` of `\(owner)` is too large (\(count) strings of \(width) bytes)")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: owner,
+                "attribute `\(name)` of `\(owner)` is too large (\(count) strings of \(width) bytes)")
         }
         let pad = H5Tget_strpad(fileType.id)
         var bytes = [UInt8](repeating: 0, count: count * width)
@@ -70,29 +74,37 @@ extension H5Context {
     }
 
     /// Writes `values` as variable-length strings: a SCALAR attribute when `scalar`, else SIMPLE [count].
-    func writeVariableStrings(_ object: hid_t, _ name: String, _ values: [String], scalar: Bool = false, utf8: Bool = false) throws {
+    func writeVariableStrings(
+        _ object: hid_t, _ name: String, _ values: [String], scalar: Bool = false, utf8: Bool = false
+    ) throws {
         let type = try copyType(chdf5_T_C_S1())
         try check(H5Tset_size(type.id, chdf5_T_VARIABLE()), "define a string type")
         try check(H5Tset_cset(type.id, utf8 ? H5T_CSET_UTF8 : H5T_CSET_ASCII), "define a string type")
         try check(H5Tset_strpad(type.id, H5T_STR_NULLTERM), "define a string type")
         var dims = [hsize_t(values.count)]
-        let space = try own(scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), .dataspace, "create a dataspace", errorKind: .io)
-        let attr = try own(H5Acreate2(object, name, type.id, space.id, h5Default, h5Default), .attribute,
-                           "create attribute `\(name)`", errorKind: .io)
+        let space = try own(
+            scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil), .dataspace, "create a dataspace",
+            errorKind: .io)
+        let attr = try own(
+            H5Acreate2(object, name, type.id, space.id, h5Default, h5Default), .attribute,
+            "create attribute `\(name)`", errorKind: .io)
         var pointers: [UnsafeMutablePointer<CChar>?] = values.map { strdup($0) }
         defer { pointers.forEach { free($0) } }
         try check(H5Awrite(attr.id, type.id, &pointers), "write attribute `\(name)`", errorKind: .io)
     }
 
     /// Writes `values` as fixed-length ASCII strings of `width` bytes, SIMPLE [count]; Keras uses NULLPAD.
-    func writeFixedStrings(_ object: hid_t, _ name: String, _ values: [String], width: Int, pad: StringPad = .nullPad) throws {
+    func writeFixedStrings(_ object: hid_t, _ name: String, _ values: [String], width: Int, pad: StringPad = .nullPad)
+        throws
+    {
         let type = try copyType(chdf5_T_C_S1())
         try check(H5Tset_size(type.id, max(width, 1)), "define a string type")
         try check(H5Tset_strpad(type.id, pad.h5), "define a string type")
         var dims = [hsize_t(values.count)]
         let space = try own(H5Screate_simple(1, &dims, nil), .dataspace, "create a dataspace", errorKind: .io)
-        let attr = try own(H5Acreate2(object, name, type.id, space.id, h5Default, h5Default), .attribute,
-                           "create attribute `\(name)`", errorKind: .io)
+        let attr = try own(
+            H5Acreate2(object, name, type.id, space.id, h5Default, h5Default), .attribute,
+            "create attribute `\(name)`", errorKind: .io)
         var bytes = [UInt8](repeating: 0, count: max(values.count * max(width, 1), 1))
         for (i, v) in values.enumerated() {
             for j in 0..<width { bytes[i * width + j] = pad == .spacePad ? 0x20 : 0 }
@@ -108,8 +120,9 @@ extension H5Context {
         guard !values.isEmpty else {
             var dims = [hsize_t(0)]
             let space = try own(H5Screate_simple(1, &dims, nil), .dataspace, "create a dataspace", errorKind: .io)
-            let attr = try own(H5Acreate2(object, name, chdf5_T_IEEE_F64LE(), space.id, h5Default, h5Default), .attribute,
-                               "create attribute `\(name)`", errorKind: .io)
+            let attr = try own(
+                H5Acreate2(object, name, chdf5_T_IEEE_F64LE(), space.id, h5Default, h5Default), .attribute,
+                "create attribute `\(name)`", errorKind: .io)
             _ = attr
             return
         }

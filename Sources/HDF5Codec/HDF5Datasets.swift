@@ -12,9 +12,11 @@ struct DatasetInfo {
 }
 
 /// Filters libhdf5 itself may provide; others (LZF 32000, Blosc 32001, Bitshuffle 32008…) are plugins.
-private let filterNames: [Int32: String] = [1: "deflate", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit",
-                                            6: "scaleoffset", 32000: "lzf", 32001: "blosc", 32004: "lz4",
-                                            32008: "bitshuffle", 32015: "zstd"]
+private let filterNames: [Int32: String] = [
+    1: "deflate", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit",
+    6: "scaleoffset", 32000: "lzf", 32001: "blosc", 32004: "lz4",
+    32008: "bitshuffle", 32015: "zstd",
+]
 
 extension H5Context {
     /// The walk of every dataset below `group` (paths relative to it), in byte-wise name order.
@@ -27,8 +29,9 @@ extension H5Context {
             }
             return 0
         }
-        try check(H5Ovisit(group, H5_INDEX_NAME, H5_ITER_INC, visit, Unmanaged.passUnretained(names).toOpaque()),
-                  "walk the objects of the file")
+        try check(
+            H5Ovisit(group, H5_INDEX_NAME, H5_ITER_INC, visit, Unmanaged.passUnretained(names).toOpaque()),
+            "walk the objects of the file")
         return names.list.sorted(by: byteOrder)
     }
 
@@ -37,12 +40,15 @@ extension H5Context {
         final class Names { var list: [String] = [] }
         let names = Names()
         let visit: H5L_iterate_t = { _, name, _, context in
-            if let name, let context { Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(h5String(name)) }
+            if let name, let context {
+                Unmanaged<Names>.fromOpaque(context).takeUnretainedValue().list.append(h5String(name))
+            }
             return 0
         }
         var index: hsize_t = 0
-        try check(H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(names).toOpaque()),
-                  "list the members of a group")
+        try check(
+            H5Literate(group, H5_INDEX_NAME, H5_ITER_INC, &index, visit, Unmanaged.passUnretained(names).toOpaque()),
+            "list the members of a group")
         return names.list.sorted(by: byteOrder)
     }
 
@@ -65,21 +71,26 @@ extension H5Context {
         let dtype = try classify(d.id, path)
         let shape = try datasetShape(d.id, path)
         guard let bytes = shape.checkedByteCount(dtype) else {
-            throw CheckpointError(.validationOverflow, file: self.path, tensor: path, "dataset `\(path)` has shape \(shape), whose size overflows")
+            throw CheckpointError(
+                .validationOverflow, file: self.path, tensor: path,
+                "dataset `\(path)` has shape \(shape), whose size overflows")
         }
         // Stored bytes: contiguous data is all in the file; filtered data can expand by at most ~1032× (deflate).
         let stored = Int(clamping: H5Dget_storage_size(d.id))
         let limit = fileSize.multipliedReportingOverflow(by: 1100)
         if stored > fileSize || (!limit.overflow && bytes > limit.partialValue) {
-            throw CheckpointError(.truncated, file: self.path, tensor: path,
-                                  "dataset `\(path)` claims \(bytes) bytes (\(stored) stored) but the file has only \(fileSize); the file is truncated or corrupt")
+            throw CheckpointError(
+                .truncated, file: self.path, tensor: path,
+                "dataset `\(path)` claims \(bytes) bytes (\(stored) stored) but the file has only \(fileSize); the file is truncated or corrupt"
+            )
         }
         return DatasetInfo(path: path, dtype: dtype, shape: shape)
     }
 
     /// Fails with the filter's number and name when libhdf5 cannot decode it (§3.8).
     func checkFilters(_ dataset: hid_t, _ path: String) throws {
-        let plist = try own(H5Dget_create_plist(dataset), .propertyList, "read the creation properties of `\(path)`", tensor: path)
+        let plist = try own(
+            H5Dget_create_plist(dataset), .propertyList, "read the creation properties of `\(path)`", tensor: path)
         let count = H5Pget_nfilters(plist.id)
         guard count > 0 else { return }
         for i in 0..<UInt32(count) {
@@ -88,8 +99,10 @@ extension H5Context {
             let id = H5Pget_filter2(plist.id, i, &flags, &elements, &values, 64, &name, &config)
             if id < 0 || H5Zfilter_avail(id) <= 0 {
                 let label = filterNames[id].map { " (\($0))" } ?? ""
-                throw CheckpointError(.unsupportedContent, file: self.path, tensor: path,
-                                      "dataset `\(path)` uses unsupported filter \(id)\(label); rewrite it without that filter (e.g. h5py with compression=\"gzip\")")
+                throw CheckpointError(
+                    .unsupportedContent, file: self.path, tensor: path,
+                    "dataset `\(path)` uses unsupported filter \(id)\(label); rewrite it without that filter (e.g. h5py with compression=\"gzip\")"
+                )
             }
         }
     }
@@ -99,13 +112,15 @@ extension H5Context {
         let type = try own(H5Dget_type(dataset), .datatype, "read the type of `\(path)`", tensor: path)
         let size = H5Tget_size(type.id)
         func refuse(_ what: String) -> CheckpointError {
-            CheckpointError(.unsupportedDType, file: self.path, tensor: path,
-                            "dataset `\(path)` holds \(what), not numbers; remove it or convert it to a numeric dataset")
+            CheckpointError(
+                .unsupportedDType, file: self.path, tensor: path,
+                "dataset `\(path)` holds \(what), not numbers; remove it or convert it to a numeric dataset")
         }
         switch H5Tget_class(type.id) {
         case H5T_INTEGER:
             let signed = H5Tget_sign(type.id) == H5T_SGN_2
-            let table: [Int: DType] = signed ? [1: .i8, 2: .i16, 4: .i32, 8: .i64] : [1: .u8, 2: .u16, 4: .u32, 8: .u64]
+            let table: [Int: DType] =
+                signed ? [1: .i8, 2: .i16, 4: .i32, 8: .i64] : [1: .u8, 2: .u16, 4: .u32, 8: .u64]
             guard let dtype = table[size] else { throw refuse("\(size)-byte integers") }
             return try declaredDType(dataset, path, stored: dtype)
         case H5T_FLOAT:
@@ -115,7 +130,8 @@ extension H5Context {
             case 2:
                 var spos = 0, epos = 0, esize = 0, mpos = 0, msize = 0
                 guard H5Tget_fields(type.id, &spos, &epos, &esize, &mpos, &msize) >= 0,
-                      (spos, epos, esize, mpos, msize) == (15, 10, 5, 0, 10), H5Tget_ebias(type.id) == 15 else {
+                    (spos, epos, esize, mpos, msize) == (15, 10, 5, 0, 10), H5Tget_ebias(type.id) == 15
+                else {
                     throw refuse("a 2-byte float that is not IEEE half precision")
                 }
                 return .f16
@@ -139,11 +155,16 @@ extension H5Context {
     /// bf16 and float8 stored as unsigned integers with a `dtype` attribute (§3.7).
     private func declaredDType(_ dataset: hid_t, _ path: String, stored: DType) throws -> DType {
         guard stored == .u16 || stored == .u8, hasAttribute(dataset, "dtype"),
-              let declared = try readStrings(dataset, "dtype", owner: path).first else { return stored }
-        let known: [String: DType] = ["bfloat16": .bf16, "float8_e4m3fn": .f8E4M3, "float8_e4m3": .f8E4M3, "float8_e5m2": .f8E5M2]
+            let declared = try readStrings(dataset, "dtype", owner: path).first
+        else { return stored }
+        let known: [String: DType] = [
+            "bfloat16": .bf16, "float8_e4m3fn": .f8E4M3, "float8_e4m3": .f8E4M3, "float8_e5m2": .f8E5M2,
+        ]
         guard let dtype = known[declared], dtype.itemSize == stored.itemSize else {
-            throw CheckpointError(.unsupportedDType, file: self.path, tensor: path,
-                                  "dataset `\(path)` declares dtype `\(declared)`, which rmt-convert does not support on \(stored.rawValue) data")
+            throw CheckpointError(
+                .unsupportedDType, file: self.path, tensor: path,
+                "dataset `\(path)` declares dtype `\(declared)`, which rmt-convert does not support on \(stored.rawValue) data"
+            )
         }
         return dtype
     }
@@ -154,7 +175,9 @@ extension H5Context {
             guard let name = H5Tget_member_name(type, UInt32(i)) else { return false }
             defer { H5free_memory(name) }
             var value: Int8 = -1
-            guard h5String(name) == expected, H5Tget_member_value(type, UInt32(i), &value) >= 0, Int(value) == i else { return false }
+            guard h5String(name) == expected, H5Tget_member_value(type, UInt32(i), &value) >= 0, Int(value) == i else {
+                return false
+            }
         }
         return true
     }
@@ -167,7 +190,9 @@ extension H5Context {
             let member = H5Tget_member_type(type, UInt32(i))
             guard member >= 0 else { return false }
             defer { H5Tclose(member) }
-            guard h5String(name) == expected, H5Tget_class(member) == H5T_FLOAT, H5Tget_size(member) == 4 else { return false }
+            guard h5String(name) == expected, H5Tget_class(member) == H5T_FLOAT, H5Tget_size(member) == 4 else {
+                return false
+            }
         }
         return true
     }
@@ -179,12 +204,16 @@ extension H5Context {
         case H5S_SCALAR: return Shape([])
         case H5S_SIMPLE:
             let rank = Int(H5Sget_simple_extent_ndims(space.id))
-            guard rank >= 0, rank <= 32 else { throw CheckpointError(.corrupt, file: self.path, tensor: path, "dataset `\(path)` has rank \(rank)") }
+            guard rank >= 0, rank <= 32 else {
+                throw CheckpointError(.corrupt, file: self.path, tensor: path, "dataset `\(path)` has rank \(rank)")
+            }
             var dims = [hsize_t](repeating: 0, count: max(rank, 1))
             try check(H5Sget_simple_extent_dims(space.id, &dims, nil), "read the shape of `\(path)`", tensor: path)
             return Shape(dims.prefix(rank).map { Int(clamping: $0) })
         default:
-            throw CheckpointError(.unsupportedContent, file: self.path, tensor: path, "dataset `\(path)` has an empty (NULL) dataspace and holds no data")
+            throw CheckpointError(
+                .unsupportedContent, file: self.path, tensor: path,
+                "dataset `\(path)` has an empty (NULL) dataspace and holds no data")
         }
     }
 
@@ -214,7 +243,9 @@ extension H5Context {
         let count = info.shape.elementCount * info.dtype.itemSize
         let storage = try TensorStorage(count: count) { buffer in
             guard count > 0 else { return }
-            try check(H5Dread(d.id, mem.id, H5S_ALL, H5S_ALL, h5Default, buffer.baseAddress), "read dataset `\(info.path)`", tensor: name)
+            try check(
+                H5Dread(d.id, mem.id, H5S_ALL, H5S_ALL, h5Default, buffer.baseAddress), "read dataset `\(info.path)`",
+                tensor: name)
         }
         return try Tensor(dtype: info.dtype, shape: info.shape, storage: storage)
     }

@@ -2,7 +2,7 @@
 import CHDF5
 import Checkpoints
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `H5P_DEFAULT` as an id.
@@ -60,8 +60,10 @@ struct H5Context {
     }
 
     /// Takes ownership of `id`, or throws when it is negative.
-    func own(_ id: hid_t, _ kind: H5Kind, _ what: @autoclosure () -> String, tensor: String? = nil,
-             errorKind: CheckpointError.Kind = .corrupt) throws -> H5Handle {
+    func own(
+        _ id: hid_t, _ kind: H5Kind, _ what: @autoclosure () -> String, tensor: String? = nil,
+        errorKind: CheckpointError.Kind = .corrupt
+    ) throws -> H5Handle {
         guard id >= 0 else {
             throw CheckpointError(errorKind, file: path, tensor: tensor, "HDF5 could not \(what())")
         }
@@ -69,8 +71,10 @@ struct H5Context {
     }
 
     /// Throws when an HDF5 call returned a negative status.
-    func check(_ status: herr_t, _ what: @autoclosure () -> String, tensor: String? = nil,
-               errorKind: CheckpointError.Kind = .corrupt) throws {
+    func check(
+        _ status: herr_t, _ what: @autoclosure () -> String, tensor: String? = nil,
+        errorKind: CheckpointError.Kind = .corrupt
+    ) throws {
         guard status >= 0 else {
             throw CheckpointError(errorKind, file: path, tensor: tensor, "HDF5 could not \(what())")
         }
@@ -109,7 +113,9 @@ struct H5Context {
 }
 
 /// An HDF5 link or object name as a Swift string (UTF-8, invalid bytes repaired).
-func h5String(_ p: UnsafePointer<CChar>) -> String { String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)), as: UTF8.self) }
+func h5String(_ p: UnsafePointer<CChar>) -> String {
+    String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)), as: UTF8.self)
+}
 
 /// Byte-wise (UTF-8) order, as FORMATS.md §3.7 requires for tensor order.
 func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }

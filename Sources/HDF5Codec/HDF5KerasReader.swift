@@ -29,8 +29,9 @@ extension HDF5Archive {
                 // Sharded TF files (§3.6): the entry is the weight path itself, model name already stripped.
                 found.append(FoundWeight(datasetPath: prefix + layer, tfName: layer, modelName: ""))
             default:
-                throw CheckpointError(.corrupt, file: path, tensor: layer,
-                                      "layer_names lists `\(layer)` but the file has no such group; the file is incomplete or was edited")
+                throw CheckpointError(
+                    .corrupt, file: path, tensor: layer,
+                    "layer_names lists `\(layer)` but the file has no such group; the file is incomplete or was edited")
             }
         }
         if rootPath == "model_weights" { notes.append("Keras model file: weights read from group `model_weights`") }
@@ -53,21 +54,27 @@ extension HDF5Archive {
     /// The weights of one layer group: its `weight_names` (any encoding, possibly chunked), or every dataset
     /// below it when the attribute is missing. Weightless layers (Dropout) give none.
     private func weights(ofLayer layer: String, in root: hid_t, prefix: String) throws -> [FoundWeight] {
-        let group = try context.own(H5Gopen2(root, layer, h5Default), .group, "open layer group `\(layer)`", tensor: layer)
+        let group = try context.own(
+            H5Gopen2(root, layer, h5Default), .group, "open layer group `\(layer)`", tensor: layer)
         let names: [String]
         if let listed = try context.readStringList(group.id, "weight_names", owner: layer) {
             names = listed
         } else {
             names = try context.datasetPaths(in: group.id)
-            if !names.isEmpty { notes.append("layer `\(layer)` has no weight_names: its datasets were read in name order") }
+            if !names.isEmpty {
+                notes.append("layer `\(layer)` has no weight_names: its datasets were read in name order")
+            }
         }
         return try names.map { name in
             guard context.objectType(at: name, in: group.id) == H5O_TYPE_DATASET else {
-                throw CheckpointError(.corrupt, file: path, tensor: name,
-                                      "weight_names of layer `\(layer)` lists `\(name)` but the file has no such dataset; the file is incomplete")
+                throw CheckpointError(
+                    .corrupt, file: path, tensor: name,
+                    "weight_names of layer `\(layer)` lists `\(name)` but the file has no such dataset; the file is incomplete"
+                )
             }
             let split = splitModelName(name)
-            return FoundWeight(datasetPath: "\(prefix)\(layer)/\(name)", tfName: split?.rest ?? name, modelName: split?.model ?? "")
+            return FoundWeight(
+                datasetPath: "\(prefix)\(layer)/\(name)", tfName: split?.rest ?? name, modelName: split?.model ?? "")
         }
     }
 }

@@ -12,19 +12,24 @@ extension HDF5Writer {
     /// (created in sorted order), `layer_names` in order of first appearance, each group's `weight_names`
     /// in source order, datasets f32 and contiguous at `<layer>/<model>/<name>`.
     /// - Throws: `CheckpointError` for a name without a layer component, a non-float tensor, or I/O failure.
-    public static func writeKeras(_ sources: [TensorSource], modelName: String, to path: String, overwrite: Bool,
-                                  progress: ((Int) -> Void)? = nil) throws {
+    public static func writeKeras(
+        _ sources: [TensorSource], modelName: String, to path: String, overwrite: Bool,
+        progress: ((Int) -> Void)? = nil
+    ) throws {
         var layers: [String] = []
         var weights: [String: [TensorSource]] = [:]
         for source in sources {
             let name = source.info.name
             guard let slash = name.firstIndex(of: "/"), slash != name.startIndex, !name.hasSuffix("/") else {
-                throw CheckpointError(.invalidName, file: path, tensor: name,
-                                      "`\(name)` is not a TF weight name (`<layer>/…/<variable>:0`); convert with --names tf")
+                throw CheckpointError(
+                    .invalidName, file: path, tensor: name,
+                    "`\(name)` is not a TF weight name (`<layer>/…/<variable>:0`); convert with --names tf")
             }
             guard source.info.dtype.isCastableFloat else {
-                throw CheckpointError(.unsupportedDType, file: path, tensor: name,
-                                      "Keras weights are f32 but `\(name)` is \(source.info.dtype.rawValue); drop it or use the generic layout (--names keep)")
+                throw CheckpointError(
+                    .unsupportedDType, file: path, tensor: name,
+                    "Keras weights are f32 but `\(name)` is \(source.info.dtype.rawValue); drop it or use the generic layout (--names keep)"
+                )
             }
             let layer = String(name[..<slash])
             if weights[layer] == nil { layers.append(layer) }
@@ -37,8 +42,9 @@ extension HDF5Writer {
             try context.writeVariableStrings(file, "keras_version", [kerasVersion], scalar: true)
             var groups: [String: H5Handle] = [:]
             for layer in layers.sorted(by: byteOrder) {
-                groups[layer] = try context.own(H5Gcreate2(file, layer, h5Default, h5Default, h5Default), .group,
-                                                "create layer group `\(layer)`", errorKind: .io)
+                groups[layer] = try context.own(
+                    H5Gcreate2(file, layer, h5Default, h5Default, h5Default), .group,
+                    "create layer group `\(layer)`", errorKind: .io)
             }
             var done = 0
             for layer in layers {

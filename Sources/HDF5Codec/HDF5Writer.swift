@@ -16,9 +16,11 @@ public enum HDF5Writer {
     ///   - compress: chunked datasets with shuffle and deflate at `level` (scalars and empty tensors stay contiguous).
     ///   - progress: called with the cumulative bytes written after each tensor.
     /// - Throws: `CheckpointError` for an invalid name (§3.7 rules) or an I/O failure.
-    public static func write(_ sources: [TensorSource], metadata: [(key: String, value: String)]?, to path: String,
-                             overwrite: Bool, compress: Bool = false, level: Int = 4,
-                             progress: ((Int) -> Void)? = nil) throws {
+    public static func write(
+        _ sources: [TensorSource], metadata: [(key: String, value: String)]?, to path: String,
+        overwrite: Bool, compress: Bool = false, level: Int = 4,
+        progress: ((Int) -> Void)? = nil
+    ) throws {
         try validateNames(sources.map(\.info.name), file: path)
         guard (1...9).contains(level) else {
             throw CheckpointError(.invalidArgument, file: path, "compression level \(level) is outside 1–9")
@@ -46,21 +48,27 @@ public enum HDF5Writer {
         for name in names {
             let components = name.split(separator: "/", omittingEmptySubsequences: false)
             let problem: String? =
-                name.isEmpty ? "an empty name"
-                : name.hasPrefix("/") || name.hasSuffix("/") ? "a leading or trailing `/`"
-                : components.contains("") ? "`//`"
-                : components.contains(where: { $0 == "." || $0 == ".." }) ? "a `.` or `..` component"
-                : nil
+                name.isEmpty
+                ? "an empty name"
+                : name.hasPrefix("/") || name.hasSuffix("/")
+                    ? "a leading or trailing `/`"
+                    : components.contains("")
+                        ? "`//`"
+                        : components.contains(where: { $0 == "." || $0 == ".." })
+                            ? "a `.` or `..` component"
+                            : nil
             if let problem {
-                throw CheckpointError(.invalidName, file: file, tensor: name,
-                                      "tensor name `\(name)` has \(problem), which HDF5 paths cannot hold; rename the tensor")
+                throw CheckpointError(
+                    .invalidName, file: file, tensor: name,
+                    "tensor name `\(name)` has \(problem), which HDF5 paths cannot hold; rename the tensor")
             }
             var prefix = ""
             for component in components.dropLast() {
                 prefix += (prefix.isEmpty ? "" : "/") + component
                 if all.contains(prefix) {
-                    throw CheckpointError(.invalidName, file: file, tensor: name,
-                                          "`\(prefix)` is both a tensor and a group of `\(name)` in HDF5; rename one of them")
+                    throw CheckpointError(
+                        .invalidName, file: file, tensor: name,
+                        "`\(prefix)` is both a tensor and a group of `\(name)` in HDF5; rename one of them")
                 }
             }
         }
@@ -74,15 +82,18 @@ public enum HDF5Writer {
     /// Creates the output under a temporary name, runs `body`, closes the file and renames it into place.
     /// libhdf5 cannot recover from a failed write (the file stays open and the library crashes at exit), so
     /// room for `estimatedSize` bytes is checked first, where a full disk is still a clean error.
-    static func withTemporaryFile(_ path: String, overwrite: Bool, estimatedSize: Int = 0,
-                                  _ body: (H5Context, hid_t) throws -> Void) throws {
+    static func withTemporaryFile(
+        _ path: String, overwrite: Bool, estimatedSize: Int = 0,
+        _ body: (H5Context, hid_t) throws -> Void
+    ) throws {
         let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
         do {
             if estimatedSize > 0 { try out.checkSpace(estimatedSize) }
             H5Context.silenceErrorStack()
             let context = H5Context(path: path, output: out)
-            let file = try context.own(H5Fcreate(out.temporaryPath, chdf5_F_ACC_TRUNC(), h5Default, h5Default), .file,
-                                       "create a file in the output folder", errorKind: .io)
+            let file = try context.own(
+                H5Fcreate(out.temporaryPath, chdf5_F_ACC_TRUNC(), h5Default, h5Default), .file,
+                "create a file in the output folder", errorKind: .io)
             try body(context, file.id)
             try context.check(H5Fflush(file.id, H5F_SCOPE_GLOBAL), "flush the output", errorKind: .io)
             try context.check(file.close(), "close the output", errorKind: .io)
@@ -119,64 +130,80 @@ extension H5Context {
 
     /// Writes `tensor` as dataset `path` below `location`, creating intermediate groups.
     func writeDataset(_ tensor: Tensor, at path: String, in location: hid_t, compress: Bool, level: Int) throws {
-        try writeDataset(TensorSource(name: path, tensor: tensor), at: path, in: location, compress: compress, level: level)
+        try writeDataset(
+            TensorSource(name: path, tensor: tensor), at: path, in: location, compress: compress, level: level)
     }
 
     /// Writes `source` as dataset `path` below `location`, creating intermediate groups, streaming the data so a
     /// mapped or cast source is never resident at once. An uncompressed dataset's storage is allocated when it
     /// is created and the data goes there straight from the source (`writeDirectly`); a compressed one is written
     /// in blocks of whole rows (first dimension) of about `blockBytes` (whole chunks), each through a hyperslab.
-    func writeDataset(_ source: TensorSource, at path: String, in location: hid_t, compress: Bool, level: Int,
-                      blockBytes: Int = H5Context.rowBlockBytes) throws {
+    func writeDataset(
+        _ source: TensorSource, at path: String, in location: hid_t, compress: Bool, level: Int,
+        blockBytes: Int = H5Context.rowBlockBytes
+    ) throws {
         let info = source.info
         let (type, declared) = try fileType(for: info.dtype)
         let memory = try memoryType(for: info.dtype)
         let dims = info.shape.dimensions
         var sizes = dims.map { hsize_t($0) }
-        let space = try own(sizes.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(sizes.count), &sizes, nil),
-                            .dataspace, "create the dataspace of `\(path)`", tensor: path, errorKind: .io)
+        let space = try own(
+            sizes.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(sizes.count), &sizes, nil),
+            .dataspace, "create the dataspace of `\(path)`", tensor: path, errorKind: .io)
         let links = try own(H5Pcreate(chdf5_P_LINK_CREATE()), .propertyList, "create link properties", errorKind: .io)
         try check(H5Pset_create_intermediate_group(links.id, 1), "set link properties", errorKind: .io)
         if path.utf8.contains(where: { $0 >= 0x80 }) {
             try check(H5Pset_char_encoding(links.id, H5T_CSET_UTF8), "set link properties", errorKind: .io)
         }
-        let creation = try own(H5Pcreate(chdf5_P_DATASET_CREATE()), .propertyList, "create dataset properties", errorKind: .io)
+        let creation = try own(
+            H5Pcreate(chdf5_P_DATASET_CREATE()), .propertyList, "create dataset properties", errorKind: .io)
         var chunkRows = 1
         if compress, info.shape.rank > 0, info.shape.elementCount > 0 {
             var chunk = chunkShape(dims, itemSize: info.dtype.itemSize).map { hsize_t($0) }
             chunkRows = Int(chunk[0])
-            try check(H5Pset_chunk(creation.id, Int32(chunk.count), &chunk), "set the chunk shape of `\(path)`", tensor: path, errorKind: .io)
+            try check(
+                H5Pset_chunk(creation.id, Int32(chunk.count), &chunk), "set the chunk shape of `\(path)`", tensor: path,
+                errorKind: .io)
             try check(H5Pset_shuffle(creation.id), "enable shuffle", tensor: path, errorKind: .io)
             try check(H5Pset_deflate(creation.id, UInt32(level)), "enable deflate", tensor: path, errorKind: .io)
         }
         let direct = !compress && !dims.isEmpty && info.byteCount > 0
         if direct {
-            try check(H5Pset_alloc_time(creation.id, H5D_ALLOC_TIME_EARLY), "set the allocation time of `\(path)`", tensor: path, errorKind: .io)
-            try check(H5Pset_fill_time(creation.id, H5D_FILL_TIME_NEVER), "set the fill time of `\(path)`", tensor: path, errorKind: .io)
+            try check(
+                H5Pset_alloc_time(creation.id, H5D_ALLOC_TIME_EARLY), "set the allocation time of `\(path)`",
+                tensor: path, errorKind: .io)
+            try check(
+                H5Pset_fill_time(creation.id, H5D_FILL_TIME_NEVER), "set the fill time of `\(path)`", tensor: path,
+                errorKind: .io)
         }
-        let d = try own(H5Dcreate2(location, path, type.id, space.id, links.id, creation.id, h5Default), .dataset,
-                        "create dataset `\(path)`", tensor: path, errorKind: .io)
+        let d = try own(
+            H5Dcreate2(location, path, type.id, space.id, links.id, creation.id, h5Default), .dataset,
+            "create dataset `\(path)`", tensor: path, errorKind: .io)
         if let declared { try writeVariableStrings(d.id, "dtype", [declared], scalar: true) }
         if direct { return try writeDirectly(source, dataset: d.id, at: path) }
-        let rowBytes = dims.dropFirst().reduce(info.dtype.itemSize, *)   // one index of the first dimension
+        let rowBytes = dims.dropFirst().reduce(info.dtype.itemSize, *)  // one index of the first dimension
         guard info.byteCount > 0, rowBytes > 0 else { _ = try source.loadChecked(file: self.path); return }
         let rowsPerBlock = max(1, blockBytes / rowBytes / chunkRows) * chunkRows
         var row = 0
         try source.forEachChunk(file: self.path, ofSize: rowsPerBlock * rowBytes) { block in
             if dims.isEmpty {
-                try check(H5Dwrite(d.id, memory.id, H5S_ALL, H5S_ALL, h5Default, block.baseAddress),
-                          "write dataset `\(path)`", tensor: path, errorKind: .io)
+                try check(
+                    H5Dwrite(d.id, memory.id, H5S_ALL, H5S_ALL, h5Default, block.baseAddress),
+                    "write dataset `\(path)`", tensor: path, errorKind: .io)
                 return
             }
             let rows = block.count / rowBytes
             var start = [hsize_t(row)] + [hsize_t](repeating: 0, count: dims.count - 1)
             var count = [hsize_t(rows)] + sizes.dropFirst()
-            try check(H5Sselect_hyperslab(space.id, H5S_SELECT_SET, &start, nil, &count, nil),
-                      "select rows of `\(path)`", tensor: path, errorKind: .io)
-            let blockSpace = try own(H5Screate_simple(Int32(count.count), &count, nil), .dataspace,
-                                     "create the dataspace of a block of `\(path)`", tensor: path, errorKind: .io)
-            try check(H5Dwrite(d.id, memory.id, blockSpace.id, space.id, h5Default, block.baseAddress),
-                      "write dataset `\(path)`", tensor: path, errorKind: .io)
+            try check(
+                H5Sselect_hyperslab(space.id, H5S_SELECT_SET, &start, nil, &count, nil),
+                "select rows of `\(path)`", tensor: path, errorKind: .io)
+            let blockSpace = try own(
+                H5Screate_simple(Int32(count.count), &count, nil), .dataspace,
+                "create the dataspace of a block of `\(path)`", tensor: path, errorKind: .io)
+            try check(
+                H5Dwrite(d.id, memory.id, blockSpace.id, space.id, h5Default, block.baseAddress),
+                "write dataset `\(path)`", tensor: path, errorKind: .io)
             row += rows
             output?.noteLibraryWrite(block.count)
         }
@@ -189,10 +216,12 @@ extension H5Context {
     /// the bytes `H5Dwrite` would copy there, and HDF5 never touches that region again.
     /// - Throws: `CheckpointError(.io)` when no output is being written or the storage is not where it should be.
     private func writeDirectly(_ source: TensorSource, dataset: hid_t, at path: String) throws {
-        let address = H5Dget_offset(dataset)   // HADDR_UNDEF (all ones) when nothing is allocated
+        let address = H5Dget_offset(dataset)  // HADDR_UNDEF (all ones) when nothing is allocated
         guard let output, address != haddr_t.max, let start = Int(exactly: address),
-              H5Dget_storage_size(dataset) == UInt64(source.info.byteCount) else {
-            throw CheckpointError(.io, file: self.path, tensor: path, "HDF5 allocated no contiguous storage for `\(path)`")
+            H5Dget_storage_size(dataset) == UInt64(source.info.byteCount)
+        else {
+            throw CheckpointError(
+                .io, file: self.path, tensor: path, "HDF5 allocated no contiguous storage for `\(path)`")
         }
         var offset = start
         try source.forEachChunk(file: self.path) { chunk in

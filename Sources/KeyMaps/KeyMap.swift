@@ -81,8 +81,9 @@ public final class KeyMap {
         var out: [String: String] = [:]
         for rule in rules {
             guard case .tie(let target, let when) = rule.action, !rule.pytorch.template.contains("{i}"),
-                  names.contains(target), names.contains(when) || (when == "lm_head" && lmHead),
-                  !names.contains(rule.pytorch.template) else { continue }
+                names.contains(target), names.contains(when) || (when == "lm_head" && lmHead),
+                !names.contains(rule.pytorch.template)
+            else { continue }
             out[rule.pytorch.template] = target
         }
         return out

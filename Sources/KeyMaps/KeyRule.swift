@@ -83,7 +83,9 @@ public struct KeyRule: Sendable, Equatable {
     }
 
     /// A mapped row.
-    public static func map(_ pytorch: String, _ tf: String, _ transform: KeyTransform = .none, readOnly: Bool = false) -> KeyRule {
+    public static func map(_ pytorch: String, _ tf: String, _ transform: KeyTransform = .none, readOnly: Bool = false)
+        -> KeyRule
+    {
         KeyRule(pytorch: pytorch, tf: tf, action: .map(transform), readOnly: readOnly)
     }
 

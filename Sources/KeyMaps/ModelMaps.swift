@@ -23,8 +23,14 @@ extension KeyMap {
         rules.append(.map("cls.predictions.bias", "mlm___cls/predictions/bias:0"))
         rules += KeyRule.linear("cls.predictions.transform.dense", "mlm___cls/predictions/transform/dense")
         rules += KeyRule.layerNorm("cls.predictions.transform.LayerNorm", "mlm___cls/predictions/transform/LayerNorm")
-        rules.append(KeyRule(pytorch: "cls.predictions.decoder.weight", tf: nil, action: .tie(to: "bert.embeddings.word_embeddings.weight", when: "cls.predictions.bias")))
-        rules.append(KeyRule(pytorch: "cls.predictions.decoder.bias", tf: nil, action: .tie(to: "cls.predictions.bias", when: "cls.predictions.bias")))
+        rules.append(
+            KeyRule(
+                pytorch: "cls.predictions.decoder.weight", tf: nil,
+                action: .tie(to: "bert.embeddings.word_embeddings.weight", when: "cls.predictions.bias")))
+        rules.append(
+            KeyRule(
+                pytorch: "cls.predictions.decoder.bias", tf: nil,
+                action: .tie(to: "cls.predictions.bias", when: "cls.predictions.bias")))
         // Next-sentence and sequence-classification heads.
         rules += KeyRule.linear("cls.seq_relationship", "nsp___cls/seq_relationship")
         rules += KeyRule.linear("classifier", "classifier")
@@ -49,7 +55,8 @@ extension KeyMap {
         rules += KeyRule.conv1D("\(block.0).mlp.c_fc", "\(block.1)/mlp/c_fc")
         rules += KeyRule.conv1D("\(block.0).mlp.c_proj", "\(block.1)/mlp/c_proj")
         rules += KeyRule.layerNorm("transformer.ln_f", "transformer/ln_f")
-        rules.append(KeyRule(pytorch: "lm_head.weight", tf: nil, action: .tie(to: "transformer.wte.weight", when: "lm_head")))
+        rules.append(
+            KeyRule(pytorch: "lm_head.weight", tf: nil, action: .tie(to: "transformer.wte.weight", when: "lm_head")))
         // The causal-mask buffers of older files (§4.3).
         rules.append(KeyRule(pytorch: "\(block.0).attn.bias", tf: nil, action: .drop))
         rules.append(KeyRule(pytorch: "\(block.0).attn.masked_bias", tf: nil, action: .drop))

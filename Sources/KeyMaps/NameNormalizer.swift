@@ -22,7 +22,9 @@ public enum NameNormalizer {
     /// The family map for a PyTorch key set: BERT when a word-embedding key is present, GPT-2 when `wte` is.
     public static func family(of keys: [String]) -> KeyMap? {
         func last(_ k: String, _ suffix: String) -> Bool { k == suffix || k.hasSuffix("." + suffix) }
-        if keys.contains(where: { last($0, "embeddings.word_embeddings.weight") || last($0, "embeddings.word_embeddings.gamma") }) {
+        if keys.contains(where: {
+            last($0, "embeddings.word_embeddings.weight") || last($0, "embeddings.word_embeddings.gamma")
+        }) {
             return .bert()
         }
         if keys.contains(where: { last($0, "wte.weight") }) { return .gpt2() }
@@ -30,7 +32,9 @@ public enum NameNormalizer {
     }
 
     /// Each key with its normalized form, in the input order.
-    public static func normalize(_ keys: [String], map: KeyMap, rules: [NameRule] = rules) -> [(original: String, normalized: String)] {
+    public static func normalize(_ keys: [String], map: KeyMap, rules: [NameRule] = rules) -> [(
+        original: String, normalized: String
+    )] {
         var current = keys
         for rule in rules {
             switch rule {
@@ -45,7 +49,9 @@ public enum NameNormalizer {
                 }
             case .addBasePrefix:
                 current = current.map { key in
-                    if key.hasPrefix(map.basePrefix) || map.headPrefixes.contains(where: { key.hasPrefix($0) }) { return key }
+                    if key.hasPrefix(map.basePrefix) || map.headPrefixes.contains(where: { key.hasPrefix($0) }) {
+                        return key
+                    }
                     return map.basePrefix + key
                 }
             }

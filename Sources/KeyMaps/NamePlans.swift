@@ -28,12 +28,16 @@ public struct TFNamePlan: Sendable {
     /// - Throws: `CheckpointError` when the family is unknown or a key has no rule (all such keys are listed).
     public static func fromPyTorch(_ keys: [String], file: String) throws -> TFNamePlan {
         guard let map = NameNormalizer.family(of: keys) else {
-            throw CheckpointError(.invalidArgument, file: file,
-                                  "TF names exist only for BERT and GPT-2 checkpoints, and these keys are neither; use --names keep or hf")
+            throw CheckpointError(
+                .invalidArgument, file: file,
+                "TF names exist only for BERT and GPT-2 checkpoints, and these keys are neither; use --names keep or hf"
+            )
         }
         let normalized = NameNormalizer.normalize(keys, map: map)
         guard let modelClass = TFModelClass.detect(pytorchKeys: Set(normalized.map(\.normalized))) else {
-            throw CheckpointError(.invalidArgument, file: file, "cannot tell the \(map.family) model class from the key names; use --names keep or hf")
+            throw CheckpointError(
+                .invalidArgument, file: file,
+                "cannot tell the \(map.family) model class from the key names; use --names keep or hf")
         }
         var entries: [Entry] = [], tied: [String] = [], dropped: [String] = [], unknown: [String] = []
         var seen: [String: String] = [:]
@@ -42,19 +46,24 @@ public struct TFNamePlan: Sendable {
             switch match.action {
             case .map(let transform):
                 if let other = seen[match.name] {
-                    throw CheckpointError(.duplicateKey, file: file, tensor: original,
-                                          "`\(original)` and `\(other)` both map to the TF weight `\(match.name)`; remove one of them")
+                    throw CheckpointError(
+                        .duplicateKey, file: file, tensor: original,
+                        "`\(original)` and `\(other)` both map to the TF weight `\(match.name)`; remove one of them")
                 }
                 seen[match.name] = original
-                entries.append(Entry(source: original, tfName: match.name, transform: transform,
-                                     rowOrder: rowOrder(map, match, layerOrder: modelClass.layerNames)))
+                entries.append(
+                    Entry(
+                        source: original, tfName: match.name, transform: transform,
+                        rowOrder: rowOrder(map, match, layerOrder: modelClass.layerNames)))
             case .tie: tied.append(original)
             case .drop: dropped.append(original)
             }
         }
         guard unknown.isEmpty else {
-            throw CheckpointError(.invalidArgument, file: file, tensor: unknown.first,
-                                  "no TF name for \(unknown.count) key(s) of this \(map.family) checkpoint: \(unknown.prefix(5).joined(separator: ", ")); use --names keep or hf")
+            throw CheckpointError(
+                .invalidArgument, file: file, tensor: unknown.first,
+                "no TF name for \(unknown.count) key(s) of this \(map.family) checkpoint: \(unknown.prefix(5).joined(separator: ", ")); use --names keep or hf"
+            )
         }
         entries.sort { $0.rowOrder.lexicographicallyPrecedes($1.rowOrder) }
         return TFNamePlan(modelClass: modelClass, entries: entries, tied: tied, dropped: dropped)
@@ -69,10 +78,11 @@ public struct TFNamePlan: Sendable {
         guard map.rules[match.ruleIndex].pytorch.template.contains("{i}") else {
             return [layerPosition, match.ruleIndex < firstBlock ? 0 : 2, 0, match.ruleIndex]
         }
-        let block = match.name.split(separator: "/").lazy.compactMap { c -> Int? in
-            guard let r = c.firstRange(of: "_._") else { return nil }
-            return Int(c[r.upperBound...])
-        }.first ?? 0
+        let block =
+            match.name.split(separator: "/").lazy.compactMap { c -> Int? in
+                guard let r = c.firstRange(of: "_._") else { return nil }
+                return Int(c[r.upperBound...])
+            }.first ?? 0
         return [layerPosition, 1, block, match.ruleIndex]
     }
 }
@@ -99,9 +109,12 @@ public struct PyTorchNamePlan: Sendable {
     /// Plans PyTorch keys for `tfNames` (each without its model-name component); `modelNames` are the
     /// stripped components (`tfgp_t2lm_head_model` makes `lm_head.weight` an alias of the embeddings).
     /// - Throws: `CheckpointError` when two TF names map to one key.
-    public static func fromTF(_ tfNames: [String], modelNames: Set<String> = [], file: String) throws -> PyTorchNamePlan {
+    public static func fromTF(_ tfNames: [String], modelNames: Set<String> = [], file: String) throws -> PyTorchNamePlan
+    {
         let firsts = Set(tfNames.compactMap { $0.split(separator: "/").first.map(String.init) })
-        let map: KeyMap? = firsts.contains("transformer") ? .gpt2()
+        let map: KeyMap? =
+            firsts.contains("transformer")
+            ? .gpt2()
             : (firsts.contains("bert") || firsts.contains("mlm___cls") ? .bert() : nil)
         var entries: [Entry] = [], seen: [String: String] = [:], generic = 0
         var transposed = 0, reshaped = 0
@@ -115,8 +128,9 @@ public struct PyTorchNamePlan: Sendable {
                 generic += 1
             }
             if let other = seen[entry.key] {
-                throw CheckpointError(.duplicateKey, file: file, tensor: name,
-                                      "TF weights `\(other)` and `\(name)` both map to `\(entry.key)`; the file has duplicate weights")
+                throw CheckpointError(
+                    .duplicateKey, file: file, tensor: name,
+                    "TF weights `\(other)` and `\(name)` both map to `\(entry.key)`; the file has duplicate weights")
             }
             seen[entry.key] = name
             if entry.transform == .transpose { transposed += 1 }
@@ -127,9 +141,13 @@ public struct PyTorchNamePlan: Sendable {
         var notes = ["TF weight names mapped to PyTorch names (\(map?.family ?? "generic") rules)"]
         if transposed > 0 { notes.append("\(transposed) kernels transposed from [in, out] to [out, in]") }
         if reshaped > 0 { notes.append("\(reshaped) biases reshaped from [1, n] to [n]") }
-        if generic > 0 { notes.append("\(generic) weights named by the generic TF rules (not in the \(map?.family ?? "BERT/GPT-2") table)") }
+        if generic > 0 {
+            notes.append(
+                "\(generic) weights named by the generic TF rules (not in the \(map?.family ?? "BERT/GPT-2") table)")
+        }
         if !aliases.isEmpty {
-            notes.append("tied: " + aliases.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+            notes.append(
+                "tied: " + aliases.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
         }
         return PyTorchNamePlan(entries: entries, aliases: aliases, notes: notes)
     }

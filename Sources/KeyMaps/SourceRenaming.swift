@@ -41,8 +41,10 @@ public func renameSources(_ sources: [TensorSource], to style: NameStyle, file: 
         let renamed = try plan.entries.compactMap { entry -> TensorSource? in
             guard let source = byName[entry.source] else { return nil }
             guard let shape = entry.transform.tfShape(forPyTorch: source.info.shape) else {
-                throw CheckpointError(.invalidArgument, file: file, tensor: entry.source,
-                                      "`\(entry.source)` has shape \(source.info.shape), which does not fit the TF \(entry.transform.rawValue) of `\(entry.tfName)`; is this the right architecture?")
+                throw CheckpointError(
+                    .invalidArgument, file: file, tensor: entry.source,
+                    "`\(entry.source)` has shape \(source.info.shape), which does not fit the TF \(entry.transform.rawValue) of `\(entry.tfName)`; is this the right architecture?"
+                )
             }
             let load = source.load, transform = entry.transform, key = entry.source
             return TensorSource(info: TensorInfo(name: entry.tfName, dtype: source.info.dtype, shape: shape)) {

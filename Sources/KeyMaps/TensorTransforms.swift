@@ -22,14 +22,20 @@ extension KeyTransform {
             return shape
         case .transpose:
             if d.count == 2 { return Shape([d[1], d[0]]) }
-            if d.count == 3 { let flat = Self.flattenedKernel(shape, tensor: tensor); return Shape([flat[1], flat[0]]) }
-            throw CheckpointError(.unsupportedContent, file: file, tensor: tensor,
-                                  "kernel `\(tensor)` has TF shape \(shape) but a dense kernel [in, out] was expected; convolution kernels are not supported")
+            if d.count == 3 {
+                let flat = Self.flattenedKernel(shape, tensor: tensor); return Shape([flat[1], flat[0]])
+            }
+            throw CheckpointError(
+                .unsupportedContent, file: file, tensor: tensor,
+                "kernel `\(tensor)` has TF shape \(shape) but a dense kernel [in, out] was expected; convolution kernels are not supported"
+            )
         case .reshapeBias:
             if d.count == 1 { return shape }
             guard d.count == 2, d[0] == 1 else {
-                throw CheckpointError(.corrupt, file: file, tensor: tensor,
-                                      "bias `\(tensor)` has TF shape \(shape) but [1, n] was expected (PyTorch shape [n]); the file is not a GPT-2 checkpoint")
+                throw CheckpointError(
+                    .corrupt, file: file, tensor: tensor,
+                    "bias `\(tensor)` has TF shape \(shape) but [1, n] was expected (PyTorch shape [n]); the file is not a GPT-2 checkpoint"
+                )
             }
             return Shape([d[1]])
         }
@@ -61,8 +67,10 @@ extension KeyTransform {
     public func toTF(_ t: Tensor, file: String, tensor: String) throws -> Tensor {
         guard let target = tfShape(forPyTorch: t.shape) else {
             let expected = self == .transpose ? "[out, in]" : "[n]"
-            throw CheckpointError(.invalidArgument, file: file, tensor: tensor,
-                                  "`\(tensor)` has shape \(t.shape) but the TF layout needs a PyTorch shape \(expected); is this the right architecture?")
+            throw CheckpointError(
+                .invalidArgument, file: file, tensor: tensor,
+                "`\(tensor)` has shape \(t.shape) but the TF layout needs a PyTorch shape \(expected); is this the right architecture?"
+            )
         }
         return self == .transpose ? try transposed2D(t) : try t.reshaped(target)
     }
@@ -75,7 +83,7 @@ public func transposed2D(_ t: Tensor) throws -> Tensor {
     let storage = TensorStorage(count: t.byteCount) { dst in
         guard let s = src.baseAddress, let d = dst.baseAddress else { return }
         func run<T>(_: T.Type) {
-            let out = d.assumingMemoryBound(to: T.self)   // owned storage is 64-byte aligned
+            let out = d.assumingMemoryBound(to: T.self)  // owned storage is 64-byte aligned
             let block = 32
             for r0 in stride(from: 0, to: rows, by: block) {
                 for c0 in stride(from: 0, to: cols, by: block) {

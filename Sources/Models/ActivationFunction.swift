@@ -33,8 +33,10 @@ public enum ActivationFunction: String, Sendable, CaseIterable {
     }
 
     /// Every accepted spelling, for error messages.
-    public static let acceptedNames = ["gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish",
-                                       "quick_gelu", "tanh", "linear"]
+    public static let acceptedNames = [
+        "gelu", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "relu", "silu", "swish",
+        "quick_gelu", "tanh", "linear",
+    ]
 
     /// Applies the activation to every element of `values`.
     public func apply(_ values: inout [Float]) {
@@ -44,7 +46,7 @@ public enum ActivationFunction: String, Sendable, CaseIterable {
     /// Applies the activation to every element of `x`.
     public func apply(_ x: UnsafeMutableBufferPointer<Float>) {
         switch self {
-        case .gelu:     // vectorised; erf to 1.5e-7 (see ckernels.h)
+        case .gelu:  // vectorised; erf to 1.5e-7 (see ckernels.h)
             if let p = x.baseAddress { ckernels_bias_activation(p, 1, x.count, nil, Int32(CKERNELS_GELU_ERF)) }
         case .geluTanh:
             if let p = x.baseAddress { ckernels_bias_activation(p, 1, x.count, nil, Int32(CKERNELS_GELU_TANH)) }

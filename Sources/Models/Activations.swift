@@ -12,8 +12,9 @@ public struct Activations: Sendable, Equatable {
     /// - Throws: `ModelError(.input)` when the count disagrees.
     public init(values: [Float], batch: Int, length: Int, width: Int) throws {
         guard batch >= 0, length >= 0, width >= 0, values.count == batch * length * width else {
-            throw ModelError(.input, file: "inputs_embeds",
-                             "\(values.count) values do not fill [\(batch), \(length), \(width)]")
+            throw ModelError(
+                .input, file: "inputs_embeds",
+                "\(values.count) values do not fill [\(batch), \(length), \(width)]")
         }
         self.values = values
         self.batch = batch
@@ -49,15 +50,20 @@ public struct ModelInputs: Sendable {
     public let positionIds: [Int]?
 
     /// - Throws: `ModelError(.input)` when a count is not `batch·length` or a mask value is not 0 or 1.
-    public init(inputIds: [Int], batch: Int, length: Int, attentionMask: [Float]? = nil, tokenTypeIds: [Int]? = nil,
-                positionIds: [Int]? = nil) throws {
+    public init(
+        inputIds: [Int], batch: Int, length: Int, attentionMask: [Float]? = nil, tokenTypeIds: [Int]? = nil,
+        positionIds: [Int]? = nil
+    ) throws {
         let n = batch * length
         guard batch > 0, length > 0, inputIds.count == n else {
-            throw ModelError(.input, file: "input_ids", "\(inputIds.count) ids do not fill [\(batch), \(length)]; pass a non-empty [B, T] or [T] array")
+            throw ModelError(
+                .input, file: "input_ids",
+                "\(inputIds.count) ids do not fill [\(batch), \(length)]; pass a non-empty [B, T] or [T] array")
         }
         if let m = attentionMask {
             guard m.count == n else {
-                throw ModelError(.input, file: "attention_mask", "has \(m.count) values but input_ids is [\(batch), \(length)]")
+                throw ModelError(
+                    .input, file: "attention_mask", "has \(m.count) values but input_ids is [\(batch), \(length)]")
             }
             guard m.allSatisfy({ $0 == 0 || $0 == 1 }) else {
                 throw ModelError(.input, file: "attention_mask", "values must be 0 (padding) or 1 (token)")
@@ -65,7 +71,8 @@ public struct ModelInputs: Sendable {
         }
         for (values, name) in [(tokenTypeIds, "token_type_ids"), (positionIds, "position_ids")] {
             if let values, values.count != n {
-                throw ModelError(.input, file: name, "has \(values.count) values but input_ids is [\(batch), \(length)]")
+                throw ModelError(
+                    .input, file: name, "has \(values.count) values but input_ids is [\(batch), \(length)]")
             }
         }
         self.batch = batch

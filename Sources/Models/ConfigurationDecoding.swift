@@ -41,12 +41,14 @@ func decodeConfiguration<T: Decodable>(_ type: T.Type, from json: JSONValue, fil
         throw error
     } catch let DecodingError.typeMismatch(expected, context) {
         let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-        throw ModelError(.configuration, file: file, field: field,
-                         "field `\(field)` should be \(describe(expected)); fix config.json")
+        throw ModelError(
+            .configuration, file: file, field: field,
+            "field `\(field)` should be \(describe(expected)); fix config.json")
     } catch let DecodingError.dataCorrupted(context) {
         let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-        throw ModelError(.configuration, file: file, field: field,
-                         "field `\(field)` is unreadable (\(context.debugDescription)); fix config.json")
+        throw ModelError(
+            .configuration, file: file, field: field,
+            "field `\(field)` is unreadable (\(context.debugDescription)); fix config.json")
     } catch {
         throw ModelError(.configuration, file: file, "cannot read the configuration: \(error)")
     }
@@ -59,11 +61,14 @@ private func checkNumbers(_ value: JSONValue, field: String, file: String) throw
     case .number(let text):
         let isInteger = !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" })
         guard isInteger ? Int64(text) != nil || UInt64(text) != nil : Double(text).map(\.isFinite) == true else {
-            throw ModelError(.configuration, file: file, field: field,
-                             "field `\(field)` is \(text.prefix(40)), too large to read as a number; fix config.json")
+            throw ModelError(
+                .configuration, file: file, field: field,
+                "field `\(field)` is \(text.prefix(40)), too large to read as a number; fix config.json")
         }
     case .object(let members):
-        for (key, member) in members { try checkNumbers(member, field: field.isEmpty ? key : "\(field).\(key)", file: file) }
+        for (key, member) in members {
+            try checkNumbers(member, field: field.isEmpty ? key : "\(field).\(key)", file: file)
+        }
     case .array(let items):
         for (i, item) in items.enumerated() { try checkNumbers(item, field: "\(field).\(i)", file: file) }
     default:
@@ -85,21 +90,26 @@ private func describe(_ type: Any.Type) -> String {
 enum ConfigurationCheck {
     static func positive(_ value: Int, _ field: String, file: String) throws {
         guard value > 0 else {
-            throw ModelError(.configuration, file: file, field: field, "`\(field)` is \(value) but must be positive; fix config.json")
+            throw ModelError(
+                .configuration, file: file, field: field, "`\(field)` is \(value) but must be positive; fix config.json"
+            )
         }
     }
 
     static func activation(_ name: String, _ field: String, file: String) throws -> ActivationFunction {
         guard let f = ActivationFunction(configName: name) else {
-            throw ModelError(.configuration, file: file, field: field,
-                "`\(field)` is \"\(name)\", which this build does not implement (accepted: \(ActivationFunction.acceptedNames.joined(separator: ", ")))")
+            throw ModelError(
+                .configuration, file: file, field: field,
+                "`\(field)` is \"\(name)\", which this build does not implement (accepted: \(ActivationFunction.acceptedNames.joined(separator: ", ")))"
+            )
         }
         return f
     }
 
     static func divisible(hidden: Int, heads: Int, hiddenField: String, headsField: String, file: String) throws {
         guard hidden % heads == 0 else {
-            throw ModelError(.configuration, file: file, field: hiddenField,
+            throw ModelError(
+                .configuration, file: file, field: hiddenField,
                 "`\(hiddenField)` \(hidden) is not divisible by `\(headsField)` \(heads); fix config.json")
         }
     }

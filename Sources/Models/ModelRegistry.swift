@@ -19,18 +19,26 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
     public var keyLayout: KeyLayout {
         switch self {
         case .bertModel:
-            return KeyLayout(basePrefix: "bert", hasHeads: false, headPrefixes: ["cls.", "classifier."], ignoredPrefixes: ["cls.", "classifier."])
+            return KeyLayout(
+                basePrefix: "bert", hasHeads: false, headPrefixes: ["cls.", "classifier."],
+                ignoredPrefixes: ["cls.", "classifier."])
         case .bertForMaskedLM:
-            return KeyLayout(basePrefix: "bert", hasHeads: true, headPrefixes: ["cls.", "classifier."],
-                             ignoredPrefixes: ["bert.pooler.", "cls.seq_relationship.", "classifier."])
+            return KeyLayout(
+                basePrefix: "bert", hasHeads: true, headPrefixes: ["cls.", "classifier."],
+                ignoredPrefixes: ["bert.pooler.", "cls.seq_relationship.", "classifier."])
         case .bertForSequenceClassification:
-            return KeyLayout(basePrefix: "bert", hasHeads: true, headPrefixes: ["cls.", "classifier."], ignoredPrefixes: ["cls."])
+            return KeyLayout(
+                basePrefix: "bert", hasHeads: true, headPrefixes: ["cls.", "classifier."], ignoredPrefixes: ["cls."])
         case .gpt2Model:
-            return KeyLayout(basePrefix: "transformer", hasHeads: false, headPrefixes: ["lm_head.", "score.", "multiple_choice_head."],
-                             ignoredPrefixes: ["lm_head.", "score.", "multiple_choice_head."])
+            return KeyLayout(
+                basePrefix: "transformer", hasHeads: false,
+                headPrefixes: ["lm_head.", "score.", "multiple_choice_head."],
+                ignoredPrefixes: ["lm_head.", "score.", "multiple_choice_head."])
         case .gpt2LMHeadModel:
-            return KeyLayout(basePrefix: "transformer", hasHeads: true, headPrefixes: ["lm_head.", "score.", "multiple_choice_head."],
-                             ignoredPrefixes: ["score.", "multiple_choice_head."])
+            return KeyLayout(
+                basePrefix: "transformer", hasHeads: true,
+                headPrefixes: ["lm_head.", "score.", "multiple_choice_head."],
+                ignoredPrefixes: ["score.", "multiple_choice_head."])
         }
     }
 
@@ -46,8 +54,10 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
         // the pre-training heads' keys are dropped and listed.
         if names.contains("BertForPreTraining") { return .bertModel }
         if !names.isEmpty {
-            throw ModelError(.configuration, file: file, field: "architectures",
-                "`architectures` is \(names) and none of them is supported (\(allCases.map(\.rawValue).joined(separator: ", "))); pass --architecture")
+            throw ModelError(
+                .configuration, file: file, field: "architectures",
+                "`architectures` is \(names) and none of them is supported (\(allCases.map(\.rawValue).joined(separator: ", "))); pass --architecture"
+            )
         }
         // Google's original bert_config.json has no model_type; GPT-2 configs are recognised by `n_embd`.
         let resolved = type ?? (config["n_embd"] != nil ? "gpt2" : config["hidden_size"] != nil ? "bert" : nil)
@@ -55,8 +65,9 @@ public enum ModelArchitecture: String, Sendable, CaseIterable {
         case "bert": return .bertModel
         case "gpt2": return .gpt2Model
         default:
-            throw ModelError(.configuration, file: file, field: "model_type",
-                             "`model_type` is \(type.map { "\"\($0)\"" } ?? "absent"); only bert and gpt2 are supported")
+            throw ModelError(
+                .configuration, file: file, field: "model_type",
+                "`model_type` is \(type.map { "\"\($0)\"" } ?? "absent"); only bert and gpt2 are supported")
         }
     }
 }
@@ -101,8 +112,12 @@ public enum LoadedModel: Sendable {
             outputs.append(NamedOutput(name: name, tensor: Tensor(values, shape: Shape(shape))))
         }
         func addBert(_ out: BertModelOutput) {
-            add("last_hidden_state", out.lastHiddenState.values, [inputs.batch, inputs.length, out.lastHiddenState.width])
-            if let pooled = out.poolerOutput { add("pooler_output", pooled, [inputs.batch, out.lastHiddenState.width]) }
+            add(
+                "last_hidden_state", out.lastHiddenState.values,
+                [inputs.batch, inputs.length, out.lastHiddenState.width])
+            if let pooled = out.poolerOutput {
+                add("pooler_output", pooled, [inputs.batch, out.lastHiddenState.width])
+            }
         }
         var states: [Activations] = []
         switch self {
@@ -118,7 +133,9 @@ public enum LoadedModel: Sendable {
         case .bertForSequenceClassification(let model):
             let out = try model.bert(inputs, outputHiddenStates: hiddenStates)
             addBert(out)
-            add("logits", model.logits(pooled: out.poolerOutput ?? [], batch: inputs.batch), [inputs.batch, model.classifier.outputs])
+            add(
+                "logits", model.logits(pooled: out.poolerOutput ?? [], batch: inputs.batch),
+                [inputs.batch, model.classifier.outputs])
             states = out.hiddenStates
         case .gpt2(let model):
             let out = try model(inputs, outputHiddenStates: hiddenStates)
@@ -152,8 +169,10 @@ public enum ModelLoader {
     ///   - configFile: its path, for error messages.
     /// - Throws: `ModelError(.configuration)` for a bad config; `ModelError(.weights)` listing every missing,
     ///   unexpected and mis-shaped key; `ModelError(.system)` without OpenBLAS; `CheckpointError` for unreadable data.
-    public static func load(config: JSONValue, configFile: String, archive: any TensorArchive,
-                            architecture requested: ModelArchitecture? = nil) throws -> (model: LoadedModel, report: LoadReport) {
+    public static func load(
+        config: JSONValue, configFile: String, archive: any TensorArchive,
+        architecture requested: ModelArchitecture? = nil
+    ) throws -> (model: LoadedModel, report: LoadReport) {
         let architecture = try requested ?? ModelArchitecture.inferred(from: config, file: configFile)
         try Kernels.loadBLAS()
         let store = try WeightStore(archive: archive, layout: architecture.keyLayout)
@@ -163,21 +182,35 @@ public enum ModelLoader {
             let c = try BertConfiguration.decoded(from: config, file: configFile)
             switch architecture {
             case .bertForMaskedLM: model = .bertForMaskedLM(try BertForMaskedLM(root, configuration: c))
-            case .bertForSequenceClassification: model = .bertForSequenceClassification(try BertForSequenceClassification(root, configuration: c))
+            case .bertForSequenceClassification:
+                model = .bertForSequenceClassification(try BertForSequenceClassification(root, configuration: c))
             default:
                 // A bare BertModel keeps its pooler when the file has one (HF's default add_pooling_layer=True).
-                model = .bert(try BertModel(root, configuration: c, addPoolingLayer: root["pooler"].exists || !root["embeddings"].exists))
+                model = .bert(
+                    try BertModel(
+                        root, configuration: c, addPoolingLayer: root["pooler"].exists || !root["embeddings"].exists))
             }
         } else {
             let c = try GPT2Configuration.decoded(from: config, file: configFile)
-            model = architecture == .gpt2LMHeadModel ? .gpt2LMHead(try GPT2LMHeadModel(root, configuration: c))
-                                                     : .gpt2(try GPT2Model(root, configuration: c))
+            model =
+                architecture == .gpt2LMHeadModel
+                ? .gpt2LMHead(try GPT2LMHeadModel(root, configuration: c))
+                : .gpt2(try GPT2Model(root, configuration: c))
         }
         try store.verifyAllConsumed(model: architecture.rawValue)
         var notes = store.keys.notes
-        if case .bert(let m) = model, m.pooler == nil { notes.append("the file has no pooler.dense weights: built without a pooler") }
-        if !store.ignoredKeys.isEmpty { notes.append("ignored \(store.ignoredKeys.count) keys of other heads: \(store.ignoredKeys.joined(separator: ", "))") }
-        return (model, LoadReport(architecture: architecture, notes: notes, droppedBuffers: store.keys.droppedBuffers,
-                                  ignoredKeys: store.ignoredKeys))
+        if case .bert(let m) = model, m.pooler == nil {
+            notes.append("the file has no pooler.dense weights: built without a pooler")
+        }
+        if !store.ignoredKeys.isEmpty {
+            notes.append(
+                "ignored \(store.ignoredKeys.count) keys of other heads: \(store.ignoredKeys.joined(separator: ", "))")
+        }
+        return (
+            model,
+            LoadReport(
+                architecture: architecture, notes: notes, droppedBuffers: store.keys.droppedBuffers,
+                ignoredKeys: store.ignoredKeys)
+        )
     }
 }

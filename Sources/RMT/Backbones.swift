@@ -16,7 +16,8 @@ public protocol RMTDecoderBackbone {
     /// Final hidden states **after `ln_f`** `[B, L, H]` for `embeddings` `[B, L, H]` at `positionIds` `[B, L]`
     /// (nil: `0..L−1` in every row), with GPT-2's causal mask combined with `attentionMask` `[B, L]`
     /// (1 = real row) when given.
-    func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?, positionIds: [Int]?) throws -> [Float]
+    func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?, positionIds: [Int]?)
+        throws -> [Float]
     /// Tied LM-head logits `[rows, V]` for hidden states `[rows, H]`.
     func logits(hiddenStates: [Float], rows: Int) throws -> [Float]
 }
@@ -33,5 +34,7 @@ public protocol RMTEncoderBackbone {
     /// Runs BERT's embedding module on `inputsEmbeds` `[B, L, H]` (adds positions `0..L−1` and token type 0, then
     /// LayerNorm), the encoder with padding mask `attentionMask` `[B, L]`, the pooler and the classifier.
     /// - Returns: the last layer's states `[B, L, H]` and the logits `[B, C]`.
-    func classify(inputsEmbeds: [Float], batch: Int, length: Int, attentionMask: [Float]) throws -> (lastHiddenState: [Float], logits: [Float])
+    func classify(inputsEmbeds: [Float], batch: Int, length: Int, attentionMask: [Float]) throws -> (
+        lastHiddenState: [Float], logits: [Float]
+    )
 }

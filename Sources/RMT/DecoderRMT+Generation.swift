@@ -19,31 +19,40 @@ extension DecoderRMT {
             (0..<B).flatMap { b in values[(b * T + r.lowerBound)..<(b * T + r.upperBound)] }
         }
         for r in ranges.dropLast() {
-            state = try segment(ids: columns(ids, r), batch: B, length: r.count, mask: mask.map { columns($0, r) }, state: state).memory
+            state = try segment(
+                ids: columns(ids, r), batch: B, length: r.count, mask: mask.map { columns($0, r) }, state: state
+            ).memory
         }
         let last = ranges.last!
         let s = last.count
         guard m + s + maxNewTokens <= backbone.maxPositions else {
-            throw RMTError("max_new_tokens", "\(m) memory + \(s) prompt + \(maxNewTokens) new rows exceed n_positions \(backbone.maxPositions); ask for fewer tokens")
+            throw RMTError(
+                "max_new_tokens",
+                "\(m) memory + \(s) prompt + \(maxNewTokens) new rows exceed n_positions \(backbone.maxPositions); ask for fewer tokens"
+            )
         }
-        var rows = (0..<B).map { b in Array(ids[(b * T + last.lowerBound)..<(b * T + last.upperBound)]) }        // B × s
-        var rowMask = (0..<B).map { b in mask.map { Array($0[(b * T + last.lowerBound)..<(b * T + last.upperBound)]) } ?? [Float](repeating: 1, count: s) }
+        var rows = (0..<B).map { b in Array(ids[(b * T + last.lowerBound)..<(b * T + last.upperBound)]) }  // B × s
+        var rowMask = (0..<B).map { b in
+            mask.map { Array($0[(b * T + last.lowerBound)..<(b * T + last.upperBound)]) }
+                ?? [Float](repeating: 1, count: s)
+        }
         var generated = [[Int]](repeating: [], count: B)
         for _ in 0..<maxNewTokens {
             let L = m + rows[0].count
             var x = [Float](), fullMask = [Float](), positions = [Int]()
             for b in 0..<B {
-                x += state[(b * m * H)..<((b + 1) * m * H)]                                  // read memory
-                x += try backbone.tokenEmbeddings(rows[b])                                    // prompt + new tokens
+                x += state[(b * m * H)..<((b + 1) * m * H)]  // read memory
+                x += try backbone.tokenEmbeddings(rows[b])  // prompt + new tokens
                 let maskRow = [Float](repeating: 1, count: m) + rowMask[b]
                 fullMask += maskRow
                 positions += generationPositions(maskRow)
             }
-            let y = try backbone.finalHiddenStates(embeddings: x, batch: B, length: L, attentionMask: mask == nil ? nil : fullMask,
-                                                   positionIds: mask == nil ? nil : positions)   // [B, L, H]
-            var lastRows = [Float]()                                                          // [B, H]
+            let y = try backbone.finalHiddenStates(
+                embeddings: x, batch: B, length: L, attentionMask: mask == nil ? nil : fullMask,
+                positionIds: mask == nil ? nil : positions)  // [B, L, H]
+            var lastRows = [Float]()  // [B, H]
             for b in 0..<B { lastRows += y[((b * L + L - 1) * H)..<((b * L + L) * H)] }
-            let logits = try backbone.logits(hiddenStates: lastRows, rows: B)                  // [B, V]
+            let logits = try backbone.logits(hiddenStates: lastRows, rows: B)  // [B, V]
             for b in 0..<B {
                 let next = firstArgmax(logits[(b * V)..<((b + 1) * V)])
                 generated[b].append(next)

@@ -19,14 +19,22 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone> {
     public let alignment: SegmentAlignment
 
     /// - Throws: `RMTError` when `m < 1`, `n < 1`, the memory shape is wrong, or `n + 2m > P`.
-    public init(backbone: Backbone, memory: [Float], memoryTokens m: Int, segmentSize n: Int, alignment: SegmentAlignment) throws {
+    public init(
+        backbone: Backbone, memory: [Float], memoryTokens m: Int, segmentSize n: Int, alignment: SegmentAlignment
+    ) throws {
         guard m >= 1 else { throw RMTError("num_mem_tokens", "must be at least 1, got \(m)") }
         guard n >= 1 else { throw RMTError("segment_size", "must be at least 1, got \(n)") }
         guard memory.count == m * backbone.hiddenSize else {
-            throw RMTError("memory", "has \(memory.count) values but num_mem_tokens × n_embd = \(m) × \(backbone.hiddenSize); the checkpoint and rmt_config.json disagree")
+            throw RMTError(
+                "memory",
+                "has \(memory.count) values but num_mem_tokens × n_embd = \(m) × \(backbone.hiddenSize); the checkpoint and rmt_config.json disagree"
+            )
         }
         guard n + 2 * m <= backbone.maxPositions else {
-            throw RMTError("segment_size", "segment_size \(n) + 2 × \(m) memory tokens = \(n + 2 * m) rows exceed n_positions \(backbone.maxPositions); use --segment-size \(backbone.maxPositions - 2 * m) or fewer")
+            throw RMTError(
+                "segment_size",
+                "segment_size \(n) + 2 × \(m) memory tokens = \(n + 2 * m) rows exceed n_positions \(backbone.maxPositions); use --segment-size \(backbone.maxPositions - 2 * m) or fewer"
+            )
         }
         self.backbone = backbone
         self.memory = memory
@@ -45,11 +53,13 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone> {
     ///   - ids: `[B, s]` token ids.
     ///   - mask: `[B, s]` padding mask (1 = real token), or nil.
     ///   - state: `[B, m, H]` current memory.
-    public func segment(ids: [Int], batch B: Int, length s: Int, mask: [Float]?, state: [Float]) throws -> DecoderSegmentOutput {
+    public func segment(ids: [Int], batch B: Int, length s: Int, mask: [Float]?, state: [Float]) throws
+        -> DecoderSegmentOutput
+    {
         let m = memoryTokens, H = backbone.hiddenSize
         let L = 2 * m + s
-        let tokens = try backbone.tokenEmbeddings(ids)                          // [B·s, H]
-        var x = [Float](repeating: 0, count: B * L * H)                         // [B, L, H] = [M | wte[x] | M]
+        let tokens = try backbone.tokenEmbeddings(ids)  // [B·s, H]
+        var x = [Float](repeating: 0, count: B * L * H)  // [B, L, H] = [M | wte[x] | M]
         var rowMask: [Float]? = mask == nil ? nil : [Float](repeating: 1, count: B * L)
         for b in 0..<B {
             let mem = state[(b * m * H)..<((b + 1) * m * H)]
@@ -58,13 +68,14 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone> {
             x.replaceSubrange(((b * L + m + s) * H)..<((b + 1) * L * H), with: mem)
             if let mask { rowMask!.replaceSubrange((b * L + m)..<(b * L + m + s), with: mask[(b * s)..<((b + 1) * s)]) }
         }
-        let y = try backbone.finalHiddenStates(embeddings: x, batch: B, length: L, attentionMask: rowMask, positionIds: nil)   // [B, L, H]
+        let y = try backbone.finalHiddenStates(
+            embeddings: x, batch: B, length: L, attentionMask: rowMask, positionIds: nil)  // [B, L, H]
         var tokenRows = [Float](), next = [Float]()
         tokenRows.reserveCapacity(B * s * H)
         next.reserveCapacity(B * m * H)
         for b in 0..<B {
-            tokenRows += y[((b * L + m) * H)..<((b * L + m + s) * H)]          // rows m..m+s−1
-            next += y[((b * L + m + s) * H)..<((b + 1) * L * H)]               // rows m+s..L−1: the write block
+            tokenRows += y[((b * L + m) * H)..<((b * L + m + s) * H)]  // rows m..m+s−1
+            next += y[((b * L + m + s) * H)..<((b + 1) * L * H)]  // rows m+s..L−1: the write block
         }
         let logits = try backbone.logits(hiddenStates: tokenRows, rows: B * s)  // [B·s, V]
         return DecoderSegmentOutput(logits: logits, memory: next, length: s)
@@ -73,8 +84,10 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone> {
     /// Runs every segment of `ids` `[B, T]` with memory carried between them, handing each segment's outputs to
     /// `consume` as they are produced (so long inputs never hold all logits).
     /// - Parameter consume: called with the segment index, its column range in `[0, T)` and its outputs.
-    public func run(ids: [Int], batch B: Int, length T: Int, mask: [Float]?,
-                    consume: (Int, Range<Int>, DecoderSegmentOutput) throws -> Void) throws {
+    public func run(
+        ids: [Int], batch B: Int, length T: Int, mask: [Float]?,
+        consume: (Int, Range<Int>, DecoderSegmentOutput) throws -> Void
+    ) throws {
         guard T > 0, B > 0 else { throw RMTError("input_ids", "is empty; give at least one token") }
         var state = initialMemory(batch: B)
         for (j, r) in Segmenter.ranges(length: T, segmentSize: segmentSize, alignment: alignment).enumerated() {

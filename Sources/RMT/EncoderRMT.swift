@@ -19,7 +19,10 @@ public struct EncoderRMT<Backbone: RMTEncoderBackbone> {
 
     public init(backbone: Backbone, segmentation: EncoderSegmentation) throws {
         guard Int(segmentation.firstMemoryID) + segmentation.memoryTokens == backbone.vocabularySize else {
-            throw RMTError("mem_token_ids", "memory ids \(segmentation.firstMemoryID)..\(Int(segmentation.firstMemoryID) + segmentation.memoryTokens - 1) must be the last rows of the \(backbone.vocabularySize)-row word embeddings")
+            throw RMTError(
+                "mem_token_ids",
+                "memory ids \(segmentation.firstMemoryID)..\(Int(segmentation.firstMemoryID) + segmentation.memoryTokens - 1) must be the last rows of the \(backbone.vocabularySize)-row word embeddings"
+            )
         }
         self.backbone = backbone
         self.segmentation = segmentation
@@ -32,8 +35,8 @@ public struct EncoderRMT<Backbone: RMTEncoderBackbone> {
         let L = segmentation.inputSize, start = segmentation.memoryStart
         let (steps, truncated) = try segmentation.steps(for: ids)
         let memoryIds = (0..<m).map { Int(segmentation.firstMemoryID) + $0 }
-        let initial = try backbone.wordEmbeddings(memoryIds)                       // [m, H]: raw table rows
-        var memory = Array([[Float]](repeating: initial, count: B).joined())       // [B, m, H]
+        let initial = try backbone.wordEmbeddings(memoryIds)  // [m, H]: raw table rows
+        var memory = Array([[Float]](repeating: initial, count: B).joined())  // [B, m, H]
         for (j, step) in steps.enumerated() {
             let active = step.indices.filter { step[$0] != nil }
             let rows = active.map { step[$0]! }
@@ -42,12 +45,14 @@ public struct EncoderRMT<Backbone: RMTEncoderBackbone> {
             var mask = [Float](repeating: 0, count: A * L)
             for (a, b) in active.enumerated() {
                 // Rows start..start+m−1 take this sample's current memory (re-embedded every step).
-                x.replaceSubrange(((a * L + start) * H)..<((a * L + start + m) * H), with: memory[(b * m * H)..<((b + 1) * m * H)])
+                x.replaceSubrange(
+                    ((a * L + start) * H)..<((a * L + start + m) * H), with: memory[(b * m * H)..<((b + 1) * m * H)])
                 for r in 0..<L where rows[a][r] != segmentation.special.pad { mask[a * L + r] = 1 }
             }
             let (hidden, logits) = try backbone.classify(inputsEmbeds: x, batch: A, length: L, attentionMask: mask)
             for (a, b) in active.enumerated() {
-                memory.replaceSubrange((b * m * H)..<((b + 1) * m * H), with: hidden[((a * L + start) * H)..<((a * L + start + m) * H)])
+                memory.replaceSubrange(
+                    (b * m * H)..<((b + 1) * m * H), with: hidden[((a * L + start) * H)..<((a * L + start + m) * H)])
             }
             try consume(j, EncoderStepOutput(active: active, logits: logits, memory: memory, lastHiddenState: hidden))
         }
@@ -60,7 +65,8 @@ public func classificationLoss(logits: [Float], labels: [Int64], classes C: Int)
     var sum = 0.0
     for (i, label) in labels.enumerated() {
         guard label >= 0, label < Int64(C) else {
-            throw RMTError("labels", "label \(label) of sample \(i) is outside 0..<\(C); fix the labels or --num-labels")
+            throw RMTError(
+                "labels", "label \(label) of sample \(i) is outside 0..<\(C); fix the labels or --num-labels")
         }
         sum += ShiftedCrossEntropy.negativeLogSoftmax(logits[(i * C)..<((i + 1) * C)], at: Int(label))
     }

@@ -38,8 +38,10 @@ public struct EncoderSegmentation: Sendable {
     /// The row where memory starts: 1 when there is a cls (or bos) token, else 0.
     public var memoryStart: Int { (special.cls ?? special.bos) != nil ? 1 : 0 }
 
-    public init(inputSize: Int, memoryTokens: Int, maxSegments: Int, alignment: SegmentAlignment,
-                special: SpecialTokenIDs, firstMemoryID: Int64) throws {
+    public init(
+        inputSize: Int, memoryTokens: Int, maxSegments: Int, alignment: SegmentAlignment,
+        special: SpecialTokenIDs, firstMemoryID: Int64
+    ) throws {
         self.inputSize = inputSize
         self.memoryTokens = memoryTokens
         self.maxSegments = maxSegments
@@ -49,7 +51,10 @@ public struct EncoderSegmentation: Sendable {
         guard memoryTokens >= 1 else { throw RMTError("num_mem_tokens", "must be at least 1, got \(memoryTokens)") }
         guard maxSegments >= 1 else { throw RMTError("max_n_segments", "must be at least 1, got \(maxSegments)") }
         guard segmentSize >= 1 else {
-            throw RMTError("input_size", "input_size \(inputSize) leaves no room for tokens after \(memoryTokens) memory tokens and the special tokens; increase --input-size or reduce --memory-tokens")
+            throw RMTError(
+                "input_size",
+                "input_size \(inputSize) leaves no room for tokens after \(memoryTokens) memory tokens and the special tokens; increase --input-size or reduce --memory-tokens"
+            )
         }
     }
 
@@ -94,7 +99,9 @@ public struct EncoderSegmentation: Sendable {
             // A row without special ids is kept as it is (shared, not copied).
             var kept = row.contains(where: specials.contains) ? row.filter { !specials.contains($0) } : row
             guard !kept.isEmpty else {
-                throw RMTError("input_ids", "sample \(b) has no tokens besides special tokens and padding; remove it from the batch")
+                throw RMTError(
+                    "input_ids",
+                    "sample \(b) has no tokens besides special tokens and padding; remove it from the batch")
             }
             truncated.append(max(0, kept.count - limit))
             if kept.count > limit { kept.removeLast(kept.count - limit) }

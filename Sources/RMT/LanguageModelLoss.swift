@@ -52,7 +52,10 @@ public struct ShiftedCrossEntropy: Sendable {
                 }
                 guard label != Self.ignoreIndex else { continue }
                 guard label >= 0, label < Int64(V) else {
-                    throw RMTError("labels", "label \(label) at sample \(b) is outside the vocabulary 0..<\(V) and is not −100; fix the labels")
+                    throw RMTError(
+                        "labels",
+                        "label \(label) at sample \(b) is outside the vocabulary 0..<\(V) and is not −100; fix the labels"
+                    )
                 }
                 guard let row, predictingAllowed else { continue }
                 sum += Self.negativeLogSoftmax(row, at: Int(label))
@@ -79,11 +82,11 @@ public struct ShiftedCrossEntropy: Sendable {
 }
 
 #if canImport(Glibc)
-import Glibc
-@inline(__always) private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-@inline(__always) private func _logD(_ x: Double) -> Double { Glibc.log(x) }
+    import Glibc
+    @inline(__always) private func _exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inline(__always) private func _logD(_ x: Double) -> Double { Glibc.log(x) }
 #else
-import Darwin
-@inline(__always) private func _exp(_ x: Double) -> Double { Darwin.exp(x) }
-@inline(__always) private func _logD(_ x: Double) -> Double { Darwin.log(x) }
+    import Darwin
+    @inline(__always) private func _exp(_ x: Double) -> Double { Darwin.exp(x) }
+    @inline(__always) private func _logD(_ x: Double) -> Double { Darwin.log(x) }
 #endif

@@ -9,16 +9,19 @@ extension GPT2LMHeadModel: RMTDecoderBackbone {
     public var tokenEmbeddingTable: [Float] { transformer.wordEmbeddingTable }
 
     public func tokenEmbeddings(_ ids: [Int]) throws -> [Float] {
-        try transformer.tokenEmbeddings(ids)                                   // wte rows: [n, H]
+        try transformer.tokenEmbeddings(ids)  // wte rows: [n, H]
     }
 
-    public func finalHiddenStates(embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?, positionIds: [Int]?) throws -> [Float] {
+    public func finalHiddenStates(
+        embeddings: [Float], batch: Int, length: Int, attentionMask: [Float]?, positionIds: [Int]?
+    ) throws -> [Float] {
         let x = try Activations(values: embeddings, batch: batch, length: length, width: hiddenSize)
-        return try transformer(inputsEmbeds: x, attentionMask: attentionMask, positionIds: positionIds).lastHiddenState.values   // after ln_f
+        return try transformer(inputsEmbeds: x, attentionMask: attentionMask, positionIds: positionIds).lastHiddenState
+            .values  // after ln_f
     }
 
     public func logits(hiddenStates: [Float], rows: Int) throws -> [Float] {
-        logits(try Activations(values: hiddenStates, batch: 1, length: rows, width: hiddenSize)).values   // [rows, V]
+        logits(try Activations(values: hiddenStates, batch: 1, length: rows, width: hiddenSize)).values  // [rows, V]
     }
 }
 
@@ -28,12 +31,15 @@ extension BertForSequenceClassification: RMTEncoderBackbone {
     public var labelCount: Int { classifier.outputs }
 
     public func wordEmbeddings(_ ids: [Int]) throws -> [Float] {
-        try bert.embeddings.wordEmbeddings(ids)                                // raw table rows: [n, H]
+        try bert.embeddings.wordEmbeddings(ids)  // raw table rows: [n, H]
     }
 
-    public func classify(inputsEmbeds: [Float], batch: Int, length: Int, attentionMask: [Float]) throws -> (lastHiddenState: [Float], logits: [Float]) {
+    public func classify(inputsEmbeds: [Float], batch: Int, length: Int, attentionMask: [Float]) throws -> (
+        lastHiddenState: [Float], logits: [Float]
+    ) {
         let x = try Activations(values: inputsEmbeds, batch: batch, length: length, width: hiddenSize)
-        let out = try bert(inputsEmbeds: x, attentionMask: attentionMask, tokenTypeIds: nil)   // embeddings module + encoder + pooler
+        // embeddings module + encoder + pooler
+        let out = try bert(inputsEmbeds: x, attentionMask: attentionMask, tokenTypeIds: nil)
         return (out.lastHiddenState.values, logits(pooled: out.poolerOutput ?? [], batch: batch))
     }
 }

@@ -24,8 +24,10 @@ public struct RMTCheckpoint {
     /// The backbone tensor named `name`.
     public func tensor(_ name: String) -> Tensor? { backbone.first(where: { $0.name == name })?.tensor }
 
-    public init(variant: RMTVariant, memoryTokens: Int, backbone: [(name: String, tensor: Tensor)], memory: Tensor?,
-                clsID: Int64?, sepID: Int64?, notes: [String]) {
+    public init(
+        variant: RMTVariant, memoryTokens: Int, backbone: [(name: String, tensor: Tensor)], memory: Tensor?,
+        clsID: Int64?, sepID: Int64?, notes: [String]
+    ) {
         self.variant = variant
         self.memoryTokens = memoryTokens
         self.backbone = backbone
@@ -42,7 +44,8 @@ public struct RMTCheckpoint {
         var notes: [String] = []
         var names = archive.tensorNames + archive.aliases.keys.sorted()
         // Rule 2: strip `module.` (DDP) or `recurrent_wrapper.` when every key has it.
-        for prefix in ["module.", "recurrent_wrapper."] where !names.isEmpty && names.allSatisfy({ $0.hasPrefix(prefix) }) {
+        for prefix in ["module.", "recurrent_wrapper."]
+        where !names.isEmpty && names.allSatisfy({ $0.hasPrefix(prefix) }) {
             names = names.map { String($0.dropFirst(prefix.count)) }
             notes.append("stripped the prefix `\(prefix)` from every key")
         }
@@ -55,32 +58,43 @@ public struct RMTCheckpoint {
         let set = Set(names)
         // Rule 3: the variant by its keys.
         if set.contains(RMTStateDict.decoderMemoryKey) {
-            return try readDecoder(names, load: load, prefix: RMTStateDict.decoderBackbonePrefix, path: path, notes: notes)
+            return try readDecoder(
+                names, load: load, prefix: RMTStateDict.decoderBackbonePrefix, path: path, notes: notes)
         }
         if set.contains("mem_token_ids"), names.contains(where: { $0.hasPrefix("model.bert.") }) {
             return try readEncoder(names, load: load, path: path, notes: notes)
         }
         if set.contains("memory"), names.contains(where: { $0.hasPrefix("model.transformer.") }) {
-            notes.append("legacy decoder layout (`memory`, `model.transformer.…`) mapped to memory_cell names; eos_token/bos_token dropped")
+            notes.append(
+                "legacy decoder layout (`memory`, `model.transformer.…`) mapped to memory_cell names; eos_token/bos_token dropped"
+            )
             let legacy = names.filter { $0 != "eos_token" && $0 != "bos_token" }
             return try readDecoder(legacy, load: load, prefix: "model.", memoryKey: "memory", path: path, notes: notes)
         }
         let sample = names.prefix(3).joined(separator: ", ")
-        throw CheckpointError(.unsupportedContent, file: path,
-            "not an RMT checkpoint: no `memory_cell.memory`, no `mem_token_ids` with `model.bert.…`, no legacy `memory` (first keys: \(sample)); wrap a backbone with `rmt-convert wrap` instead")
+        throw CheckpointError(
+            .unsupportedContent, file: path,
+            "not an RMT checkpoint: no `memory_cell.memory`, no `mem_token_ids` with `model.bert.…`, no legacy `memory` (first keys: \(sample)); wrap a backbone with `rmt-convert wrap` instead"
+        )
     }
 
-    static func readDecoder(_ names: [String], load: (String) throws -> Tensor, prefix: String, memoryKey: String = RMTStateDict.decoderMemoryKey,
-                            path: String, notes: [String]) throws -> RMTCheckpoint {
+    static func readDecoder(
+        _ names: [String], load: (String) throws -> Tensor, prefix: String,
+        memoryKey: String = RMTStateDict.decoderMemoryKey,
+        path: String, notes: [String]
+    ) throws -> RMTCheckpoint {
         var notes = notes
         let unknown = names.filter { $0 != memoryKey && !$0.hasPrefix(prefix) }
         guard unknown.isEmpty else {
-            throw CheckpointError(.unsupportedContent, file: path, tensor: unknown[0],
-                "unknown keys for the decoder RMT: \(unknown.prefix(5).joined(separator: ", ")); LoRA, memory layers and reconstruction heads are not supported")
+            throw CheckpointError(
+                .unsupportedContent, file: path, tensor: unknown[0],
+                "unknown keys for the decoder RMT: \(unknown.prefix(5).joined(separator: ", ")); LoRA, memory layers and reconstruction heads are not supported"
+            )
         }
         let memory = try load(memoryKey)
         guard memory.shape.rank == 2 else {
-            throw CheckpointError(.corrupt, file: path, tensor: memoryKey, "memory has shape \(memory.shape), expected [m, n_embd]")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: memoryKey, "memory has shape \(memory.shape), expected [m, n_embd]")
         }
         var backbone: [(name: String, tensor: Tensor)] = []
         for key in names where key.hasPrefix(prefix) {
@@ -90,33 +104,46 @@ public struct RMTCheckpoint {
         }
         let head = "lm_head.weight", wte = "transformer.wte.weight"
         guard let table = backbone.first(where: { $0.name == wte })?.tensor else {
-            throw CheckpointError(.corrupt, file: path, tensor: prefix + wte, "missing `\(prefix + wte)`; the checkpoint is incomplete")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: prefix + wte, "missing `\(prefix + wte)`; the checkpoint is incomplete")
         }
         if let present = backbone.first(where: { $0.name == head })?.tensor {
             guard present.isBitwiseEqual(to: table) else {
-                throw CheckpointError(.corrupt, file: path, tensor: prefix + head,
-                    "`\(prefix + head)` differs from `\(prefix + wte)` but GPT-2 ties them; the checkpoint was edited inconsistently")
+                throw CheckpointError(
+                    .corrupt, file: path, tensor: prefix + head,
+                    "`\(prefix + head)` differs from `\(prefix + wte)` but GPT-2 ties them; the checkpoint was edited inconsistently"
+                )
             }
         } else {
             backbone.append((head, table))
             notes.append("restored the tied `\(prefix + head)` from `\(prefix + wte)`")
         }
-        return RMTCheckpoint(variant: .decoder, memoryTokens: memory.shape[0], backbone: backbone, memory: memory,
-                             clsID: nil, sepID: nil, notes: notes)
+        return RMTCheckpoint(
+            variant: .decoder, memoryTokens: memory.shape[0], backbone: backbone, memory: memory,
+            clsID: nil, sepID: nil, notes: notes)
     }
 
-    static func readEncoder(_ names: [String], load: (String) throws -> Tensor, path: String, notes: [String]) throws -> RMTCheckpoint {
+    static func readEncoder(_ names: [String], load: (String) throws -> Tensor, path: String, notes: [String]) throws
+        -> RMTCheckpoint
+    {
         var notes = notes
         let buffers = Set(RMTStateDict.encoderBuffers)
-        let unknown = names.filter { !buffers.contains($0) && !$0.hasPrefix(RMTStateDict.encoderBackbonePrefix) && $0 != "eos_token" && $0 != "bos_token" }
+        let unknown = names.filter {
+            !buffers.contains($0) && !$0.hasPrefix(RMTStateDict.encoderBackbonePrefix) && $0 != "eos_token"
+                && $0 != "bos_token"
+        }
         guard unknown.isEmpty else {
-            throw CheckpointError(.unsupportedContent, file: path, tensor: unknown[0],
-                "unknown keys for the encoder RMT: \(unknown.prefix(5).joined(separator: ", ")); LoRA, memory layers and reconstruction heads are not supported")
+            throw CheckpointError(
+                .unsupportedContent, file: path, tensor: unknown[0],
+                "unknown keys for the encoder RMT: \(unknown.prefix(5).joined(separator: ", ")); LoRA, memory layers and reconstruction heads are not supported"
+            )
         }
         func buffer(_ key: String) throws -> [Int64] {
             let t = try load(key)
             guard [.i64, .i32].contains(t.dtype) else {
-                throw CheckpointError(.unsupportedDType, file: path, tensor: key, "buffer `\(key)` is \(t.dtype.rawValue); expected integers")
+                throw CheckpointError(
+                    .unsupportedDType, file: path, tensor: key,
+                    "buffer `\(key)` is \(t.dtype.rawValue); expected integers")
             }
             return try t.int64Values()
         }
@@ -131,35 +158,46 @@ public struct RMTCheckpoint {
             backbone.append((name, try load(key)))
         }
         guard let table = backbone.first(where: { $0.name == wordKey })?.tensor, table.shape.rank == 2 else {
-            throw CheckpointError(.corrupt, file: path, tensor: RMTStateDict.encoderWordEmbeddingsKey, "missing word embeddings; the checkpoint is incomplete")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: RMTStateDict.encoderWordEmbeddingsKey,
+                "missing word embeddings; the checkpoint is incomplete")
         }
         let m = memIds.count
         let V = table.shape[0] - m
         guard m >= 1, memIds == (0..<m).map({ Int64(V + $0) }) else {
-            throw CheckpointError(.corrupt, file: path, tensor: "mem_token_ids",
-                "mem_token_ids \(memIds) must be \(V)..\(V + m - 1), the last \(m) rows of the \(table.shape[0])-row word embeddings")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: "mem_token_ids",
+                "mem_token_ids \(memIds) must be \(V)..\(V + m - 1), the last \(m) rows of the \(table.shape[0])-row word embeddings"
+            )
         }
         if let alias {
             guard alias.isBitwiseEqual(to: table) else {
-                throw CheckpointError(.corrupt, file: path, tensor: RMTStateDict.encoderAliasKey,
-                    "`\(RMTStateDict.encoderAliasKey)` differs from `\(RMTStateDict.encoderWordEmbeddingsKey)`; they are one tensor in the reference")
+                throw CheckpointError(
+                    .corrupt, file: path, tensor: RMTStateDict.encoderAliasKey,
+                    "`\(RMTStateDict.encoderAliasKey)` differs from `\(RMTStateDict.encoderWordEmbeddingsKey)`; they are one tensor in the reference"
+                )
             }
         } else {
             notes.append("restored the alias `\(RMTStateDict.encoderAliasKey)` from the word embeddings")
         }
-        return RMTCheckpoint(variant: .encoder, memoryTokens: m, backbone: backbone, memory: nil,
-                             clsID: try buffer("cls_token").first, sepID: try buffer("sep_token").first, notes: notes)
+        return RMTCheckpoint(
+            variant: .encoder, memoryTokens: m, backbone: backbone, memory: nil,
+            clsID: try buffer("cls_token").first, sepID: try buffer("sep_token").first, notes: notes)
     }
 
     /// The full reference state dict, in state-dict order, for export (RMT.md §5.7).
     ///
     /// Tied and aliased keys (`memory_cell.model.lm_head.weight`, `model.embeddings.weight`) are included as
     /// separate entries; `aliases` names them so a torch writer can share storage while safetensors writes copies.
-    public func stateDict(profile: StateDictProfile) throws -> (tensors: [(name: String, tensor: Tensor)], aliases: [String: String]) {
+    public func stateDict(profile: StateDictProfile) throws -> (
+        tensors: [(name: String, tensor: Tensor)], aliases: [String: String]
+    ) {
         let byName = Dictionary(backbone.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         switch variant {
         case .decoder:
-            let layers = Set(backbone.compactMap { $0.name.split(separator: ".").dropFirst(2).first.flatMap { Int($0) } }).count
+            let layers = Set(
+                backbone.compactMap { $0.name.split(separator: ".").dropFirst(2).first.flatMap { Int($0) } }
+            ).count
             var out: [(name: String, tensor: Tensor)] = [(RMTStateDict.decoderMemoryKey, memory!)]
             guard let wte = byName["transformer.wte.weight"] else { throw missing("transformer.wte.weight") }
             let P = byName["transformer.wpe.weight"]?.shape[0] ?? 0
@@ -167,12 +205,22 @@ public struct RMTCheckpoint {
                 if let t = byName[key] { out.append((RMTStateDict.decoderBackbonePrefix + key, t)); continue }
                 out.append((RMTStateDict.decoderBackbonePrefix + key, try legacyBuffer(key, positions: P, like: wte)))
             }
-            return (out, [RMTStateDict.decoderBackbonePrefix + "lm_head.weight": RMTStateDict.decoderBackbonePrefix + "transformer.wte.weight"])
+            return (
+                out,
+                [
+                    RMTStateDict.decoderBackbonePrefix + "lm_head.weight": RMTStateDict.decoderBackbonePrefix
+                        + "transformer.wte.weight"
+                ]
+            )
         case .encoder:
-            let layers = Set(backbone.compactMap { n -> Int? in
-                n.name.hasPrefix("bert.encoder.layer.") ? Int(n.name.split(separator: ".")[3]) : nil
-            }).count
-            guard let table = byName["bert.embeddings.word_embeddings.weight"] else { throw missing("bert.embeddings.word_embeddings.weight") }
+            let layers = Set(
+                backbone.compactMap { n -> Int? in
+                    n.name.hasPrefix("bert.encoder.layer.") ? Int(n.name.split(separator: ".")[3]) : nil
+                }
+            ).count
+            guard let table = byName["bert.embeddings.word_embeddings.weight"] else {
+                throw missing("bert.embeddings.word_embeddings.weight")
+            }
             let V = table.shape[0] - memoryTokens
             let P = byName["bert.embeddings.position_embeddings.weight"]?.shape[0] ?? 0
             var out: [(name: String, tensor: Tensor)] = [
@@ -182,7 +230,8 @@ public struct RMTCheckpoint {
             for key in RMTStateDict.bertSequenceClassificationKeys(layers: layers, profile: profile) {
                 if let t = byName[key] { out.append((RMTStateDict.encoderBackbonePrefix + key, t)); continue }
                 guard key == "bert.embeddings.position_ids" else { throw missing(key) }
-                out.append((RMTStateDict.encoderBackbonePrefix + key, try int64Tensor(Array(0..<Int64(P)), shape: [1, P])))
+                out.append(
+                    (RMTStateDict.encoderBackbonePrefix + key, try int64Tensor(Array(0..<Int64(P)), shape: [1, P])))
             }
             out.append((RMTStateDict.encoderAliasKey, table))
             return (out, [RMTStateDict.encoderAliasKey: RMTStateDict.encoderWordEmbeddingsKey])
@@ -190,7 +239,10 @@ public struct RMTCheckpoint {
     }
 
     func missing(_ key: String) -> CheckpointError {
-        CheckpointError(.corrupt, file: "RMT checkpoint", tensor: key, "the backbone has no `\(key)`; it is not a complete \(variant == .decoder ? "GPT2LMHeadModel" : "BertForSequenceClassification")")
+        CheckpointError(
+            .corrupt, file: "RMT checkpoint", tensor: key,
+            "the backbone has no `\(key)`; it is not a complete \(variant == .decoder ? "GPT2LMHeadModel" : "BertForSequenceClassification")"
+        )
     }
 
     /// GPT-2's `attn.bias` (lower-triangular ones `[1, 1, P, P]`, f32) and `attn.masked_bias` (−1e4) for the

@@ -86,9 +86,11 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
         case stateDictProfile = "state_dict_profile", writtenBy = "written_by"
     }
 
-    public init(variant: RMTVariant, numMemTokens: Int, segmentSize: Int, inputSize: Int, maxNSegments: Int?,
-                segmentAlignment: SegmentAlignment, backboneModelType: String, backboneArchitecture: String,
-                backboneVocabSize: Int, stateDictProfile: StateDictProfile = .current, writtenBy: String) {
+    public init(
+        variant: RMTVariant, numMemTokens: Int, segmentSize: Int, inputSize: Int, maxNSegments: Int?,
+        segmentAlignment: SegmentAlignment, backboneModelType: String, backboneArchitecture: String,
+        backboneVocabSize: Int, stateDictProfile: StateDictProfile = .current, writtenBy: String
+    ) {
         self.variant = variant
         self.numMemTokens = numMemTokens
         self.segmentSize = segmentSize
@@ -100,22 +102,29 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
         self.backboneVocabSize = backboneVocabSize
         self.stateDictProfile = stateDictProfile
         self.writtenBy = writtenBy
-        reference = ReferenceInfo(classes: variant == .decoder
-            ? ["modeling_rmt.language_modeling.MemoryCell", "modeling_rmt.language_modeling.RecurrentWrapper"]
-            : ["modeling_rmt.sequence_classification.RMTEncoderForSequenceClassification"])
+        reference = ReferenceInfo(
+            classes: variant == .decoder
+                ? ["modeling_rmt.language_modeling.MemoryCell", "modeling_rmt.language_modeling.RecurrentWrapper"]
+                : ["modeling_rmt.sequence_classification.RMTEncoderForSequenceClassification"])
     }
 
     /// Decodes `rmt_config.json`, checking the invariants of RMT.md §2.2, §3.2 and §5.7.
     /// - Throws: `RMTError` naming the field.
     public static func decode(_ data: Data) throws -> RMTConfiguration {
         let config: RMTConfiguration
-        do { config = try JSONDecoder().decode(RMTConfiguration.self, from: data) } catch let DecodingError.keyNotFound(key, _) {
-            throw RMTError(key.stringValue, "missing from rmt_config.json; re-create the folder with `rmt-convert wrap`")
+        do { config = try JSONDecoder().decode(RMTConfiguration.self, from: data) } catch let DecodingError.keyNotFound(
+            key, _)
+        {
+            throw RMTError(
+                key.stringValue, "missing from rmt_config.json; re-create the folder with `rmt-convert wrap`")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            throw RMTError(context.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type in rmt_config.json")
+            throw RMTError(
+                context.codingPath.map(\.stringValue).joined(separator: "."), "has the wrong type in rmt_config.json")
         } catch let DecodingError.dataCorrupted(context) {
-            throw RMTError(context.codingPath.map(\.stringValue).joined(separator: ".").isEmpty ? "rmt_config.json" : context.codingPath.map(\.stringValue).joined(separator: "."),
-                           "invalid: \(context.debugDescription)")
+            throw RMTError(
+                context.codingPath.map(\.stringValue).joined(separator: ".").isEmpty
+                    ? "rmt_config.json" : context.codingPath.map(\.stringValue).joined(separator: "."),
+                "invalid: \(context.debugDescription)")
         }
         try config.validate()
         return config
@@ -123,19 +132,26 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
 
     /// Checks the numeric invariants.
     public func validate() throws {
-        guard rmtFormatVersion == 1 else { throw RMTError("rmt_format_version", "\(rmtFormatVersion) is not supported (expected 1); upgrade rmt-convert") }
+        guard rmtFormatVersion == 1 else {
+            throw RMTError(
+                "rmt_format_version", "\(rmtFormatVersion) is not supported (expected 1); upgrade rmt-convert")
+        }
         guard numMemTokens >= 1 else { throw RMTError("num_mem_tokens", "must be at least 1, got \(numMemTokens)") }
         guard segmentSize >= 1 else { throw RMTError("segment_size", "must be at least 1, got \(segmentSize)") }
         switch variant {
         case .decoder:
             guard inputSize == segmentSize + 2 * numMemTokens else {
-                throw RMTError("input_size", "must be segment_size + 2·num_mem_tokens = \(segmentSize + 2 * numMemTokens), got \(inputSize)")
+                throw RMTError(
+                    "input_size",
+                    "must be segment_size + 2·num_mem_tokens = \(segmentSize + 2 * numMemTokens), got \(inputSize)")
             }
             if let k2, k2 >= 1, maxNSegments == nil {
                 throw RMTError("k2", "k2 = \(k2) needs max_n_segments; set --max-segments")
             }
         case .encoder:
-            guard maxNSegments != nil else { throw RMTError("max_n_segments", "is required for the encoder; set --max-segments") }
+            guard maxNSegments != nil else {
+                throw RMTError("max_n_segments", "is required for the encoder; set --max-segments")
+            }
             if let d = bpttDepth, d != -1 { throw RMTError("bptt_depth", "only full BPTT (−1) is supported, got \(d)") }
             if let ids = memTokenIds, ids != Array(backboneVocabSize..<backboneVocabSize + numMemTokens) {
                 throw RMTError("mem_token_ids", "must be \(backboneVocabSize)..\(backboneVocabSize + numMemTokens - 1)")

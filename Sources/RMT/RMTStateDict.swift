@@ -23,9 +23,11 @@ public enum RMTStateDict {
             let p = "transformer.h.\(i)."
             keys += [p + "ln_1.weight", p + "ln_1.bias"]
             if profile == .legacy { keys += [p + "attn.bias", p + "attn.masked_bias"] }
-            keys += [p + "attn.c_attn.weight", p + "attn.c_attn.bias", p + "attn.c_proj.weight", p + "attn.c_proj.bias",
-                     p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc.weight", p + "mlp.c_fc.bias",
-                     p + "mlp.c_proj.weight", p + "mlp.c_proj.bias"]
+            keys += [
+                p + "attn.c_attn.weight", p + "attn.c_attn.bias", p + "attn.c_proj.weight", p + "attn.c_proj.bias",
+                p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc.weight", p + "mlp.c_fc.bias",
+                p + "mlp.c_proj.weight", p + "mlp.c_proj.bias",
+            ]
         }
         return keys + ["transformer.ln_f.weight", "transformer.ln_f.bias", "lm_head.weight"]
     }
@@ -35,12 +37,17 @@ public enum RMTStateDict {
     public static func bertSequenceClassificationKeys(layers: Int, profile: StateDictProfile) -> [String] {
         var keys: [String] = []
         if profile != .current { keys.append("bert.embeddings.position_ids") }
-        keys += ["bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
-                 "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight", "bert.embeddings.LayerNorm.bias"]
+        keys += [
+            "bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
+            "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
+            "bert.embeddings.LayerNorm.bias",
+        ]
         for i in 0..<layers {
             let p = "bert.encoder.layer.\(i)."
-            for part in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-                         "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm"] {
+            for part in [
+                "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+                "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm",
+            ] {
                 keys += [p + part + ".weight", p + part + ".bias"]
             }
         }
@@ -54,7 +61,8 @@ public enum RMTStateDict {
 
     /// The encoder wrapper's full key list: `16Λ + 13` keys for the current profile.
     public static func encoderKeys(layers: Int, profile: StateDictProfile) -> [String] {
-        encoderBuffers + bertSequenceClassificationKeys(layers: layers, profile: profile).map { encoderBackbonePrefix + $0 }
+        encoderBuffers
+            + bertSequenceClassificationKeys(layers: layers, profile: profile).map { encoderBackbonePrefix + $0 }
             + [encoderAliasKey]
     }
 }

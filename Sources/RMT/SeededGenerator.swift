@@ -63,13 +63,13 @@ public struct SeededGenerator: Sendable {
 
 // Glibc's libm, named so the generator has no Foundation dependency.
 #if canImport(Glibc)
-import Glibc
-@inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) private func _sin(_ x: Double) -> Double { Glibc.sin(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }
+    import Glibc
+    @inline(__always) private func _log(_ x: Double) -> Double { Glibc.log(x) }
+    @inline(__always) private func _sin(_ x: Double) -> Double { Glibc.sin(x) }
+    @inline(__always) private func _cos(_ x: Double) -> Double { Glibc.cos(x) }
 #else
-import Darwin
-@inline(__always) private func _log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) private func _sin(_ x: Double) -> Double { Darwin.sin(x) }
-@inline(__always) private func _cos(_ x: Double) -> Double { Darwin.cos(x) }
+    import Darwin
+    @inline(__always) private func _log(_ x: Double) -> Double { Darwin.log(x) }
+    @inline(__always) private func _sin(_ x: Double) -> Double { Darwin.sin(x) }
+    @inline(__always) private func _cos(_ x: Double) -> Double { Darwin.cos(x) }
 #endif

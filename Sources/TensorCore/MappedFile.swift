@@ -1,8 +1,8 @@
 // A read-only memory map of a whole file.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A file mapped read-only into memory. Pages are read from disk only when touched, so opening a large

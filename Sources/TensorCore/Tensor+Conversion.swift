@@ -20,7 +20,9 @@ extension Tensor {
         let src = bytes
         let n = elementCount
         func load<T: FixedWidthInteger>(_ t: T.Type) -> [Int64] {
-            (0..<n).map { Int64(truncatingIfNeeded: src.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self)) }
+            (0..<n).map {
+                Int64(truncatingIfNeeded: src.loadUnaligned(fromByteOffset: $0 * MemoryLayout<T>.size, as: T.self))
+            }
         }
         switch dtype {
         case .i64: return load(Int64.self)
@@ -40,7 +42,9 @@ extension Tensor {
     /// any dtype converts to itself (returned unchanged, no copy).
     public func converted(to target: DType) throws -> Tensor {
         if target == dtype { return self }
-        guard dtype.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: dtype, to: target) }
+        guard dtype.isCastableFloat, target.isCastableFloat else {
+            throw TensorError.unsupportedCast(from: dtype, to: target)
+        }
         let n = elementCount
         let src = bytes
         let out = try TensorStorage(count: n * target.itemSize) { dst in
@@ -55,11 +59,17 @@ extension Tensor {
     /// every piece); without it one is allocated when needed. An aligned f32 source is encoded without it.
     /// f64 → f16/bf16 goes through f32 (double rounding is possible but only for values within half an f32 ulp
     /// of a tie, which checkpoints do not contain in practice); every other cast to f64 is exact.
-    public static func convertElements(_ src: UnsafeRawBufferPointer, from: DType, to target: DType,
-                                       into dst: UnsafeMutableRawBufferPointer, scratch: UnsafeMutablePointer<Float>? = nil) throws {
-        guard from.isCastableFloat, target.isCastableFloat else { throw TensorError.unsupportedCast(from: from, to: target) }
+    public static func convertElements(
+        _ src: UnsafeRawBufferPointer, from: DType, to target: DType,
+        into dst: UnsafeMutableRawBufferPointer, scratch: UnsafeMutablePointer<Float>? = nil
+    ) throws {
+        guard from.isCastableFloat, target.isCastableFloat else {
+            throw TensorError.unsupportedCast(from: from, to: target)
+        }
         let n = src.count / from.itemSize
-        precondition(n * from.itemSize == src.count && dst.count == n * target.itemSize, "convertElements: whole elements in, exact room out")
+        precondition(
+            n * from.itemSize == src.count && dst.count == n * target.itemSize,
+            "convertElements: whole elements in, exact room out")
         guard n > 0, let base = src.baseAddress else { return }
         if from == .f32, Int(bitPattern: base) % MemoryLayout<Float>.alignment == 0 {
             encodeFloats(base.assumingMemoryBound(to: Float.self), count: n, as: target, into: dst)
@@ -72,7 +82,9 @@ extension Tensor {
     }
 
     /// Decodes `count` elements of `dtype` from `src` into `dst`.
-    static func decodeFloats(_ src: UnsafeRawBufferPointer, dtype: DType, count n: Int, into dst: UnsafeMutablePointer<Float>) throws {
+    static func decodeFloats(
+        _ src: UnsafeRawBufferPointer, dtype: DType, count n: Int, into dst: UnsafeMutablePointer<Float>
+    ) throws {
         guard n > 0 else { return }
         let base = src.baseAddress!
         func load<T>(_ t: T.Type, _ convert: (T) -> Float) {
@@ -97,15 +109,21 @@ extension Tensor {
     }
 
     /// Encodes `count` floats as `target` (f32, f16 or bf16; f64 widens exactly).
-    static func encodeFloats(_ src: UnsafePointer<Float>, count n: Int, as target: DType, into dst: UnsafeMutableRawBufferPointer) {
+    static func encodeFloats(
+        _ src: UnsafePointer<Float>, count n: Int, as target: DType, into dst: UnsafeMutableRawBufferPointer
+    ) {
         let out = dst.baseAddress!
         switch target {
         case .f32: out.copyMemory(from: src, byteCount: n * 4)
         case .f16: chalf_f32_to_f16(src, out.assumingMemoryBound(to: UInt16.self), n)
         case .bf16: chalf_f32_to_bf16(src, out.assumingMemoryBound(to: UInt16.self), n)
         case .f64:
-            let raw = UnsafeRawPointer(src)   // may be unaligned: load bytewise
-            for i in 0..<n { out.storeBytes(of: Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)), toByteOffset: i * 8, as: Double.self) }
+            let raw = UnsafeRawPointer(src)  // may be unaligned: load bytewise
+            for i in 0..<n {
+                out.storeBytes(
+                    of: Double(raw.loadUnaligned(fromByteOffset: i * 4, as: Float.self)), toByteOffset: i * 8,
+                    as: Double.self)
+            }
         default: preconditionFailure("encodeFloats supports float targets only")
         }
     }

@@ -11,7 +11,9 @@ public struct Tensor: Sendable {
     /// Wraps `storage`, which must hold exactly `shape × dtype.itemSize` bytes.
     /// - Throws: `TensorError` when the sizes disagree or overflow.
     public init(dtype: DType, shape: Shape, storage: TensorStorage) throws {
-        guard let expected = shape.checkedByteCount(dtype) else { throw TensorError.sizeOverflow(shape: shape.dimensions) }
+        guard let expected = shape.checkedByteCount(dtype) else {
+            throw TensorError.sizeOverflow(shape: shape.dimensions)
+        }
         guard expected == storage.bytes.count else {
             throw TensorError.byteCountMismatch(expected: expected, actual: storage.bytes.count)
         }

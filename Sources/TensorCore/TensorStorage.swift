@@ -1,8 +1,8 @@
 // Bytes behind a tensor: owned memory or a view into a mapped file.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The bytes of one tensor, either owned (64-byte aligned) or a zero-copy view into a `MappedFile`.
@@ -22,7 +22,8 @@ public final class TensorStorage: @unchecked Sendable {
         precondition(range.lowerBound >= 0 && range.upperBound <= file.count, "view outside the mapped file")
         mapped = file
         owned = nil
-        bytes = range.isEmpty
+        bytes =
+            range.isEmpty
             ? UnsafeRawBufferPointer(start: nil, count: 0)
             : UnsafeRawBufferPointer(rebasing: file.bytes[range])
     }
@@ -44,7 +45,9 @@ public final class TensorStorage: @unchecked Sendable {
     /// Copies `source` into new owned memory.
     public convenience init(copying source: UnsafeRawBufferPointer) {
         self.init(count: source.count) { dst in
-            if let s = source.baseAddress, source.count > 0 { dst.baseAddress!.copyMemory(from: s, byteCount: source.count) }
+            if let s = source.baseAddress, source.count > 0 {
+                dst.baseAddress!.copyMemory(from: s, byteCount: source.count)
+            }
         }
     }
 

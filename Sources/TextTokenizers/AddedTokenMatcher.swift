@@ -16,8 +16,10 @@ public struct AddedToken: Sendable, Equatable {
     /// Matched in the normalised text rather than the raw text.
     public let normalized: Bool
 
-    public init(content: String, id: Int, singleWord: Bool = false, leftStrip: Bool = false,
-                rightStrip: Bool = false, normalized: Bool = false) {
+    public init(
+        content: String, id: Int, singleWord: Bool = false, leftStrip: Bool = false,
+        rightStrip: Bool = false, normalized: Bool = false
+    ) {
         self.content = content
         self.id = id
         self.singleWord = singleWord
@@ -86,7 +88,9 @@ public struct AddedTokenMatcher: Sendable {
                 position = stop  // a refused match is skipped whole, like Aho-Corasick's non-overlapping matches
                 continue
             }
-            if match.token.leftStrip { start = max(pieceStart, start - trailingWhitespaceCount(bytes[pieceStart..<start])) }
+            if match.token.leftStrip {
+                start = max(pieceStart, start - trailingWhitespaceCount(bytes[pieceStart..<start]))
+            }
             if match.token.rightStrip { stop += leadingWhitespaceCount(bytes[stop...]) }
             flushText(upTo: start)
             pieces.append(.token(match.token.id))
@@ -101,7 +105,8 @@ public struct AddedTokenMatcher: Sendable {
         var best: Pattern?
         for pattern in patterns where pattern.bytes.count <= bytes.count - position {
             if pattern.bytes.count > (best?.bytes.count ?? 0),
-               bytes[position..<position + pattern.bytes.count].elementsEqual(pattern.bytes) {
+                bytes[position..<position + pattern.bytes.count].elementsEqual(pattern.bytes)
+            {
                 best = pattern
             }
         }
@@ -139,7 +144,8 @@ public struct AddedTokenMatcher: Sendable {
             var lead = end - 1
             while lead > bytes.startIndex, bytes[lead] & 0xC0 == 0x80 { lead -= 1 }
             guard let scalar = String(decoding: bytes[lead..<end], as: UTF8.self).unicodeScalars.first,
-                  UnicodeClasses.isWhitespace(scalar) else { break }
+                UnicodeClasses.isWhitespace(scalar)
+            else { break }
             end = lead
         }
         return bytes.endIndex - end

@@ -14,7 +14,9 @@ public struct BertNormalizer: Sendable, Equatable {
     public let lowercase: Bool
 
     /// - Parameter stripAccents: nil follows `lowercase`, as in `tokenizers`.
-    public init(cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true) {
+    public init(
+        cleanText: Bool = true, handleChineseChars: Bool = true, stripAccents: Bool? = nil, lowercase: Bool = true
+    ) {
         self.cleanText = cleanText
         self.handleChineseChars = handleChineseChars
         self.stripAccents = stripAccents ?? lowercase
@@ -40,14 +42,16 @@ public struct BertNormalizer: Sendable, Equatable {
         var result = String(scalars)
         if stripAccents {
             let decomposed = Self.canonicalDecomposition(result)
-            result = String(String.UnicodeScalarView(decomposed.unicodeScalars.filter { !UnicodeClasses.isNonspacingMark($0) }))
+            result = String(
+                String.UnicodeScalarView(decomposed.unicodeScalars.filter { !UnicodeClasses.isNonspacingMark($0) }))
         }
         if lowercase {
             var lowered = ""
             lowered.reserveCapacity(result.utf8.count)
             for scalar in result.unicodeScalars {
                 if scalar.isASCII {
-                    lowered.unicodeScalars.append((65...90).contains(scalar.value) ? Unicode.Scalar(UInt8(scalar.value) + 32) : scalar)
+                    lowered.unicodeScalars.append(
+                        (65...90).contains(scalar.value) ? Unicode.Scalar(UInt8(scalar.value) + 32) : scalar)
                 } else {
                     lowered += scalar.properties.lowercaseMapping
                 }

@@ -19,27 +19,34 @@ public struct BytePairModel: Sendable {
     ///   - merges: the merge list in rank order, each as (left, right).
     ///   - file: the file the merges came from, for errors.
     /// - Throws: `TokenizerError` when a merge names a token missing from the vocabulary.
-    public init(vocabulary: [TokenBytes: Int], merges: [(String, String)], unknownToken: String?,
-                fuseUnknown: Bool = false, ignoreMerges: Bool = false, file: String) throws {
+    public init(
+        vocabulary: [TokenBytes: Int], merges: [(String, String)], unknownToken: String?,
+        fuseUnknown: Bool = false, ignoreMerges: Bool = false, file: String
+    ) throws {
         var table: [UInt64: (rank: Int, id: Int)] = [:]
         table.reserveCapacity(merges.count)
         for (rank, merge) in merges.enumerated() {
             let left = Array(merge.0.utf8), right = Array(merge.1.utf8)
             guard let leftId = vocabulary[left], let rightId = vocabulary[right] else {
                 let missing = vocabulary[left] == nil ? merge.0 : merge.1
-                throw tokenizerError(file: file, field: "merges[\(rank)]",
-                                     "merge '\(merge.0) \(merge.1)' uses '\(missing)', which is not in the vocabulary; the merges do not belong to this vocabulary")
+                throw tokenizerError(
+                    file: file, field: "merges[\(rank)]",
+                    "merge '\(merge.0) \(merge.1)' uses '\(missing)', which is not in the vocabulary; the merges do not belong to this vocabulary"
+                )
             }
             guard let mergedId = vocabulary[left + right] else {
-                throw tokenizerError(file: file, field: "merges[\(rank)]",
-                                     "merge '\(merge.0) \(merge.1)' makes '\(merge.0)\(merge.1)', which is not in the vocabulary; the merges do not belong to this vocabulary")
+                throw tokenizerError(
+                    file: file, field: "merges[\(rank)]",
+                    "merge '\(merge.0) \(merge.1)' makes '\(merge.0)\(merge.1)', which is not in the vocabulary; the merges do not belong to this vocabulary"
+                )
             }
             let key = Self.pairKey(leftId, rightId)
             table[key] = (rank, mergedId)  // a repeated merge takes its last rank, as in `tokenizers`
         }
         if let unknownToken, vocabulary[Array(unknownToken.utf8)] == nil {
-            throw tokenizerError(file: file, field: "unk_token",
-                                 "the unknown token '\(unknownToken)' is not in the vocabulary; add it or set unk_token to null")
+            throw tokenizerError(
+                file: file, field: "unk_token",
+                "the unknown token '\(unknownToken)' is not in the vocabulary; add it or set unk_token to null")
         }
         self.vocabulary = vocabulary
         self.merges = table
@@ -48,7 +55,9 @@ public struct BytePairModel: Sendable {
         self.ignoreMerges = ignoreMerges
     }
 
-    static func pairKey(_ left: Int, _ right: Int) -> UInt64 { UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right)) }
+    static func pairKey(_ left: Int, _ right: Int) -> UInt64 {
+        UInt64(UInt32(truncatingIfNeeded: left)) << 32 | UInt64(UInt32(truncatingIfNeeded: right))
+    }
 
     /// Appends the ids of one pre-tokenised word.
     public func tokenize(_ word: String, into ids: inout [Int]) {
@@ -70,7 +79,9 @@ public struct BytePairModel: Sendable {
         while symbols.count > 1 {
             var best: (index: Int, rank: Int, id: Int)?
             for index in 0..<(symbols.count - 1) {
-                if let merge = merges[Self.pairKey(symbols[index], symbols[index + 1])], merge.rank < (best?.rank ?? .max) {
+                if let merge = merges[Self.pairKey(symbols[index], symbols[index + 1])],
+                    merge.rank < (best?.rank ?? .max)
+                {
                     best = (index, merge.rank, merge.id)
                 }
             }

@@ -72,8 +72,10 @@ public struct PipelineTokenizer: TextTokenizer {
 
     /// Assembles a pipeline from its parts; the loaders `init(tokenizerJSON:)`, `init(bertVocabulary:settings:)`
     /// and `init(gpt2Vocabulary:merges:settings:)` build it from files.
-    public init(addedTokens: AddedTokenMatcher, normalizer: BertNormalizer?, preTokenizer: PreTokenizer,
-                model: TokenizerModel, template: SequenceTemplate) {
+    public init(
+        addedTokens: AddedTokenMatcher, normalizer: BertNormalizer?, preTokenizer: PreTokenizer,
+        model: TokenizerModel, template: SequenceTemplate
+    ) {
         self.addedTokens = addedTokens
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer

@@ -3,7 +3,9 @@ import Checkpoints
 import Foundation
 
 /// A tokenizer-file error: the file, the field (when there is one) and what to do, in one line.
-func tokenizerError(_ kind: CheckpointError.Kind = .corrupt, file: String, field: String?, _ message: String) -> CheckpointError {
+func tokenizerError(_ kind: CheckpointError.Kind = .corrupt, file: String, field: String?, _ message: String)
+    -> CheckpointError
+{
     CheckpointError(kind, file: file, tensor: field, field.map { "field '\($0)': \(message)" } ?? message)
 }
 
@@ -43,7 +45,8 @@ enum TokenizerFileReading {
         for (index, var line) in data.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             if line.last == 0x0D { line = line.dropLast() }
             guard let text = String(validating: line, as: UTF8.self) else {
-                throw tokenizerError(file: path, field: "line \(index + 1)", "is not valid UTF-8; re-save the file as UTF-8")
+                throw tokenizerError(
+                    file: path, field: "line \(index + 1)", "is not valid UTF-8; re-save the file as UTF-8")
             }
             lines.append(text)
         }
@@ -57,7 +60,9 @@ enum TokenizerFileReading {
         do {
             return try data.withUnsafeBytes { try JSONValue.parse($0) }
         } catch let error as JSONParseError {
-            throw tokenizerError(file: path, field: nil, "is not valid JSON (\(error.description)); the file is damaged or not a tokenizer file")
+            throw tokenizerError(
+                file: path, field: nil,
+                "is not valid JSON (\(error.description)); the file is damaged or not a tokenizer file")
         }
     }
 }
@@ -130,8 +135,9 @@ struct JSONFields {
     }
 
     func unsupported(_ key: String, _ what: String) -> CheckpointError {
-        tokenizerError(.unsupportedContent, file: file, field: fieldPath(key),
-                       "\(what) is not supported (supported: BERT WordPiece and GPT-2 byte-level BPE tokenizers)")
+        tokenizerError(
+            .unsupportedContent, file: file, field: fieldPath(key),
+            "\(what) is not supported (supported: BERT WordPiece and GPT-2 byte-level BPE tokenizers)")
     }
 }
 
@@ -148,6 +154,8 @@ func vocabulary(from value: JSONValue, file: String, field: String) throws -> [T
         }
         vocabulary[Array(member.key.utf8)] = id
     }
-    guard !vocabulary.isEmpty else { throw tokenizerError(file: file, field: field, "is empty; the vocabulary needs at least one token") }
+    guard !vocabulary.isEmpty else {
+        throw tokenizerError(file: file, field: field, "is empty; the vocabulary needs at least one token")
+    }
     return vocabulary
 }

@@ -20,11 +20,14 @@ public struct WordPieceModel: Sendable {
     let longestToken: Int
 
     /// - Throws: `TokenizerError` when the unknown token is not in the vocabulary.
-    public init(vocabulary: [TokenBytes: Int], unknownToken: String, continuingSubwordPrefix: String = "##",
-                maxInputCharsPerWord: Int = 100, file: String) throws {
+    public init(
+        vocabulary: [TokenBytes: Int], unknownToken: String, continuingSubwordPrefix: String = "##",
+        maxInputCharsPerWord: Int = 100, file: String
+    ) throws {
         guard let unknownId = vocabulary[Array(unknownToken.utf8)] else {
-            throw tokenizerError(file: file, field: "unk_token",
-                                 "the unknown token '\(unknownToken)' is not in the vocabulary; add it or name another unk_token")
+            throw tokenizerError(
+                file: file, field: "unk_token",
+                "the unknown token '\(unknownToken)' is not in the vocabulary; add it or name another unk_token")
         }
         self.vocabulary = vocabulary
         self.unknownId = unknownId

@@ -17,7 +17,9 @@ struct BenchOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard threads >= 1, warmup >= 0, `repeat` >= 1 else { throw ValidationError("--threads and --repeat must be at least 1, --warmup at least 0") }
+        guard threads >= 1, warmup >= 0, `repeat` >= 1 else {
+            throw ValidationError("--threads and --repeat must be at least 1, --warmup at least 0")
+        }
     }
 
     func report(_ results: [BenchResult]) throws {
@@ -30,10 +32,10 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of GEMM, model forward passes, RMT runs and inspect.",
         discussion: """
-        Each workload runs in this process with warm-up and repetitions and prints the median. `make bench` \
-        runs them all, each in its own process (for peak resident memory), side by side with PyTorch and \
-        NumPy via tools/bench_reference.py, and prints the table of BENCHMARKS.md.
-        """,
+            Each workload runs in this process with warm-up and repetitions and prints the median. `make bench` \
+            runs them all, each in its own process (for peak resident memory), side by side with PyTorch and \
+            NumPy via tools/bench_reference.py, and prints the table of BENCHMARKS.md.
+            """,
         subcommands: [Sgemm.self, Forward.self, RMTRun.self, Inspect.self])
 
     struct Sgemm: ParsableCommand {
@@ -49,7 +51,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     struct Forward: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "A BERT or GPT-2 forward pass (base model, no head) on synthetic ids.")
+        static let configuration = CommandConfiguration(
+            abstract: "A BERT or GPT-2 forward pass (base model, no head) on synthetic ids.")
         @Argument(help: "A checkpoint folder with config.json.") var model: String
         @Option(help: "Batch size B.") var batch: Int = 1
         @Option(help: "Sequence length T.") var length: Int = 128
@@ -57,20 +60,27 @@ struct BenchCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 try Kernels.setThreadCount(options.threads)
-                try options.report([Bench.forward(folder: model, batch: batch, length: length, warmup: options.warmup, repetitions: options.`repeat`)])
+                try options.report([
+                    Bench.forward(
+                        folder: model, batch: batch, length: length, warmup: options.warmup,
+                        repetitions: options.`repeat`)
+                ])
             }
         }
     }
 
     struct RMTRun: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rmt", abstract: "An RMT folder over one long synthetic input, streaming.")
+        static let configuration = CommandConfiguration(
+            commandName: "rmt", abstract: "An RMT folder over one long synthetic input, streaming.")
         @Argument(help: "An RMT folder made by `rmt-convert wrap`.") var folder: String
         @Option(help: "Input length in tokens.") var tokens: Int = 4096
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
                 try Kernels.setThreadCount(options.threads)
-                try options.report([Bench.rmt(folder: folder, tokens: tokens, warmup: options.warmup, repetitions: options.`repeat`)])
+                try options.report([
+                    Bench.rmt(folder: folder, tokens: tokens, warmup: options.warmup, repetitions: options.`repeat`)
+                ])
             }
         }
     }
@@ -81,7 +91,9 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                try options.report([Bench.inspectLatency(path: path, warmup: options.warmup, repetitions: options.`repeat`)])
+                try options.report([
+                    Bench.inspectLatency(path: path, warmup: options.warmup, repetitions: options.`repeat`)
+                ])
             }
         }
     }

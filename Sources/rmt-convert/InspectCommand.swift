@@ -11,7 +11,8 @@ struct InspectCommand: ParsableCommand {
     @Argument(help: "A weights file or a checkpoint folder.")
     var path: String
 
-    @Option(help: "Read the file as this format instead of guessing from the extension (safetensors, npz, npy, h5, torch).")
+    @Option(
+        help: "Read the file as this format instead of guessing from the extension (safetensors, npz, npy, h5, torch).")
     var format: CheckpointFormat?
 
     @Flag(help: "Print a JSON report (stable key order) instead of a table.")

@@ -10,12 +10,15 @@ struct RMTConvert: ParsableCommand {
         commandName: "rmt-convert",
         abstract: "Convert BERT and GPT-2 checkpoints between formats and wrap them as Recurrent Memory Transformers.",
         discussion: """
-        Formats: safetensors (.safetensors, sharded folders), NumPy (.npz), HDF5 (.h5) and PyTorch (.bin/.pth).
-        A checkpoint is a weights file or a Hugging Face style folder (config.json, weights, tokenizer files).
-        Exit status: 0 on success, 1 when a file is bad or an operation fails, 64 for invalid arguments.
-        """,
+            Formats: safetensors (.safetensors, sharded folders), NumPy (.npz), HDF5 (.h5) and PyTorch (.bin/.pth).
+            A checkpoint is a weights file or a Hugging Face style folder (config.json, weights, tokenizer files).
+            Exit status: 0 on success, 1 when a file is bad or an operation fails, 64 for invalid arguments.
+            """,
         version: rmtConvertVersion,
-        subcommands: [InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self, TokenizeCommand.self, BenchCommand.self]
+        subcommands: [
+            InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self,
+            TokenizeCommand.self, BenchCommand.self,
+        ]
     )
 }
 

@@ -11,20 +11,20 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a BERT, GPT-2 or RMT checkpoint on token ids or text and write its outputs.",
         discussion: """
-        MODEL is a checkpoint folder with config.json. Ids are int64 or int32, shaped [T] or [B, T], read from \
-        .npy, .npz or .safetensors files (a file with several tensors gives the one named input_ids, \
-        attention_mask, token_type_ids or position_ids); --inputs reads all of them from one such file.
+            MODEL is a checkpoint folder with config.json. Ids are int64 or int32, shaped [T] or [B, T], read from \
+            .npy, .npz or .safetensors files (a file with several tensors gives the one named input_ids, \
+            attention_mask, token_type_ids or position_ids); --inputs reads all of them from one such file.
 
-        Writes last_hidden_state [B, T, H], pooler_output [B, H] when the model has a pooler, logits when it \
-        has a head, and with --hidden-states hidden_states.0 ... hidden_states.L, to OUT (.safetensors or .npz).
-        --text FILE tokenizes each non-empty line of FILE with the checkpoint's tokenizer (one sample per line,
-        padded to the longest).
+            Writes last_hidden_state [B, T, H], pooler_output [B, H] when the model has a pooler, logits when it \
+            has a head, and with --hidden-states hidden_states.0 ... hidden_states.L, to OUT (.safetensors or .npz).
+            --text FILE tokenizes each non-empty line of FILE with the checkpoint's tokenizer (one sample per line,
+            padded to the longest).
 
-        An RMT folder (made by `rmt-convert wrap`) runs segment by segment with memory carried between segments,
-        over inputs of any length. It writes logits (decoder [B, T, V], unless --no-logits; encoder [B, labels]
-        of the last segment), memory_states [S, B, m, H] and, with --labels, loss (decoder: shifted
-        cross-entropy over the whole sequence; encoder: per-segment losses too).
-        """)
+            An RMT folder (made by `rmt-convert wrap`) runs segment by segment with memory carried between segments,
+            over inputs of any length. It writes logits (decoder [B, T, V], unless --no-logits; encoder [B, labels]
+            of the last segment), memory_states [S, B, m, H] and, with --labels, loss (decoder: shifted
+            cross-entropy over the whole sequence; encoder: per-segment losses too).
+            """)
 
     @Argument(help: "The checkpoint folder (config.json and weights).")
     var model: String
@@ -38,7 +38,9 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("token-type-ids"), help: "Segment ids (BERT); same shape as the ids.")
     var tokenTypeIds: String?
 
-    @Option(name: .customLong("position-ids"), help: "Position ids; same shape as the ids (default 0 ... T-1 in every row).")
+    @Option(
+        name: .customLong("position-ids"), help: "Position ids; same shape as the ids (default 0 ... T-1 in every row)."
+    )
     var positionIds: String?
 
     @Option(help: "One file holding input_ids and optionally attention_mask and token_type_ids.")
@@ -50,19 +52,28 @@ struct RunCommand: ParsableCommand {
     @Option(help: "RMT: labels (decoder [B, T] with −100 = ignore; encoder one class per sample [B]).")
     var labels: String?
 
-    @Option(name: .customLong("labels-mask"), help: "RMT decoder: [B, T] mask of the predicting positions that are scored.")
+    @Option(
+        name: .customLong("labels-mask"), help: "RMT decoder: [B, T] mask of the predicting positions that are scored.")
     var labelsMask: String?
 
-    @Option(help: "RMT decoder: greedily generate N tokens after the input (earlier segments write memory, the last is read with it); written as generated_ids.")
+    @Option(
+        help:
+            "RMT decoder: greedily generate N tokens after the input (earlier segments write memory, the last is read with it); written as generated_ids."
+    )
     var generate: Int?
 
-    @Flag(name: .customLong("no-logits"), help: "RMT decoder: do not keep the [B, T, V] logits (long inputs); memory states and loss stream.")
+    @Flag(
+        name: .customLong("no-logits"),
+        help: "RMT decoder: do not keep the [B, T, V] logits (long inputs); memory states and loss stream.")
     var noLogits = false
 
     @Option(help: "Where to write the outputs (.safetensors or .npz).")
     var output: String
 
-    @Option(help: "Run this architecture instead of the one config.json names (\(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", "))).")
+    @Option(
+        help:
+            "Run this architecture instead of the one config.json names (\(ModelArchitecture.allCases.map(\.rawValue).joined(separator: ", ")))."
+    )
     var architecture: ModelArchitecture?
 
     @Flag(name: .customLong("hidden-states"), help: "Also write every layer's hidden states.")
@@ -83,7 +94,9 @@ struct RunCommand: ParsableCommand {
         }
         guard `repeat` >= 1 else { throw ValidationError("--repeat must be at least 1") }
         if inputs != nil, attentionMask != nil || tokenTypeIds != nil || positionIds != nil {
-            throw ValidationError("--attention-mask, --token-type-ids and --position-ids go with --input-ids; --inputs reads them from its file")
+            throw ValidationError(
+                "--attention-mask, --token-type-ids and --position-ids go with --input-ids; --inputs reads them from its file"
+            )
         }
     }
 
@@ -94,22 +107,30 @@ struct RunCommand: ParsableCommand {
                 return
             }
             guard labels == nil, labelsMask == nil, !noLogits, generate == nil else {
-                throw ValidationError("--labels, --labels-mask, --no-logits and --generate apply to RMT folders; \(model) has no rmt_config.json")
+                throw ValidationError(
+                    "--labels, --labels-mask, --no-logits and --generate apply to RMT folders; \(model) has no rmt_config.json"
+                )
             }
             let checkpoint = try Checkpoint.open(model)
             let modelInputs: ModelInputs
             if let text {
                 let tokenizer = try loadTokenizer(folder: model)
-                let padId = checkpoint.config?["pad_token_id"]?.integerValue ?? checkpoint.config?["eos_token_id"]?.integerValue ?? 0
+                let padId =
+                    checkpoint.config?["pad_token_id"]?.integerValue ?? checkpoint.config?["eos_token_id"]?.integerValue
+                    ?? 0
                 modelInputs = try RunInputs.fromTexts(try readLines(text), tokenize: tokenizer.encode, padId: padId)
             } else {
-                modelInputs = try inputs.map { try RunInputs.read(bundle: $0) }
-                    ?? RunInputs.read(inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-                                      positionIds: positionIds)
+                modelInputs =
+                    try inputs.map { try RunInputs.read(bundle: $0) }
+                    ?? RunInputs.read(
+                        inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+                        positionIds: positionIds)
             }
-            let summary = try runModel(checkpoint, inputs: modelInputs, to: output,
-                                       options: RunOptions(architecture: architecture, hiddenStates: hiddenStates, force: force,
-                                                          repetitions: `repeat`))
+            let summary = try runModel(
+                checkpoint, inputs: modelInputs, to: output,
+                options: RunOptions(
+                    architecture: architecture, hiddenStates: hiddenStates, force: force,
+                    repetitions: `repeat`))
             printOut(json ? try encodeJSON(summary) : summary.text)
         }
     }
@@ -117,23 +138,31 @@ struct RunCommand: ParsableCommand {
     /// `run` on an RMT folder.
     func runRMTCheckpoint() throws {
         guard tokenTypeIds == nil, positionIds == nil, architecture == nil, !hiddenStates, `repeat` == 1 else {
-            throw ValidationError("--token-type-ids, --position-ids, --architecture, --hidden-states and --repeat do not apply to RMT folders")
+            throw ValidationError(
+                "--token-type-ids, --position-ids, --architecture, --hidden-states and --repeat do not apply to RMT folders"
+            )
         }
         let rmtInputs: RMTInputs
         if let text {
-            rmtInputs = try RMTInputs.fromTexts(try readLines(text), tokenizer: try loadTokenizer(folder: model), labels: labels)
+            rmtInputs = try RMTInputs.fromTexts(
+                try readLines(text), tokenizer: try loadTokenizer(folder: model), labels: labels)
         } else {
             let idsPath = inputIds ?? inputs ?? ""
-            rmtInputs = try RMTInputs.read(inputIds: idsPath, attentionMask: attentionMask ?? (inputs != nil ? optionalBundleMember(idsPath) : nil),
-                                           labels: labels, labelsMask: labelsMask)
+            rmtInputs = try RMTInputs.read(
+                inputIds: idsPath,
+                attentionMask: attentionMask ?? (inputs != nil ? optionalBundleMember(idsPath) : nil),
+                labels: labels, labelsMask: labelsMask)
         }
-        let summary = try runRMTToFile(model, inputs: rmtInputs, output: output, keepLogits: !noLogits, force: force, generate: generate)
+        let summary = try runRMTToFile(
+            model, inputs: rmtInputs, output: output, keepLogits: !noLogits, force: force, generate: generate)
         printOut(json ? try encodeJSON(summary) : summary.text)
     }
 
     /// The bundle itself when it holds an `attention_mask`.
     func optionalBundleMember(_ path: String) -> String? {
-        guard let archive = try? ArchiveRegistry.open(path), archive.tensorNames.contains("attention_mask") else { return nil }
+        guard let archive = try? ArchiveRegistry.open(path), archive.tensorNames.contains("attention_mask") else {
+            return nil
+        }
         return path
     }
 }
@@ -143,7 +172,11 @@ func readLines(_ path: String) throws -> [String] {
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         throw CheckpointError(.io, file: path, "cannot read the text file (missing, or not UTF-8)")
     }
-    let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
-    guard !lines.isEmpty else { throw CheckpointError(.invalidArgument, file: path, "holds no text; put one sample per line") }
+    let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
+        !$0.trimmingCharacters(in: .whitespaces).isEmpty
+    }
+    guard !lines.isEmpty else {
+        throw CheckpointError(.invalidArgument, file: path, "holds no text; put one sample per line")
+    }
     return lines
 }

@@ -8,10 +8,10 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Run a checkpoint on a reference fixture and compare its outputs with PyTorch's.",
         discussion: """
-        DIR holds fixture.json (architecture, outputs to compare, tolerance), inputs.safetensors and \
-        expected.safetensors, as written by tools/make_model_fixtures.py. Prints the max abs and max relative \
-        error of each output; exits with status 1 when any max abs error exceeds the tolerance.
-        """)
+            DIR holds fixture.json (architecture, outputs to compare, tolerance), inputs.safetensors and \
+            expected.safetensors, as written by tools/make_model_fixtures.py. Prints the max abs and max relative \
+            error of each output; exits with status 1 when any max abs error exceeds the tolerance.
+            """)
 
     @Argument(help: "The checkpoint folder (config.json and weights).")
     var model: String
@@ -28,7 +28,8 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         var passed = false
         try reportingErrors {
-            let report = LoadedRMT.isRMT(model)
+            let report =
+                LoadedRMT.isRMT(model)
                 ? try verifyRMT(try LoadedRMT.open(model), fixture: fixture)
                 : try verify(try Checkpoint.open(model), fixture: fixture, architecture: architecture)
             printOut(json ? try encodeJSON(report) : report.text)

@@ -27,7 +27,8 @@ struct BenchTests {
     @Test("forward on the tiny BERT and GPT-2 counts B·T tokens and the layers' FLOPs")
     func forwardOnTinyModels() throws {
         for name in ["tiny-bert", "tiny-gpt2"] {
-            let r = try Bench.forward(folder: Fixtures.path("models/\(name)"), batch: 2, length: 8, warmup: 0, repetitions: 2)
+            let r = try Bench.forward(
+                folder: Fixtures.path("models/\(name)"), batch: 2, length: 8, warmup: 0, repetitions: 2)
             #expect(r.timing.repetitions == 2)
             let tokensPerSecond = try #require(r.tokensPerSecond)
             #expect(abs(tokensPerSecond * r.timing.median - 16) < 1e-6, "\(name): tokens/s × median time is B·T")

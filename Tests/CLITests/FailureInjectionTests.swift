@@ -7,7 +7,7 @@ import TensorCore
 import Testing
 import TestSupport
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A failure raised by a test source half-way through a write.
@@ -33,8 +33,9 @@ func sources(_ count: Int, scale: Float, failing: Int? = nil, wrongShape: Bool =
 
 @Suite("Failure injection: nothing half-written, nothing lost")
 struct FailureInjectionTests {
-    @Test("A tensor that fails half-way leaves the previous file byte-identical and no temporary file, for every writer",
-          arguments: writableFormats.map(\.file))
+    @Test(
+        "A tensor that fails half-way leaves the previous file byte-identical and no temporary file, for every writer",
+        arguments: writableFormats.map(\.file))
     func failingTensor(_ file: String) throws {
         let format = try #require(writableFormats.first { $0.file == file }?.format)
         let folder = try Fixtures.temporaryFolder()
@@ -52,15 +53,17 @@ struct FailureInjectionTests {
             #expect(temporaryFiles(below: folder).isEmpty, "\(file): \(temporaryFiles(below: folder))")
             // A fresh destination stays absent.
             #expect(throws: (any Error).self) {
-                try ArchiveRegistry.write(failing, format: format, to: "\(folder)/fresh-\(file)", options: WriteOptions())
+                try ArchiveRegistry.write(
+                    failing, format: format, to: "\(folder)/fresh-\(file)", options: WriteOptions())
             }
             #expect(!FileManager.default.fileExists(atPath: "\(folder)/fresh-\(file)"))
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == [file])
     }
 
-    @Test("Every writer refuses to replace an existing file without overwrite, and replaces it with it",
-          arguments: writableFormats.map(\.file))
+    @Test(
+        "Every writer refuses to replace an existing file without overwrite, and replaces it with it",
+        arguments: writableFormats.map(\.file))
     func forceSemantics(_ file: String) throws {
         let format = try #require(writableFormats.first { $0.file == file }?.format)
         let folder = try Fixtures.temporaryFolder()
@@ -73,7 +76,8 @@ struct FailureInjectionTests {
             try ArchiveRegistry.write(sources(count, scale: 3), format: format, to: path, options: WriteOptions())
         } throws: { ($0 as? CheckpointError)?.kind == .alreadyExists && "\($0)".contains("--force") }
         #expect(try Fixtures.bytes(path) == before)
-        try ArchiveRegistry.write(sources(count, scale: 3), format: format, to: path, options: WriteOptions(overwrite: true))
+        try ArchiveRegistry.write(
+            sources(count, scale: 3), format: format, to: path, options: WriteOptions(overwrite: true))
         let replaced = try Checkpoint.open(path).archive
         #expect(try replaced.tensor(named: replaced.tensorNames[0]).floatValues() == (0..<6).map { Float($0) * 3 })
         #expect(temporaryFiles(below: folder).isEmpty)
@@ -96,8 +100,9 @@ struct FailureInjectionTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
     }
 
-    @Test("A full disk (RLIMIT_FSIZE, SIGXFSZ ignored) fails with one line and leaves the old output and no temporary file",
-          arguments: ["out.safetensors", "out.npz", "out.bin", "out.h5"])
+    @Test(
+        "A full disk (RLIMIT_FSIZE, SIGXFSZ ignored) fails with one line and leaves the old output and no temporary file",
+        arguments: ["out.safetensors", "out.npz", "out.bin", "out.h5"])
     func diskFull(_ file: String) throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -105,8 +110,13 @@ struct FailureInjectionTests {
         try Fixtures.write(Array("previous contents".utf8), to: path)
         // 64 blocks of 512 bytes: the 125 KB tiny GPT-2 cannot fit.
         let script = "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\""
-        let result = try runCommand("/bin/sh", ["-c", script, rmtConvertBinary(), "convert", "fixtures/models/tiny-gpt2/model.safetensors", path, "--force"],
-                                    in: Fixtures.root)
+        let result = try runCommand(
+            "/bin/sh",
+            [
+                "-c", script, rmtConvertBinary(), "convert", "fixtures/models/tiny-gpt2/model.safetensors", path,
+                "--force",
+            ],
+            in: Fixtures.root)
         let lines = result.stderr.split(separator: "\n")
         #expect(result.status == 1, "\(result.stderr)")
         #expect(lines.count == 1 && lines[0].hasPrefix("error: \(path):"), "\(result.stderr)")
@@ -114,14 +124,17 @@ struct FailureInjectionTests {
         #expect(temporaryFiles(below: folder).isEmpty, "\(temporaryFiles(below: folder))")
     }
 
-    @Test("A process killed mid-write leaves the destination untouched; the next write removes its stale temporary file")
+    @Test(
+        "A process killed mid-write leaves the destination untouched; the next write removes its stale temporary file")
     func killedMidWrite() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         // 16 MiB of varied floats, deflated into .npz: the temporary file exists for the whole write.
         let big = "\(folder)/big.safetensors"
         let values = (0..<(4 << 20)).map { Float(($0 &* 2_654_435_761) % 1000) / 7 }
-        try SafetensorsWriter.write([TensorSource(name: "w", tensor: Tensor(values, shape: [4 << 20]))], metadata: nil, to: big, overwrite: false)
+        try SafetensorsWriter.write(
+            [TensorSource(name: "w", tensor: Tensor(values, shape: [4 << 20]))], metadata: nil, to: big,
+            overwrite: false)
         let destination = "\(folder)/out.npz"
         try Fixtures.write(Array("previous".utf8), to: destination)
 
@@ -143,13 +156,16 @@ struct FailureInjectionTests {
         #expect(!temporaryFiles(below: folder).isEmpty, "a killed process cannot clean up; its temporary file stays")
 
         // The next write to the same destination removes the dead process's temporary file.
-        _ = try convert(try Checkpoint.open(Fixtures.path("models/tiny-gpt2/model.safetensors")), to: destination,
-                        options: ConvertOptions(force: true))
+        _ = try convert(
+            try Checkpoint.open(Fixtures.path("models/tiny-gpt2/model.safetensors")), to: destination,
+            options: ConvertOptions(force: true))
         #expect(temporaryFiles(below: folder).isEmpty)
         #expect(try Checkpoint.open(destination).archive.tensorInfos.count == 28)
     }
 
-    @Test("convert into a folder refuses before writing anything when any output exists, and removes a folder it created on failure")
+    @Test(
+        "convert into a folder refuses before writing anything when any output exists, and removes a folder it created on failure"
+    )
     func folderOutputs() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -166,7 +182,8 @@ struct FailureInjectionTests {
         let broken = "\(folder)/broken.npz"
         try Fixtures.write(Fixtures.bytes(Fixtures.path("malformed/npz_bad_crc.npz")), to: broken)
         #expect(throws: CheckpointError.self) {
-            _ = try convert(try Checkpoint.open(broken), to: "\(folder)/shards", options: ConvertOptions(maxShardSize: 1))
+            _ = try convert(
+                try Checkpoint.open(broken), to: "\(folder)/shards", options: ConvertOptions(maxShardSize: 1))
         }
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/shards"))
     }
@@ -178,15 +195,20 @@ struct FailureInjectionTests {
         let backbone = "\(folder)/gpt2"
         try FileManager.default.copyItem(atPath: Fixtures.path("models/tiny-gpt2"), toPath: backbone)
         // A tokenizer file that exists but cannot be copied: the weights and configs are written before it fails.
-        try FileManager.default.createDirectory(atPath: "\(backbone)/tokenizer.json", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: "\(backbone)/tokenizer.json", withIntermediateDirectories: false)
         var options = WrapOptions(memoryTokens: 2)
         options.segmentSize = 8
-        #expect(throws: CheckpointError.self) { _ = try wrap(try Checkpoint.open(backbone), output: "\(folder)/rmt", options: options) }
+        #expect(throws: CheckpointError.self) {
+            _ = try wrap(try Checkpoint.open(backbone), output: "\(folder)/rmt", options: options)
+        }
         #expect(!FileManager.default.fileExists(atPath: "\(folder)/rmt"))
         // Into an existing folder: only the files this run created go, the folder and what it held stay.
         try FileManager.default.createDirectory(atPath: "\(folder)/kept", withIntermediateDirectories: false)
         try Fixtures.write(Array("notes".utf8), to: "\(folder)/kept/notes.txt")
-        #expect(throws: CheckpointError.self) { _ = try wrap(try Checkpoint.open(backbone), output: "\(folder)/kept", options: options) }
+        #expect(throws: CheckpointError.self) {
+            _ = try wrap(try Checkpoint.open(backbone), output: "\(folder)/kept", options: options)
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(folder)/kept") == ["notes.txt"])
         #expect(temporaryFiles(below: folder).isEmpty)
     }

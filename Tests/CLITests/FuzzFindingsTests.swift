@@ -36,7 +36,10 @@ func replayFuzzEntryPoints(_ bytes: [UInt8], scratch: String) throws -> [String]
         let zip = try ZipArchive(path: scratch, memoryLimit: 64 << 20)
         for entry in zip.entries { _ = try zip.contents(of: entry) }
     }
-    for open in [{ try NPZArchive(path: scratch) as any TensorArchive }, { try TorchArchive(path: scratch) as any TensorArchive }] {
+    for open in [
+        { try NPZArchive(path: scratch) as any TensorArchive },
+        { try TorchArchive(path: scratch) as any TensorArchive },
+    ] {
         typed {
             let archive = try open()
             guard archive.totalBytes < 64 << 20 else { return }
@@ -58,7 +61,8 @@ struct FuzzFindingsTests {
             for relative in FileManager.default.enumerator(atPath: base)?.allObjects as? [String] ?? [] {
                 var isDir: ObjCBool = false
                 if FileManager.default.fileExists(atPath: "\(base)/\(relative)", isDirectory: &isDir), !isDir.boolValue,
-                   !relative.hasSuffix("README.md") {
+                    !relative.hasSuffix("README.md")
+                {
                     inputs.append("\(base)/\(relative)")
                 }
             }

@@ -34,7 +34,8 @@ struct InspectCLITests {
 
     @Test("inspect of the real all-MiniLM-L6-v2 finds a 22.7M-parameter BERT")
     func miniLM() throws {
-        try #require(FileManager.default.fileExists(atPath: Fixtures.miniLM), "run tools/fetch-minilm.sh (make test does)")
+        try #require(
+            FileManager.default.fileExists(atPath: Fixtures.miniLM), "run tools/fetch-minilm.sh (make test does)")
         let r = try rmtConvert(["inspect", Fixtures.miniLM, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
@@ -43,12 +44,20 @@ struct InspectCLITests {
         #expect(report?["parameter_count"] as? Int == 22_713_728)
     }
 
-    @Test("bad files give one line on stderr and exit status 1", arguments: [
-        ("pointer.safetensors", Array("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n".utf8), "Git LFS pointer"),
-        ("short.safetensors", [1, 2, 3], "header too small"),
-        ("zip.safetensors", [0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0, 0, 0], "expected safetensors but the content is zip"),
-        ("weights.unknown", [0, 1, 2], "pass --format"),
-    ])
+    @Test(
+        "bad files give one line on stderr and exit status 1",
+        arguments: [
+            (
+                "pointer.safetensors", Array("version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n".utf8),
+                "Git LFS pointer"
+            ),
+            ("short.safetensors", [1, 2, 3], "header too small"),
+            (
+                "zip.safetensors", [0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0, 0, 0],
+                "expected safetensors but the content is zip"
+            ),
+            ("weights.unknown", [0, 1, 2], "pass --format"),
+        ])
     func badFiles(name: String, bytes: [UInt8], message: String) throws {
         let dir = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -67,7 +76,9 @@ struct InspectCLITests {
     func convertFolder() throws {
         let dir = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var r = try rmtConvert(["convert", "fixtures/models/tiny-gpt2", "\(dir)/shards", "--max-shard-size", "30KB", "--json"])
+        var r = try rmtConvert([
+            "convert", "fixtures/models/tiny-gpt2", "\(dir)/shards", "--max-shard-size", "30KB", "--json",
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/shards").sorted()
         #expect(files.contains("config.json"))
@@ -81,7 +92,9 @@ struct InspectCLITests {
         r = try rmtConvert(["convert", "\(dir)/shards", "\(dir)/one.safetensors", "--force"])
         #expect(r.status == 0)
         // Same tensors and bytes as the original: the writer is deterministic, so the file is identical.
-        #expect(try Fixtures.bytes("\(dir)/one.safetensors") == Fixtures.bytes(Fixtures.path("models/tiny-gpt2/model.safetensors")))
+        #expect(
+            try Fixtures.bytes("\(dir)/one.safetensors")
+                == Fixtures.bytes(Fixtures.path("models/tiny-gpt2/model.safetensors")))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
     }

@@ -38,12 +38,17 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
     /// The arguments of `command` on this case, writing into `folder`.
     func arguments(_ command: String, output folder: String) -> [String] {
         let input = "fixtures/\(path)"
-        let isFolder = (try? FileManager.default.attributesOfItem(atPath: Fixtures.path(path))[.type] as? FileAttributeType) == .typeDirectory
+        let isFolder =
+            (try? FileManager.default.attributesOfItem(atPath: Fixtures.path(path))[.type] as? FileAttributeType)
+            == .typeDirectory
         switch command {
         case "inspect": return ["inspect", input]
         case "convert": return ["convert", input, isFolder ? "\(folder)/out" : "\(folder)/out.safetensors"]
         default:
-            return ["run", input, "--input-ids", "fixtures/malformed/inputs/input_ids.npy", "--output", "\(folder)/out.safetensors"]
+            return [
+                "run", input, "--input-ids", "fixtures/malformed/inputs/input_ids.npy", "--output",
+                "\(folder)/out.safetensors",
+            ]
         }
     }
 }
@@ -57,10 +62,13 @@ func temporaryFiles(below folder: String) -> [String] {
 
 @Suite("Malformed corpus through the binary")
 struct MalformedCorpusTests {
-    @Test("Every malformed file fails with one `error: <path>:` line naming the problem, and writes nothing",
-          arguments: MalformedCase.all)
+    @Test(
+        "Every malformed file fails with one `error: <path>:` line naming the problem, and writes nothing",
+        arguments: MalformedCase.all)
     func refusedCleanly(_ entry: MalformedCase) throws {
-        #expect(FileManager.default.fileExists(atPath: Fixtures.path(entry.path)), "missing corpus file; run tools/make_malformed_fixtures.py")
+        #expect(
+            FileManager.default.fileExists(atPath: Fixtures.path(entry.path)),
+            "missing corpus file; run tools/make_malformed_fixtures.py")
         for command in entry.fails {
             let folder = try Fixtures.temporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -71,7 +79,9 @@ struct MalformedCorpusTests {
             let line = lines.first.map(String.init) ?? ""
             #expect(line.hasPrefix("error: fixtures/\(entry.path)"), "\(command): \(line)")
             #expect(line.contains(entry.error), "\(command) \(entry.path): expected `\(entry.error)` in: \(line)")
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty, "\(command) \(entry.path) wrote output")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty,
+                "\(command) \(entry.path) wrote output")
         }
         for command in entry.succeeds {
             let folder = try Fixtures.temporaryFolder()
@@ -85,7 +95,9 @@ struct MalformedCorpusTests {
     func corpusIsComplete() throws {
         let cases = try MalformedCase.load()
         #expect(cases.count >= 40)
-        for prefix in ["malformed/st_", "malformed/npy_", "malformed/npz_", "malformed/pt_", "malformed/h5_", "malformed/cfg_"] {
+        for prefix in [
+            "malformed/st_", "malformed/npy_", "malformed/npz_", "malformed/pt_", "malformed/h5_", "malformed/cfg_",
+        ] {
             #expect(cases.filter { $0.path.hasPrefix(prefix) }.count >= 3, "\(prefix)")
         }
         let listed = Set(cases.map(\.path))
@@ -98,12 +110,16 @@ struct MalformedCorpusTests {
         #expect(temporaryFiles(below: root).isEmpty)
     }
 
-    @Test("The control folder (valid config, same weights and inputs) runs, so each config case fails on its config alone")
+    @Test(
+        "The control folder (valid config, same weights and inputs) runs, so each config case fails on its config alone"
+    )
     func controlRuns() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let result = try rmtConvert(["run", "fixtures/malformed/config_control", "--input-ids", "fixtures/malformed/inputs/input_ids.npy",
-                                     "--output", "\(folder)/out.safetensors"])
+        let result = try rmtConvert([
+            "run", "fixtures/malformed/config_control", "--input-ids", "fixtures/malformed/inputs/input_ids.npy",
+            "--output", "\(folder)/out.safetensors",
+        ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(FileManager.default.fileExists(atPath: "\(folder)/out.safetensors"))
     }

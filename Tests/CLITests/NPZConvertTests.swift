@@ -20,11 +20,14 @@ struct NPZConvertTests {
         #expect(npz.archive.tensorNames == source.archive.tensorNames)
         #expect(inspect(npz).tensors.count == source.archive.tensorInfos.count)
         _ = try convert(npz, to: "\(tmp)/back.safetensors", options: ConvertOptions())
-        #expect(try Fixtures.bytes("\(tmp)/back.safetensors") == Fixtures.bytes(Fixtures.path("models/tiny-bert/model.safetensors")))
+        #expect(
+            try Fixtures.bytes("\(tmp)/back.safetensors")
+                == Fixtures.bytes(Fixtures.path("models/tiny-bert/model.safetensors")))
     }
 
-    @Test("every dtype survives safetensors → npz (--compress) → safetensors; with --keep-bf16 the file is byte-identical",
-          arguments: [false, true])
+    @Test(
+        "every dtype survives safetensors → npz (--compress) → safetensors; with --keep-bf16 the file is byte-identical",
+        arguments: [false, true])
     func dtypes(_ keepBF16: Bool) throws {
         let tmp = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: tmp) }
@@ -55,13 +58,17 @@ struct NPZConvertTests {
         } catch let e as CheckpointError {
             #expect(e.kind == .formatMismatch && e.message.contains("content is npy"))
         }
-        let bf16 = try ArchiveRegistry.open(Fixtures.path("numpy/bf16_v2.npy"), readOptions: ReadOptions(keepBF16: true))
+        let bf16 = try ArchiveRegistry.open(
+            Fixtures.path("numpy/bf16_v2.npy"), readOptions: ReadOptions(keepBF16: true))
         #expect(bf16.tensorInfos[0].dtype == .bf16)
         // One tensor converts to .npy; several are refused with a pointer to .npz.
-        _ = try convert(try Checkpoint.open(Fixtures.path("numpy/n1_f32.npy")), to: "\(tmp)/one.npy", options: ConvertOptions())
+        _ = try convert(
+            try Checkpoint.open(Fixtures.path("numpy/n1_f32.npy")), to: "\(tmp)/one.npy", options: ConvertOptions())
         #expect(try Fixtures.bytes("\(tmp)/one.npy") == Fixtures.bytes(Fixtures.path("numpy/n1_f32.npy")))
         #expect(throws: CheckpointError.self) {
-            _ = try convert(try Checkpoint.open(Fixtures.path("numpy/n4_savez.npz")), to: "\(tmp)/many.npy", options: ConvertOptions())
+            _ = try convert(
+                try Checkpoint.open(Fixtures.path("numpy/n4_savez.npz")), to: "\(tmp)/many.npy",
+                options: ConvertOptions())
         }
     }
 }

@@ -26,10 +26,15 @@ struct TorchConvertTests {
 
         // The dtypes that fixture lacks (v3 tensors on untyped storages, complex), plus a tied name.
         let extra = "\(folder)/extra.safetensors"
-        let sources = try [(DType.u16, 2), (.u32, 4), (.u64, 8), (.c64, 8), (.f8E4M3, 1), (.f8E5M2, 1)].map { dtype, size in
-            TensorSource(name: dtype.rawValue, tensor: try Tensor(dtype: dtype, shape: [3], bytes: (0..<3 * size).map { UInt8(255 - $0 * 7 % 256) }))
-        } + [TensorSource(name: "wte", tensor: Tensor([1, -2, 3.5, 0], shape: [2, 2]))]
-        try SafetensorsWriter.write(sources, metadata: [("format", "pt"), ("lm_head.weight", "wte")], to: extra, overwrite: false)
+        let sources =
+            try [(DType.u16, 2), (.u32, 4), (.u64, 8), (.c64, 8), (.f8E4M3, 1), (.f8E5M2, 1)].map { dtype, size in
+                TensorSource(
+                    name: dtype.rawValue,
+                    tensor: try Tensor(
+                        dtype: dtype, shape: [3], bytes: (0..<3 * size).map { UInt8(255 - $0 * 7 % 256) }))
+            } + [TensorSource(name: "wte", tensor: Tensor([1, -2, 3.5, 0], shape: [2, 2]))]
+        try SafetensorsWriter.write(
+            sources, metadata: [("format", "pt"), ("lm_head.weight", "wte")], to: extra, overwrite: false)
         #expect(try roundTrip(extra, in: folder) == Fixtures.bytes(extra))
     }
 

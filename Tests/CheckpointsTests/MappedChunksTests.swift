@@ -14,7 +14,8 @@ struct MappedChunksTests {
         let bytes = (0..<(3 * page + 123)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         try Fixtures.write(bytes, to: "\(folder)/data.bin")
         let file = try MappedFile(path: "\(folder)/data.bin")
-        let tensor = try Tensor(dtype: .u8, shape: [bytes.count - 5], storage: TensorStorage(mapping: file, range: 5..<bytes.count))
+        let tensor = try Tensor(
+            dtype: .u8, shape: [bytes.count - 5], storage: TensorStorage(mapping: file, range: 5..<bytes.count))
         var seen: [UInt8] = [], sizes: [Int] = []
         tensor.forEachChunk(ofSize: page + 1) { chunk in
             seen += chunk
@@ -30,7 +31,9 @@ struct MappedChunksTests {
         let values = (0..<10_000).map { Float($0) * 0.5 }
         let tensor = Tensor(values, shape: [values.count])
         var chunks = 0, total = 0
-        tensor.forEachChunk(ofSize: 64) { chunks += 1; total += $0.count }
+        tensor.forEachChunk(ofSize: 64) {
+            chunks += 1; total += $0.count
+        }
         #expect(chunks == 1 && total == values.count * 4)
         #expect(try tensor.floatValues() == values)
     }

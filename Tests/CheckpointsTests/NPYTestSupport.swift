@@ -14,15 +14,18 @@ struct ExpectedArray {
     /// Every entry of expected.json, keyed by "file" or "file:key".
     static let all: [String: ExpectedArray] = {
         guard let bytes = try? Fixtures.bytes(Fixtures.path("numpy/expected.json")),
-              let json = try? bytes.withUnsafeBytes({ try JSONValue.parse($0) }),
-              case .object(let members) = json else { return [:] }
+            let json = try? bytes.withUnsafeBytes({ try JSONValue.parse($0) }),
+            case .object(let members) = json
+        else { return [:] }
         var result: [String: ExpectedArray] = [:]
         for (key, value) in members {
             guard let dtype = value["dtype"]?.stringValue.flatMap(DType.init(rawValue:)),
-                  case .array(let dims)? = value["shape"], let hex = value["hex"]?.stringValue else { continue }
+                case .array(let dims)? = value["shape"], let hex = value["hex"]?.stringValue
+            else { continue }
             var numbers: [Double]? = nil
             if case .array(let values)? = value["values"] { numbers = values.compactMap(\.doubleValue) }
-            result[key] = ExpectedArray(dtype: dtype, shape: Shape(dims.compactMap(\.integerValue)), numbers: numbers, hex: hex)
+            result[key] = ExpectedArray(
+                dtype: dtype, shape: Shape(dims.compactMap(\.integerValue)), numbers: numbers, hex: hex)
         }
         return result
     }()

@@ -7,7 +7,8 @@ import TensorCore
 @Suite("NPY writer")
 struct NPYWriterTests {
     /// Every committed file numpy.save wrote in its default form (C order, little-endian, version 1.0).
-    static let numpySaved = ["n1_f32.npy", "n2_scalar_f64.npy", "n2_bool.npy", "empty_f32.npy", "pad64_u1.npy"]
+    static let numpySaved =
+        ["n1_f32.npy", "n2_scalar_f64.npy", "n2_bool.npy", "empty_f32.npy", "pad64_u1.npy"]
         + ["b1", "i1", "u1", "i2", "u2", "i4", "u4", "i8", "u8", "f2", "f4", "f8", "c8"].map { "dtype_\($0).npy" }
 
     @Test("our NPY output is byte-identical to numpy.save", arguments: numpySaved)
@@ -36,7 +37,9 @@ struct NPYWriterTests {
     func headerText() throws {
         let scalar = NPYWriter.header(descr: "<f8", shape: [])
         #expect(scalar.count == 128)
-        #expect(String(decoding: scalar[10...], as: UTF8.self).hasPrefix("{'descr': '<f8', 'fortran_order': False, 'shape': (), }   "))
+        #expect(
+            String(decoding: scalar[10...], as: UTF8.self).hasPrefix(
+                "{'descr': '<f8', 'fortran_order': False, 'shape': (), }   "))
         let big = NPYWriter.header(descr: "<f4", shape: [123_456_789_012, 1, 2, 3, 4, 5, 6, 7])
         #expect(big.count % 64 == 0)
         let text = String(decoding: big[10..<(big.count - 1)], as: UTF8.self)
@@ -48,13 +51,14 @@ struct NPYWriterTests {
     @Test("bf16 is written as exact f32 by default and as raw '<V2' bits when kept; float8 is refused")
     func bf16() throws {
         let scratch = try Scratch()
-        let bits: [UInt8] = [0x80, 0x3F, 0x20, 0xC0]   // 1.0, -2.5
+        let bits: [UInt8] = [0x80, 0x3F, 0x20, 0xC0]  // 1.0, -2.5
         let t = try Tensor(dtype: .bf16, shape: [2], bytes: bits)
         try NPYWriter.write(TensorSource(name: "b", tensor: t), to: "\(scratch.path)/f.npy", overwrite: false)
         let widened = try NPYArchive(path: "\(scratch.path)/f.npy")
         #expect(widened.header.descr == "<f4")
         #expect(try widened.tensor(named: "f").floatValues() == [1, -2.5])
-        try NPYWriter.write(TensorSource(name: "b", tensor: t), to: "\(scratch.path)/k.npy", overwrite: false, keepBF16: true)
+        try NPYWriter.write(
+            TensorSource(name: "b", tensor: t), to: "\(scratch.path)/k.npy", overwrite: false, keepBF16: true)
         let kept = try NPYArchive(path: "\(scratch.path)/k.npy", options: NPYReadOptions(voidAsBF16: true))
         #expect(kept.header.descr == "<V2")
         #expect(try kept.tensor(named: "k").isBitwiseEqual(to: t))

@@ -11,8 +11,9 @@ func npyMember(_ values: [UInt8], shape: [Int]? = nil) -> [UInt8] {
 
 @Suite("NPZ reader")
 struct NPZReaderTests {
-    @Test("N4: savez and savez_compressed members come back keyed w, x/y, arr_0 with numpy's values",
-          arguments: ["n4_savez.npz", "n4_savez_compressed.npz", "mixed_compressed.npz"])
+    @Test(
+        "N4: savez and savez_compressed members come back keyed w, x/y, arr_0 with numpy's values",
+        arguments: ["n4_savez.npz", "n4_savez_compressed.npz", "mixed_compressed.npz"])
     func n4(_ file: String) throws {
         let archive = try NPZArchive(path: Fixtures.path("numpy/\(file)"))
         if file.hasPrefix("n4") { #expect(archive.tensorNames == ["w", "x/y", "arr_0"]) }
@@ -24,7 +25,9 @@ struct NPZReaderTests {
         #expect(archive.zip.entries.allSatisfy { $0.compression == (compressed ? .deflate : .stored) })
     }
 
-    @Test("N3: numpy's forced-ZIP64 local header; sizes come from the central directory; stored data is a zero-copy view at offset 183")
+    @Test(
+        "N3: numpy's forced-ZIP64 local header; sizes come from the central directory; stored data is a zero-copy view at offset 183"
+    )
     func n3() throws {
         let path = Fixtures.path("numpy/n4_savez.npz")
         let bytes = try Fixtures.bytes(path)
@@ -32,13 +35,14 @@ struct NPZReaderTests {
         #expect(Array(bytes[18..<30]) == [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x05, 0x00, 0x14, 0x00])
         #expect(Array(bytes[30..<35]) == Array("w.npy".utf8))
         // w is f32 [2, 2]: 128 header bytes + 16 data bytes = 0x90 in both u64 fields of the ZIP64 extra.
-        #expect(Array(bytes[35..<55]) == [0x01, 0x00, 0x10, 0x00, 0x90, 0, 0, 0, 0, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 0, 0])
+        #expect(
+            Array(bytes[35..<55]) == [0x01, 0x00, 0x10, 0x00, 0x90, 0, 0, 0, 0, 0, 0, 0, 0x90, 0, 0, 0, 0, 0, 0, 0])
         let archive = try NPZArchive(path: path)
         let w = archive.zip.entries[0]
         #expect(w.dataRange.lowerBound == 55 && w.compressedSize == 0x90 && w.uncompressedSize == 0x90)
         let dir = le32(bytes, bytes.count - 22 + 16)
         #expect(le32(bytes, dir + 20) == 0x90 && le32(bytes, dir + 24) == 0x90)
-        #expect(bytes[dir + 30] == 0 && bytes[dir + 31] == 0)   // no extra field in the central entry
+        #expect(bytes[dir + 30] == 0 && bytes[dir + 31] == 0)  // no extra field in the central entry
         let t = try archive.tensor(named: "w")
         #expect(t.storage.isMapped)
         let base = try #require(archive.zip.file.bytes.baseAddress)
@@ -52,7 +56,9 @@ struct NPZReaderTests {
         for entry in archive.zip.entries {
             let key = String(entry.name.dropLast(4))
             let tensor = try archive.tensor(named: key)
-            let ours = try NPYWriter.header(for: TensorInfo(name: key, dtype: tensor.dtype, shape: tensor.shape), file: "x") + Array(tensor.bytes)
+            let ours =
+                try NPYWriter.header(for: TensorInfo(name: key, dtype: tensor.dtype, shape: tensor.shape), file: "x")
+                + Array(tensor.bytes)
             let member = try archive.zip.contents(of: entry)
             #expect(Array(member.bytes) == ours, "\(entry.name)")
         }
@@ -68,15 +74,22 @@ struct NPZReaderTests {
     @Test("non-NPY members fail unless skipped; duplicate keys, short members and torch archives are refused")
     func memberRules() throws {
         let scratch = try Scratch()
-        let mixed = try makeZip(scratch.path, [("a.npy", npyMember([1, 2]), .stored, false), ("readme.txt", Array("hello".utf8), .deflate, false)])
+        let mixed = try makeZip(
+            scratch.path,
+            [("a.npy", npyMember([1, 2]), .stored, false), ("readme.txt", Array("hello".utf8), .deflate, false)])
         let mixedPath = try scratch.file("mixed.npz", mixed)
-        expectError(.unsupportedContent, containing: "member `readme.txt` is not an NPY array") { _ = try NPZArchive(path: mixedPath) }
+        expectError(.unsupportedContent, containing: "member `readme.txt` is not an NPY array") {
+            _ = try NPZArchive(path: mixedPath)
+        }
         let skipping = try NPZArchive(path: mixedPath, skipNonArrays: true)
         #expect(skipping.tensorNames == ["a"])
         #expect(skipping.notes == ["member `readme.txt` is not an NPY array; skipped"])
 
-        let dup = try makeZip(scratch.path, [("a.npy", npyMember([1]), .stored, false), ("a", npyMember([2]), .stored, false)])
-        expectError(.duplicateKey, containing: "two members both give the key `a`") { _ = try NPZArchive(path: try scratch.file("dup.npz", dup)) }
+        let dup = try makeZip(
+            scratch.path, [("a.npy", npyMember([1]), .stored, false), ("a", npyMember([2]), .stored, false)])
+        expectError(.duplicateKey, containing: "two members both give the key `a`") {
+            _ = try NPZArchive(path: try scratch.file("dup.npz", dup))
+        }
 
         let short = try makeZip(scratch.path, [("s.npy", npyMember([1, 2, 3], shape: [100]), .deflate, false)])
         expectError(.truncated, containing: "needs 100 bytes of data but member `s.npy` holds 3") {
@@ -84,16 +97,19 @@ struct NPZReaderTests {
         }
 
         let torch = try makeZip(scratch.path, [("archive/data.pkl", [0x80, 0x02], .stored, false)])
-        expectError(.formatMismatch, containing: "PyTorch archive") { _ = try NPZArchive(path: try scratch.file("t.npz", torch)) }
+        expectError(.formatMismatch, containing: "PyTorch archive") {
+            _ = try NPZArchive(path: try scratch.file("t.npz", torch))
+        }
     }
 
-    @Test("a wrong CRC-32 fails reading a stored or deflated member, unless checking is off",
-          arguments: ["n4_savez.npz", "n4_savez_compressed.npz"])
+    @Test(
+        "a wrong CRC-32 fails reading a stored or deflated member, unless checking is off",
+        arguments: ["n4_savez.npz", "n4_savez_compressed.npz"])
     func crc(_ file: String) throws {
         let scratch = try Scratch()
         var bytes = try Fixtures.bytes(Fixtures.path("numpy/\(file)"))
         let dir = le32(bytes, bytes.count - 22 + 16)
-        bytes[dir + 16] ^= 0x01                      // CRC of the first central entry, `w.npy`
+        bytes[dir + 16] ^= 0x01  // CRC of the first central entry, `w.npy`
         let path = try scratch.file(file, bytes)
         let archive = try NPZArchive(path: path)
         expectError(.corrupt, containing: "member `w.npy`: CRC-32 mismatch") { _ = try archive.tensor(named: "w") }
@@ -106,7 +122,9 @@ struct NPZReaderTests {
         let scratch = try Scratch()
         var bytes = try Fixtures.bytes(Fixtures.path("numpy/n4_savez_compressed.npz"))
         let dir = le32(bytes, bytes.count - 22 + 16)
-        for k in 0..<4 { bytes[dir + 24 + k] = [0x00, 0x00, 0x00, 0x40][k] }   // claims 1 GiB
-        expectError(.corrupt, containing: "more than deflate can produce") { _ = try NPZArchive(path: try scratch.file("bomb.npz", bytes)) }
+        for k in 0..<4 { bytes[dir + 24 + k] = [0x00, 0x00, 0x00, 0x40][k] }  // claims 1 GiB
+        expectError(.corrupt, containing: "more than deflate can produce") {
+            _ = try NPZArchive(path: try scratch.file("bomb.npz", bytes))
+        }
     }
 }

@@ -10,7 +10,8 @@ struct NPZWriterTests {
     static func sampleSources() throws -> [TensorSource] {
         func t(_ dtype: DType, _ shape: Shape) throws -> Tensor {
             let n = shape.elementCount * dtype.itemSize
-            return try Tensor(dtype: dtype, shape: shape, bytes: (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
+            return try Tensor(
+                dtype: dtype, shape: shape, bytes: (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
         }
         return [
             TensorSource(name: "h.0.attn.c_attn.weight", tensor: try t(.f32, [3, 5])),
@@ -29,7 +30,9 @@ struct NPZWriterTests {
         ]
     }
 
-    @Test("stored and compressed archives read back bitwise, in order, with '/' and non-ASCII keys", arguments: [false, true])
+    @Test(
+        "stored and compressed archives read back bitwise, in order, with '/' and non-ASCII keys",
+        arguments: [false, true])
     func roundTrip(_ compress: Bool) throws {
         let scratch = try Scratch()
         let sources = try Self.sampleSources()
@@ -40,11 +43,13 @@ struct NPZWriterTests {
         #expect(archive.tensorNames == sources.map(\.info.name))
         #expect(archive.zip.entries.map(\.name) == sources.map { $0.info.name + ".npy" })
         for source in sources {
-            #expect(try archive.tensor(named: source.info.name).isBitwiseEqual(to: source.load()), "\(source.info.name)")
+            #expect(
+                try archive.tensor(named: source.info.name).isBitwiseEqual(to: source.load()), "\(source.info.name)")
         }
         for entry in archive.zip.entries {
             #expect(entry.compression == (compress ? .deflate : .stored))
-            if !compress { #expect(entry.dataRange.lowerBound % 64 == 0, "\(entry.name)") }   // so array data is 64-aligned too
+            // so array data is 64-aligned too
+            if !compress { #expect(entry.dataRange.lowerBound % 64 == 0, "\(entry.name)") }
         }
     }
 
@@ -72,29 +77,37 @@ struct NPZWriterTests {
         let scratch = try Scratch()
         let bits: [UInt8] = [0x80, 0x3F, 0x20, 0xC0, 0x20, 0x3E, 0x62, 0x7F]
         let t = try Tensor(dtype: .bf16, shape: [2, 2], bytes: bits)
-        let widened = try NPZWriter.write([TensorSource(name: "b", tensor: t)], to: "\(scratch.path)/w.npz", options: NPZWriter.Options())
+        let widened = try NPZWriter.write(
+            [TensorSource(name: "b", tensor: t)], to: "\(scratch.path)/w.npz", options: NPZWriter.Options())
         #expect(widened.count == 1 && widened[0].contains("--keep-bf16"))
         let w = try NPZArchive(path: "\(scratch.path)/w.npz")
         #expect(w.tensorInfos[0].dtype == .f32)
         #expect(try w.tensor(named: "b").converted(to: .bf16).isBitwiseEqual(to: t))
-        let kept = try NPZWriter.write([TensorSource(name: "b", tensor: t)], to: "\(scratch.path)/k.npz", options: NPZWriter.Options(keepBF16: true))
+        let kept = try NPZWriter.write(
+            [TensorSource(name: "b", tensor: t)], to: "\(scratch.path)/k.npz",
+            options: NPZWriter.Options(keepBF16: true))
         #expect(kept.isEmpty)
-        expectError(.unsupportedDType, containing: "void dtype '<V2'") { _ = try NPZArchive(path: "\(scratch.path)/k.npz") }
+        expectError(.unsupportedDType, containing: "void dtype '<V2'") {
+            _ = try NPZArchive(path: "\(scratch.path)/k.npz")
+        }
         let k = try NPZArchive(path: "\(scratch.path)/k.npz", options: NPYReadOptions(voidAsBF16: true))
         #expect(try k.tensor(named: "b").isBitwiseEqual(to: t))
         #expect(k.notes == ["`b`: void dtype '<V2' read as bf16, as requested"])
     }
 
-    @Test("safetensors → npz → safetensors is exact for every dtype (bf16 via f32 by default, bitwise with keep-bf16)",
-          arguments: [false, true])
+    @Test(
+        "safetensors → npz → safetensors is exact for every dtype (bf16 via f32 by default, bitwise with keep-bf16)",
+        arguments: [false, true])
     func safetensorsRoundTrip(_ keepBF16: Bool) throws {
         let scratch = try Scratch()
         let original = try SafetensorsArchive(path: Fixtures.path("safetensors/all_dtypes.safetensors"))
         let npz = "\(scratch.path)/a.npz"
-        try NPZWriter.write(TensorSource.all(of: original), to: npz, options: NPZWriter.Options(compress: keepBF16, keepBF16: keepBF16))
+        try NPZWriter.write(
+            TensorSource.all(of: original), to: npz, options: NPZWriter.Options(compress: keepBF16, keepBF16: keepBF16))
         let middle = try NPZArchive(path: npz, options: NPYReadOptions(voidAsBF16: keepBF16))
         let back = "\(scratch.path)/back.safetensors"
-        try SafetensorsWriter.write(TensorSource.all(of: middle), metadata: original.metadata, to: back, overwrite: false)
+        try SafetensorsWriter.write(
+            TensorSource.all(of: middle), metadata: original.metadata, to: back, overwrite: false)
         let result = try SafetensorsArchive(path: back)
         #expect(Set(result.tensorNames) == Set(original.tensorNames))
         for name in original.tensorNames {
@@ -117,8 +130,12 @@ struct NPZWriterTests {
         let path = "\(scratch.path)/r.npz"
         let ok = TensorSource(name: "a", tensor: Tensor([1], shape: [1]))
         let f8 = TensorSource(name: "q", tensor: try Tensor(dtype: .f8E5M2, shape: [1], bytes: [0x3C]))
-        expectError(.unsupportedDType, containing: "F8_E5M2, which NPY cannot name") { try NPZWriter.write([ok, f8], to: path, options: .init()) }
-        expectError(.duplicateKey, containing: "`a` appears twice") { try NPZWriter.write([ok, ok], to: path, options: .init()) }
+        expectError(.unsupportedDType, containing: "F8_E5M2, which NPY cannot name") {
+            try NPZWriter.write([ok, f8], to: path, options: .init())
+        }
+        expectError(.duplicateKey, containing: "`a` appears twice") {
+            try NPZWriter.write([ok, ok], to: path, options: .init())
+        }
         expectError(.invalidName, containing: "empty name") {
             try NPZWriter.write([TensorSource(name: "", tensor: Tensor([1], shape: [1]))], to: path, options: .init())
         }
@@ -126,7 +143,9 @@ struct NPZWriterTests {
         let failing = TensorSource(info: TensorInfo(name: "bad", dtype: .f32, shape: [1])) {
             throw CheckpointError(.io, file: "source", "simulated read failure")
         }
-        expectError(.io, containing: "simulated read failure") { try NPZWriter.write([ok, failing], to: path, options: .init()) }
+        expectError(.io, containing: "simulated read failure") {
+            try NPZWriter.write([ok, failing], to: path, options: .init())
+        }
         #expect(!FileManager.default.fileExists(atPath: path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
     }

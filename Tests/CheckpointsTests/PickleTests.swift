@@ -5,7 +5,8 @@ import TestSupport
 import TensorCore
 
 /// The 165-byte pickle of FORMATS.md §5.8: `{"w": f32 [2, 3] on storage "0", offset 0, strides (3, 1)}`.
-let vector58: [UInt8] = hexBytes("""
+let vector58: [UInt8] = hexBytes(
+    """
     80 02 63 63 6F 6C 6C 65 63 74 69 6F 6E 73 0A 4F 72 64 65 72 65 64 44 69 63 74 0A 29 52 28 58 01
     00 00 00 77 63 74 6F 72 63 68 2E 5F 75 74 69 6C 73 0A 5F 72 65 62 75 69 6C 64 5F 74 65 6E 73 6F
     72 5F 76 32 0A 28 28 58 07 00 00 00 73 74 6F 72 61 67 65 63 74 6F 72 63 68 0A 46 6C 6F 61 74 53
@@ -66,7 +67,9 @@ struct PickleTests {
         let value = try unpickle([0x80, 0x02, 0x5D, 0x71, 0x00, 0x4B, 0x01, 0x61, 0x68, 0x00, 0x86, 0x2E])
         #expect(value == .tuple([.list([.int(1)]), .list([.int(1)])]))
         // LONG_BINPUT / LONG_BINGET and MEMOIZE
-        let long = try unpickle([0x80, 0x04, 0x8C, 0x01, 0x61, 0x94, 0x72, 0x07, 0, 0, 0, 0x6A, 0, 0, 0, 0, 0x6A, 7, 0, 0, 0, 0x87, 0x2E])
+        let long = try unpickle([
+            0x80, 0x04, 0x8C, 0x01, 0x61, 0x94, 0x72, 0x07, 0, 0, 0, 0x6A, 0, 0, 0, 0, 0x6A, 7, 0, 0, 0, 0x87, 0x2E,
+        ])
         #expect(long == .tuple([.string("a"), .string("a"), .string("a")]))
     }
 
@@ -96,17 +99,25 @@ struct PickleTests {
             expectError(.unsupportedContent, containing: "unsupported pickle opcode 0x\(hex(op))\(name)") {
                 _ = try unpickle([0x80, 0x02, op, 0x2E])
             }
-            expectError(.unsupportedContent, containing: "at offset 2 of test.pkl") { _ = try unpickle([0x80, 0x02, op, 0x2E]) }
+            expectError(.unsupportedContent, containing: "at offset 2 of test.pkl") {
+                _ = try unpickle([0x80, 0x02, op, 0x2E])
+            }
         }
-        expectError(.unsupportedContent, containing: "opcode 0x69 (INST)") { _ = try unpickle([0x80, 0x02, 0x69, 0x2E]) }
-        expectError(.unsupportedContent, containing: "unsupported pickle protocol 1") { _ = try unpickle([0x80, 0x01, 0x2E]) }
+        expectError(.unsupportedContent, containing: "opcode 0x69 (INST)") {
+            _ = try unpickle([0x80, 0x02, 0x69, 0x2E])
+        }
+        expectError(.unsupportedContent, containing: "unsupported pickle protocol 1") {
+            _ = try unpickle([0x80, 0x01, 0x2E])
+        }
     }
 
     @Test("Globals outside the allow-list are refused by name, for GLOBAL and STACK_GLOBAL alike")
     func refusedGlobals() throws {
         for (module, name, shown) in [
-            ("os", "system", "os.system"), ("builtins", "eval", "builtins.eval"), ("__builtin__", "getattr", "builtins.getattr"),
-            ("posix", "system", "posix.system"), ("numpy.core.multiarray", "_reconstruct", "numpy.core.multiarray._reconstruct"),
+            ("os", "system", "os.system"), ("builtins", "eval", "builtins.eval"),
+            ("__builtin__", "getattr", "builtins.getattr"),
+            ("posix", "system", "posix.system"),
+            ("numpy.core.multiarray", "_reconstruct", "numpy.core.multiarray._reconstruct"),
             ("torch.nn.modules.linear", "Linear", "torch.nn.modules.linear.Linear"), ("torch", "load", "torch.load"),
             ("subprocess", "Popen", "subprocess.Popen"), ("collections", "defaultdict", "collections.defaultdict"),
         ] {
@@ -114,7 +125,9 @@ struct PickleTests {
             expectError(.unsupportedContent, containing: "unsupported global: GLOBAL \(shown)") {
                 _ = try unpickle([0x80, 0x02] + global + [0x29, 0x52, 0x2E])
             }
-            let stack: [UInt8] = [0x8C, UInt8(module.utf8.count)] + Array(module.utf8) + [0x8C, UInt8(name.utf8.count)] + Array(name.utf8) + [0x93]
+            let stack: [UInt8] =
+                [0x8C, UInt8(module.utf8.count)] + Array(module.utf8) + [0x8C, UInt8(name.utf8.count)]
+                + Array(name.utf8) + [0x93]
             expectError(.unsupportedContent, containing: "unsupported global: GLOBAL \(shown)") {
                 _ = try unpickle([0x80, 0x04] + stack + [0x29, 0x52, 0x2E])
             }
@@ -129,10 +142,13 @@ struct PickleTests {
 
     @Test("The malicious fixtures are refused without running their payload")
     func maliciousFixtures() throws {
-        let expected = try JSONValue.parse(String(decoding: try Fixtures.bytes(Fixtures.path("torch/expected.json")), as: UTF8.self))
+        let expected = try JSONValue.parse(
+            String(decoding: try Fixtures.bytes(Fixtures.path("torch/expected.json")), as: UTF8.self))
         let marker = try #require(expected["evil_marker"]?.stringValue)
         unlink(marker)
-        for (file, global) in [("evil_os_system.pkl", "GLOBAL os.system"), ("evil_builtins_eval.pkl", "GLOBAL builtins.eval")] {
+        for (file, global) in [
+            ("evil_os_system.pkl", "GLOBAL os.system"), ("evil_builtins_eval.pkl", "GLOBAL builtins.eval"),
+        ] {
             let bytes = try Fixtures.bytes(Fixtures.path("torch/\(file)"))
             expectError(.unsupportedContent, containing: "unsupported global: \(global)") { _ = try unpickle(bytes) }
         }
@@ -150,19 +166,27 @@ struct PickleTests {
         expectError(.truncated, containing: "BINBYTES8 length") {
             _ = try unpickle([0x80, 0x04, 0x8E] + [UInt8](repeating: 0xFF, count: 8) + [0x2E])
         }
-        expectError(.truncated, containing: "LONG4 length") { _ = try unpickle([0x80, 0x02, 0x8B, 0, 0, 0, 0x40, 0x2E]) }
+        expectError(.truncated, containing: "LONG4 length") {
+            _ = try unpickle([0x80, 0x02, 0x8B, 0, 0, 0, 0x40, 0x2E])
+        }
         expectError(.truncated, containing: "STOP") { _ = try unpickle([0x80, 0x02, 0x4E]) }
-        expectError(.corrupt, containing: "memo entry 5 was never stored") { _ = try unpickle([0x80, 0x02, 0x68, 0x05, 0x2E]) }
+        expectError(.corrupt, containing: "memo entry 5 was never stored") {
+            _ = try unpickle([0x80, 0x02, 0x68, 0x05, 0x2E])
+        }
         expectError(.corrupt, containing: "stack underflow") { _ = try unpickle([0x80, 0x02, 0x61, 0x2E]) }
         // A list that contains itself cannot be frozen into a tree.
-        expectError(.corrupt, containing: "nested deeper") { _ = try unpickle([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E]) }
+        expectError(.corrupt, containing: "nested deeper") {
+            _ = try unpickle([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E])
+        }
     }
 
     @Test("Python's integer encodings: BININT1, BININT2, BININT, LONG1")
     func integerEncodings() throws {
-        for (value, bytes) in [(255, [0x4B, 0xFF]), (256, [0x4D, 0x00, 0x01]), (65536, [0x4A, 0, 0, 1, 0]),
-                               (-1, [0x4A, 0xFF, 0xFF, 0xFF, 0xFF]), (1 << 31, [0x8A, 0x05, 0, 0, 0, 0x80, 0]),
-                               (-(1 << 31) - 1, [0x8A, 0x05, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF])] as [(Int, [UInt8])] {
+        for (value, bytes) in [
+            (255, [0x4B, 0xFF]), (256, [0x4D, 0x00, 0x01]), (65536, [0x4A, 0, 0, 1, 0]),
+            (-1, [0x4A, 0xFF, 0xFF, 0xFF, 0xFF]), (1 << 31, [0x8A, 0x05, 0, 0, 0, 0x80, 0]),
+            (-(1 << 31) - 1, [0x8A, 0x05, 0xFF, 0xFF, 0xFF, 0x7F, 0xFF]),
+        ] as [(Int, [UInt8])] {
             var writer = PickleWriter()
             writer.writeInt(value)
             #expect(Array(writer.bytes.dropFirst(2)) == bytes, "\(value)")
@@ -176,17 +200,30 @@ struct PickleTests {
         let extras: [(key: String, value: TorchCheckpointEntry)] = [
             ("model_state_dict", .stateDict), ("iteration", .value(.int(0))), ("epoch", .value(.int(0))),
             ("metrics", .value(.dict([PickleDictEntry(key: .string("loss"), value: .float(0.25))]))),
-            ("flags", .value(.list([.bool(true), .none, .string("ü"), .bytes([0, 200]), .tuple([.int(1), .int(2), .int(3), .int(4)])]))),
+            (
+                "flags",
+                .value(
+                    .list([
+                        .bool(true), .none, .string("ü"), .bytes([0, 200]),
+                        .tuple([.int(1), .int(2), .int(3), .int(4)]),
+                    ]))
+            ),
         ]
         let bytes = try PickleWriter.nestedCheckpoint(extras, stateDict: [tensor])
         let value = try unpickle(bytes)
         #expect(value["iteration"] == .int(0) && value["epoch"] == .int(0))
         #expect(value["metrics"]?["loss"] == .float(0.25))
-        #expect(value["flags"] == .list([.bool(true), .none, .string("ü"), .bytes([0, 200]), .tuple([.int(1), .int(2), .int(3), .int(4)])]))
+        #expect(
+            value["flags"]
+                == .list([
+                    .bool(true), .none, .string("ü"), .bytes([0, 200]), .tuple([.int(1), .int(2), .int(3), .int(4)]),
+                ]))
         let state = try TorchStateDict.locate(in: value, key: nil, file: "x")
         #expect(state.key == "model_state_dict")
-        #expect(state.tensors.first?.reference == TorchTensorReference(
-            storage: TorchStorageReference(key: "0", kind: .untyped, location: "cpu", elementCount: 4),
-            dtype: .u16, offset: 0, shape: [2], strides: [1]))
+        #expect(
+            state.tensors.first?.reference
+                == TorchTensorReference(
+                    storage: TorchStorageReference(key: "0", kind: .untyped, location: "cpu", elementCount: 4),
+                    dtype: .u16, offset: 0, shape: [2], strides: [1]))
     }
 }

@@ -8,7 +8,8 @@ struct SafetensorsValidationTests {
     /// A file: the header text after a correct length prefix, then `data` bytes.
     static func file(_ header: String, data: Int = 0, prefix: UInt64? = nil) -> [UInt8] {
         let h = Array(header.utf8)
-        return withUnsafeBytes(of: (prefix ?? UInt64(h.count)).littleEndian) { Array($0) } + h + [UInt8](repeating: 0, count: data)
+        return withUnsafeBytes(of: (prefix ?? UInt64(h.count)).littleEndian) { Array($0) } + h
+            + [UInt8](repeating: 0, count: data)
     }
 
     static func parse(_ bytes: [UInt8]) throws -> SafetensorsHeader {
@@ -23,30 +24,92 @@ struct SafetensorsValidationTests {
         ("2-byte file", [1, 2], .headerTooSmall),
         ("N = 100 000 001", file("{}", prefix: 100_000_001), .headerTooLarge),
         ("N = 100 with a 10-byte file", [100, 0, 0, 0, 0, 0, 0, 0, 0x7B, 0x7D], .invalidHeaderLength),
-        ("header not UTF-8", file("{\"\u{FF}\":1}").enumerated().map { $0.offset == 10 ? 0xFF : $0.element }, .invalidHeader),
-        ("gap before the first tensor", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#, data: 2), .invalidOffset),
-        ("overlapping tensors", file(#"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#, data: 2), .invalidOffset),
-        ("end before begin", file(#"{"a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"b":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"c":{"dtype":"U8","shape":[1],"data_offsets":[2,1]}}"#, data: 1), .invalidOffset),
-        ("size disagrees with the shape", file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, data: 4), .tensorInvalidInfo),
-        ("trailing bytes", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 2), .metadataIncompleteBuffer),
-        ("truncated data", file(#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#, data: 2), .metadataIncompleteBuffer),
-        ("overflowing shape", file(#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#, data: 4), .validationOverflow),
-        ("shape beyond Int", file(#"{"a":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,4]}}"#, data: 4), .validationOverflow),
-        ("unknown dtype F128", file(#"{"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}"#, data: 16), .invalidHeaderDeserialization),
-        ("lower-case dtype", file(#"{"a":{"dtype":"f32","shape":[1],"data_offsets":[0,4]}}"#, data: 4), .invalidHeaderDeserialization),
+        (
+            "header not UTF-8", file("{\"\u{FF}\":1}").enumerated().map { $0.offset == 10 ? 0xFF : $0.element },
+            .invalidHeader
+        ),
+        (
+            "gap before the first tensor", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#, data: 2),
+            .invalidOffset
+        ),
+        (
+            "overlapping tensors",
+            file(
+                #"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}}"#,
+                data: 2), .invalidOffset
+        ),
+        (
+            "end before begin",
+            file(
+                #"{"a":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"b":{"dtype":"U8","shape":[0],"data_offsets":[0,0]},"c":{"dtype":"U8","shape":[1],"data_offsets":[2,1]}}"#,
+                data: 1), .invalidOffset
+        ),
+        (
+            "size disagrees with the shape", file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,4]}}"#, data: 4),
+            .tensorInvalidInfo
+        ),
+        (
+            "trailing bytes", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 2),
+            .metadataIncompleteBuffer
+        ),
+        (
+            "truncated data", file(#"{"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]}}"#, data: 2),
+            .metadataIncompleteBuffer
+        ),
+        (
+            "overflowing shape",
+            file(#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,4]}}"#, data: 4),
+            .validationOverflow
+        ),
+        (
+            "shape beyond Int",
+            file(#"{"a":{"dtype":"U8","shape":[18446744073709551615],"data_offsets":[0,4]}}"#, data: 4),
+            .validationOverflow
+        ),
+        (
+            "unknown dtype F128", file(#"{"a":{"dtype":"F128","shape":[1],"data_offsets":[0,16]}}"#, data: 16),
+            .invalidHeaderDeserialization
+        ),
+        (
+            "lower-case dtype", file(#"{"a":{"dtype":"f32","shape":[1],"data_offsets":[0,4]}}"#, data: 4),
+            .invalidHeaderDeserialization
+        ),
         ("non-string metadata value", file(#"{"__metadata__":{"a":1}}"#), .invalidHeaderDeserialization),
-        ("fractional shape 1.0", file(#"{"a":{"dtype":"U8","shape":[1.0],"data_offsets":[0,1]}}"#, data: 1), .invalidHeaderDeserialization),
-        ("exponent shape 1e0", file(#"{"a":{"dtype":"U8","shape":[1e0],"data_offsets":[0,1]}}"#, data: 1), .invalidHeaderDeserialization),
-        ("negative offset", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[-1,0]}}"#, data: 1), .invalidHeaderDeserialization),
-        ("three offsets", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1,2]}}"#, data: 1), .invalidHeaderDeserialization),
+        (
+            "fractional shape 1.0", file(#"{"a":{"dtype":"U8","shape":[1.0],"data_offsets":[0,1]}}"#, data: 1),
+            .invalidHeaderDeserialization
+        ),
+        (
+            "exponent shape 1e0", file(#"{"a":{"dtype":"U8","shape":[1e0],"data_offsets":[0,1]}}"#, data: 1),
+            .invalidHeaderDeserialization
+        ),
+        (
+            "negative offset", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[-1,0]}}"#, data: 1),
+            .invalidHeaderDeserialization
+        ),
+        (
+            "three offsets", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1,2]}}"#, data: 1),
+            .invalidHeaderDeserialization
+        ),
         ("missing dtype", file(#"{"a":{"shape":[1],"data_offsets":[0,1]}}"#, data: 1), .invalidHeaderDeserialization),
         ("tensor entry not an object", file(#"{"a":[1,2]}"#), .invalidHeaderDeserialization),
         ("top level not an object", file(#"[]"#), .invalidHeaderDeserialization),
-        ("byte-order mark", [11, 0, 0, 0, 0, 0, 0, 0, 0xEF, 0xBB, 0xBF] + Array("{}      ".utf8), .invalidHeaderDeserialization),
+        (
+            "byte-order mark", [11, 0, 0, 0, 0, 0, 0, 0, 0xEF, 0xBB, 0xBF] + Array("{}      ".utf8),
+            .invalidHeaderDeserialization
+        ),
         ("NUL padding", file("{}\u{0}\u{0}"), .invalidHeaderDeserialization),
-        ("duplicate key, identical entries", file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 1), .duplicateKey),
+        (
+            "duplicate key, identical entries",
+            file(
+                #"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+                data: 1), .duplicateKey
+        ),
         ("empty tensor name", file(#"{"":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 1), .invalidName),
-        ("Git LFS pointer", Array("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n".utf8), .gitLFSPointer),
+        (
+            "Git LFS pointer", Array("version https://git-lfs.github.com/spec/v1\noid sha256:abc\nsize 12\n".utf8),
+            .gitLFSPointer
+        ),
     ]
 
     @Test("each broken file fails with its rule's error", arguments: rejected.indices)
@@ -73,13 +136,18 @@ struct SafetensorsValidationTests {
             Self.file(#"  {"__metadata__":null}"#),
             Self.file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"__metadata__":{"k":"v"}}"#, data: 1),
             Self.file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"foo":1}}"#, data: 1),
-            Self.file(#"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"F32","shape":[1],"data_offsets":[1,5]}}"#, data: 5),
-            Self.file(#"{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 1),
+            Self.file(
+                #"{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},"b":{"dtype":"F32","shape":[1],"data_offsets":[1,5]}}"#,
+                data: 5),
+            Self.file(
+                #"{"e":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#,
+                data: 1),
         ]
         for bytes in ok { #expect(Self.kind(bytes) == nil) }
         let unknownField = try Self.parse(ok[3])
         #expect(unknownField.notes == ["ignored unknown field `foo` of tensor `a`"])
-        let escaped = try Self.parse(Self.file(#"{"a\u002eb":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 1))
+        let escaped = try Self.parse(
+            Self.file(#"{"a\u002eb":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}"#, data: 1))
         #expect(escaped.entries.map(\.info.name) == ["a.b"])
     }
 

@@ -30,9 +30,13 @@ struct SafetensorsVectorTests {
 
     @Test("S3: one F32 tensor with metadata, padded to 88")
     func s3() throws {
-        let bytes = try written([TensorSource(name: "x", tensor: Tensor([1, -2], shape: [2]))], metadata: [("format", "pt")])
+        let bytes = try written(
+            [TensorSource(name: "x", tensor: Tensor([1, -2], shape: [2]))], metadata: [("format", "pt")])
         let header = #"{"__metadata__":{"format":"pt"},"x":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#
-        #expect(bytes == [0x58, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x20, 0x20, 0x20] + [0, 0, 0x80, 0x3F, 0, 0, 0, 0xC0])
+        #expect(
+            bytes == [0x58, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [0x20, 0x20, 0x20] + [
+                0, 0, 0x80, 0x3F, 0, 0, 0, 0xC0,
+            ])
         #expect(bytes.count == 104)
         #expect(bytes == (try Fixtures.bytes(Fixtures.path("safetensors/s3_x.safetensors"))))
     }
@@ -45,7 +49,8 @@ struct SafetensorsVectorTests {
             TensorSource(name: "w", tensor: Tensor([0.5, 2.0], shape: [1, 2])),
         ]
         let bytes = try written(sources, metadata: [("format", "pt")])
-        let header = #"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"a":{"dtype":"F16","shape":[],"data_offsets":[8,10]},"b":{"dtype":"U8","shape":[3],"data_offsets":[10,13]}}"#
+        let header =
+            #"{"__metadata__":{"format":"pt"},"w":{"dtype":"F32","shape":[1,2],"data_offsets":[0,8]},"a":{"dtype":"F16","shape":[],"data_offsets":[8,10]},"b":{"dtype":"U8","shape":[3],"data_offsets":[10,13]}}"#
         var expected: [UInt8] = [0xC8, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + [UInt8](repeating: 0x20, count: 6)
         expected += [0x00, 0x00, 0x00, 0x3F, 0x00, 0x00, 0x00, 0x40, 0x00, 0x3C, 0x01, 0x02, 0x03]
         #expect(bytes.count == 221)
@@ -53,8 +58,9 @@ struct SafetensorsVectorTests {
         #expect(bytes == (try Fixtures.bytes(Fixtures.path("safetensors/s4_order.safetensors"))))
     }
 
-    @Test("re-saving every file the official writer made reproduces it byte for byte",
-          arguments: ["s1_empty", "s2_metadata_only", "s3_x", "s4_order", "all_dtypes", "escaped_names"])
+    @Test(
+        "re-saving every file the official writer made reproduces it byte for byte",
+        arguments: ["s1_empty", "s2_metadata_only", "s3_x", "s4_order", "all_dtypes", "escaped_names"])
     func resave(name: String) throws {
         let path = Fixtures.path("safetensors/\(name).safetensors")
         let archive = try SafetensorsArchive(path: path)
@@ -68,9 +74,13 @@ struct SafetensorsVectorTests {
         let dir = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let t = Tensor([1], shape: [1])
-        for (names, kind) in [([""], CheckpointError.Kind.invalidName), (["__metadata__"], .invalidName), (["a", "a"], .duplicateKey)] {
+        for (names, kind) in [
+            ([""], CheckpointError.Kind.invalidName), (["__metadata__"], .invalidName), (["a", "a"], .duplicateKey),
+        ] {
             let error = #expect(throws: CheckpointError.self) {
-                try SafetensorsWriter.write(names.map { TensorSource(name: $0, tensor: t) }, metadata: nil, to: "\(dir)/x.safetensors", overwrite: false)
+                try SafetensorsWriter.write(
+                    names.map { TensorSource(name: $0, tensor: t) }, metadata: nil, to: "\(dir)/x.safetensors",
+                    overwrite: false)
             }
             #expect(error?.kind == kind)
         }

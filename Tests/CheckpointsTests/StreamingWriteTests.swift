@@ -52,7 +52,9 @@ struct CRC32Tests {
         let data = noise(70_000, seed: 2)
         data.withUnsafeBytes { all in
             let whole = zlibCRC(0, all)
-            for cuts in [[0], [1, 63, 64, 65], [17, 1000, 1001, 40_000], Array(stride(from: 0, to: 70_000, by: 4_099))] {
+            for cuts in [
+                [0], [1, 63, 64, 65], [17, 1000, 1001, 40_000], Array(stride(from: 0, to: 70_000, by: 4_099)),
+            ] {
                 var crc = ZipCRC32()
                 var start = 0
                 for cut in cuts + [all.count] where cut >= start {
@@ -61,7 +63,8 @@ struct CRC32Tests {
                 }
                 #expect(crc.value == whole, "cuts \(cuts)")
             }
-            let head = UnsafeRawBufferPointer(rebasing: all[..<333]), tail = UnsafeRawBufferPointer(rebasing: all[333...])
+            let head = UnsafeRawBufferPointer(rebasing: all[..<333]),
+                tail = UnsafeRawBufferPointer(rebasing: all[333...])
             var crc = ZipCRC32()
             crc.update(head)
             let continued = zlibCRC(crc.value, tail)
@@ -73,7 +76,9 @@ struct CRC32Tests {
 
 @Suite("single-pass ZIP members")
 struct SinglePassZipTests {
-    @Test("a stored member streamed in chunks checksummed on a second thread and inline gets its CRC patched into the local header and reads back checked")
+    @Test(
+        "a stored member streamed in chunks checksummed on a second thread and inline gets its CRC patched into the local header and reads back checked"
+    )
     func patchedCRC() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -109,7 +114,9 @@ struct SinglePassZipTests {
         try zip.add(name: "a", bytes: [1, 2, 3], align: true)
         let junk = noise(2 << 20, seed: 4)
         expectError(.corrupt, containing: "were declared") {
-            try zip.add(name: "short", byteCount: junk.count + 1, align: true) { emit in try junk.withUnsafeBytes { try emit($0) } }
+            try zip.add(name: "short", byteCount: junk.count + 1, align: true) { emit in
+                try junk.withUnsafeBytes { try emit($0) }
+            }
         }
         struct Boom: Error {}
         #expect(throws: Boom.self) {
@@ -128,11 +135,13 @@ struct SinglePassZipTests {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = "\(folder)/patched.bin"
-        var expected = noise(3 << 20, seed: 5) + noise(1000, seed: 6)   // a large write, then a buffered one
+        var expected = noise(3 << 20, seed: 5) + noise(1000, seed: 6)  // a large write, then a buffered one
         let out = try AtomicFileWriter(destination: path, overwrite: false)
         try out.write(Array(expected[..<(3 << 20)]))
         try out.write(Array(expected[(3 << 20)...]))
-        for (offset, bytes) in [(5, [UInt8](repeating: 0xEE, count: 4)), ((3 << 20) + 990, [9, 9, 9, 9, 9, 9, 9, 9, 9, 9])] {
+        for (offset, bytes) in [
+            (5, [UInt8](repeating: 0xEE, count: 4)), ((3 << 20) + 990, [9, 9, 9, 9, 9, 9, 9, 9, 9, 9]),
+        ] {
             try bytes.withUnsafeBytes { try out.overwrite($0, at: offset) }
             expected.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
         }
@@ -145,7 +154,9 @@ struct SinglePassZipTests {
         #expect(try Fixtures.bytes(path) == expected)
     }
 
-    @Test("writeRegion writes anywhere in the file, past its end too (the gap reads as zeros), and refuses negative offsets")
+    @Test(
+        "writeRegion writes anywhere in the file, past its end too (the gap reads as zeros), and refuses negative offsets"
+    )
     func writeRegion() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -154,7 +165,9 @@ struct SinglePassZipTests {
         let out = try AtomicFileWriter(destination: path, overwrite: false)
         try far.withUnsafeBytes { try out.writeRegion($0, at: 5000) }
         try near.withUnsafeBytes { try out.writeRegion($0, at: 10) }
-        expectError(.invalidArgument, containing: "offset -1") { try near.withUnsafeBytes { try out.writeRegion($0, at: -1) } }
+        expectError(.invalidArgument, containing: "offset -1") {
+            try near.withUnsafeBytes { try out.writeRegion($0, at: -1) }
+        }
         try out.commit()
         var expected = [UInt8](repeating: 0, count: 5000) + far
         expected.replaceSubrange(10..<110, with: near)
@@ -168,12 +181,14 @@ struct TensorSourceStreamingTests {
     private func mappedArchive(_ folder: String, _ values: [Float]) throws -> any TensorArchive {
         let path = "\(folder)/src.safetensors"
         let f32 = Tensor(values, shape: [values.count])
-        try SafetensorsWriter.write([TensorSource(name: "w", tensor: f32), TensorSource(name: "h", tensor: try f32.converted(to: .bf16))],
-                                    metadata: nil, to: path, overwrite: false)
+        try SafetensorsWriter.write(
+            [TensorSource(name: "w", tensor: f32), TensorSource(name: "h", tensor: try f32.converted(to: .bf16))],
+            metadata: nil, to: path, overwrite: false)
         return try SafetensorsArchive(path: path)
     }
 
-    @Test("a cast of a mapped source streams exactly the bytes of the whole-tensor cast, in pieces of the requested size")
+    @Test(
+        "a cast of a mapped source streams exactly the bytes of the whole-tensor cast, in pieces of the requested size")
     func castMatchesWholeCast() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -190,7 +205,9 @@ struct TensorSourceStreamingTests {
                 let cast = source.converted(to: target)
                 #expect(cast.info == TensorInfo(name: source.info.name, dtype: target, shape: source.info.shape))
                 var streamed: [UInt8] = [], sizes: [Int] = []
-                try cast.forEachChunk(file: "out", ofSize: 1001) { streamed += $0; sizes.append($0.count) }
+                try cast.forEachChunk(file: "out", ofSize: 1001) {
+                    streamed += $0; sizes.append($0.count)
+                }
                 let step = 1001 / target.itemSize * target.itemSize
                 let expected: Tensor = try whole.converted(to: target)
                 #expect(streamed == byteArray(expected), "\(source.info.name) → \(target)")
@@ -211,7 +228,7 @@ struct TensorSourceStreamingTests {
     func releaseResidentPages() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let values: [Float] = (0..<50_000).map { Float($0) * 0.25 - 7 }   // 200 kB: many whole pages
+        let values: [Float] = (0..<50_000).map { Float($0) * 0.25 - 7 }  // 200 kB: many whole pages
         let archive = try mappedArchive(folder, values)
         let w = try archive.tensor(named: "w")
         #expect(try w.floatValues() == values)
@@ -227,12 +244,20 @@ struct TensorSourceStreamingTests {
         let values = (0..<1000).map { Float($0) }
         let owned = TensorSource(name: "x", tensor: Tensor(values, shape: [values.count]))
         var sizes: [Int] = [], bytes: [UInt8] = []
-        try owned.forEachChunk(file: "out", ofSize: 1000) { sizes.append($0.count); bytes += $0 }
+        try owned.forEachChunk(file: "out", ofSize: 1000) {
+            sizes.append($0.count); bytes += $0
+        }
         #expect(sizes == [1000, 1000, 1000, 1000])
         #expect(bytes == byteArray(Tensor(values, shape: [values.count])))
-        let lying = TensorSource(info: TensorInfo(name: "y", dtype: .f32, shape: [2])) { Tensor([1, 2, 3], shape: [3]) }
-        expectError(.corrupt, containing: "was declared") { try lying.converted(to: .f16).forEachChunk(file: "out") { _ in } }
+        let lying = TensorSource(info: TensorInfo(name: "y", dtype: .f32, shape: [2])) {
+            Tensor([1, 2, 3], shape: [3])
+        }
+        expectError(.corrupt, containing: "was declared") {
+            try lying.converted(to: .f16).forEachChunk(file: "out") { _ in }
+        }
         let ints = TensorSource(name: "i", tensor: try Tensor(dtype: .i32, shape: [1], bytes: [1, 0, 0, 0]))
-        expectError(.unsupportedDType, containing: "cannot be cast") { try ints.converted(to: .f16).forEachChunk(file: "out") { _ in } }
+        expectError(.unsupportedDType, containing: "cannot be cast") {
+            try ints.converted(to: .f16).forEachChunk(file: "out") { _ in }
+        }
     }
 }

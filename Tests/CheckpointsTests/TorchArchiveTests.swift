@@ -18,10 +18,11 @@ func expectTensors(_ archive: any TensorArchive, match expected: JSONValue, skip
     for (name, spec) in members where !skipped.contains(name) {
         let tensor = try archive.tensor(named: name)
         #expect(tensor.dtype.rawValue == spec["dtype"]?.stringValue, "\(name)")
-        let shape = try #require(spec["shape"].flatMap { v -> [Int]? in
-            guard case .array(let dims) = v else { return nil }
-            return dims.compactMap(\.integerValue)
-        })
+        let shape = try #require(
+            spec["shape"].flatMap { v -> [Int]? in
+                guard case .array(let dims) = v else { return nil }
+                return dims.compactMap(\.integerValue)
+            })
         #expect(tensor.shape == Shape(shape), "\(name)")
         let hexText = try #require(spec["hex"]?.stringValue)
         let bytes = stride(from: 0, to: hexText.count, by: 2).map { i -> UInt8 in
@@ -33,8 +34,10 @@ func expectTensors(_ archive: any TensorArchive, match expected: JSONValue, skip
 }
 
 /// Writes a torch-style archive whose data.pkl is `pickle` and whose storages are `records`.
-func makeTorchZip(_ folder: String, pickle: [UInt8], records: [(String, [UInt8])], version: Bool = true,
-                  compression: ZipCompression = .stored) throws -> String {
+func makeTorchZip(
+    _ folder: String, pickle: [UInt8], records: [(String, [UInt8])], version: Bool = true,
+    compression: ZipCompression = .stored
+) throws -> String {
     let path = "\(folder)/handmade-\(UUID().uuidString).pt"
     let zip = try ZipWriter(path: path, overwrite: false)
     try zip.add(name: "archive/data.pkl", bytes: pickle)
@@ -89,7 +92,9 @@ struct TorchArchiveTests {
         #expect(groups.first?["lr"] == .float(0.001) && groups.first?["betas"] == .tuple([.float(0.9), .float(0.999)]))
         #expect(groups.first?["params"] == .list([.int(0), .int(1), .int(2), .int(3)]))
         #expect(archive.notes.contains { $0.contains("model_state_dict") })
-        expectError(.unsupportedContent, containing: "top-level key `optimizer_state_dict` holds a dict, not a dict of tensors") {
+        expectError(
+            .unsupportedContent, containing: "top-level key `optimizer_state_dict` holds a dict, not a dict of tensors"
+        ) {
             _ = try TorchArchive(path: Fixtures.path("torch/nested.pth"), stateDictKey: "optimizer_state_dict")
         }
         expectError(.unsupportedContent, containing: "`model_state_dict`, `optimizer_state_dict`, `epoch`") {
@@ -107,11 +112,17 @@ struct TorchArchiveTests {
         var tar = [UInt8](repeating: 0, count: 1024)
         tar.replaceSubrange(257..<262, with: Array("ustar".utf8))
         try Fixtures.write(tar, to: "\(folder)/old.pt")
-        expectError(.unsupportedContent, containing: "tar-format torch checkpoint") { _ = try TorchArchive(path: "\(folder)/old.pt") }
+        expectError(.unsupportedContent, containing: "tar-format torch checkpoint") {
+            _ = try TorchArchive(path: "\(folder)/old.pt")
+        }
         try Fixtures.write(Array("GGML raw dump".utf8), to: "\(folder)/ggml.bin")
-        expectError(.formatMismatch, containing: "is not a torch checkpoint") { _ = try TorchArchive(path: "\(folder)/ggml.bin") }
+        expectError(.formatMismatch, containing: "is not a torch checkpoint") {
+            _ = try TorchArchive(path: "\(folder)/ggml.bin")
+        }
         let noVersion = try makeTorchZip(folder, pickle: vector58, records: [("0", zeroToFive)], version: false)
-        expectError(.corrupt, containing: "lacks its `archive/version` record") { _ = try TorchArchive(path: noVersion) }
+        expectError(.corrupt, containing: "lacks its `archive/version` record") {
+            _ = try TorchArchive(path: noVersion)
+        }
     }
 
     @Test("The §5.8 vector zipped by hand reads; a tied pair is an alias and an offset view is its own tensor")
@@ -130,7 +141,8 @@ struct TorchArchiveTests {
         #expect(tiedArchive.tensorNames == ["w", "v"] && tiedArchive.aliases == ["t": "w"])
         #expect(try tiedArchive.tensor(named: "v").floatValues() == [3, 4, 5])
         #expect(try tiedArchive.tensor(named: "t").floatValues() == [0, 1, 2, 3, 4, 5])
-        let deflated = try TorchArchive(path: try makeTorchZip(folder, pickle: tied, records: [("0", zeroToFive)], compression: .deflate))
+        let deflated = try TorchArchive(
+            path: try makeTorchZip(folder, pickle: tied, records: [("0", zeroToFive)], compression: .deflate))
         #expect(try deflated.tensor(named: "v").floatValues() == [3, 4, 5])
     }
 
@@ -139,7 +151,8 @@ struct TorchArchiveTests {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         var bytes = try Fixtures.bytes(Fixtures.path("torch/state_dict.pt"))
-        let entry = try #require(try ZipArchive(path: Fixtures.path("torch/state_dict.pt")).entry(named: "archive/data/0"))
+        let entry = try #require(
+            try ZipArchive(path: Fixtures.path("torch/state_dict.pt")).entry(named: "archive/data/0"))
         bytes[entry.dataRange.lowerBound] ^= 0xFF
         try Fixtures.write(bytes, to: "\(folder)/damaged.pt")
         let archive = try TorchArchive(path: "\(folder)/damaged.pt")
@@ -152,15 +165,22 @@ struct TorchArchiveTests {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let short = try makeTorchZip(folder, pickle: vector58, records: [("0", Array(zeroToFive.prefix(20)))])
-        expectError(.corrupt, containing: "tensor `w`: storage record `archive/data/0` holds 20 bytes but the pickle declares 6 elements of 4 bytes") {
+        expectError(
+            .corrupt,
+            containing:
+                "tensor `w`: storage record `archive/data/0` holds 20 bytes but the pickle declares 6 elements of 4 bytes"
+        ) {
             _ = try TorchArchive(path: short)
         }
         let missing = try makeTorchZip(folder, pickle: vector58, records: [])
-        expectError(.corrupt, containing: "its storage record `archive/data/0` is missing") { _ = try TorchArchive(path: missing) }
+        expectError(.corrupt, containing: "its storage record `archive/data/0` is missing") {
+            _ = try TorchArchive(path: missing)
+        }
         let beyond = PickleWriter.stateDict([
-            TorchPickledTensor(name: "late", dtype: .f32, shape: [3], storageKey: "0", storageByteCount: 24, offset: 4),
+            TorchPickledTensor(name: "late", dtype: .f32, shape: [3], storageKey: "0", storageByteCount: 24, offset: 4)
         ])
-        expectError(.invalidOffset, containing: "tensor `late`: view [3] with strides [1] at offset 4 reaches byte 28") {
+        expectError(.invalidOffset, containing: "tensor `late`: view [3] with strides [1] at offset 4 reaches byte 28")
+        {
             _ = try TorchArchive(path: try makeTorchZip(folder, pickle: beyond, records: [("0", zeroToFive)]))
         }
     }

@@ -5,10 +5,14 @@ import TestSupport
 import TensorCore
 
 /// Writes a small archive with our writer and returns its bytes.
-func makeZip(_ folder: String, _ members: [(String, [UInt8], ZipCompression, Bool)], zip64End: Bool = false) throws -> [UInt8] {
+func makeZip(_ folder: String, _ members: [(String, [UInt8], ZipCompression, Bool)], zip64End: Bool = false) throws
+    -> [UInt8]
+{
     let path = "\(folder)/made-\(UUID().uuidString).zip"
     let zip = try ZipWriter(path: path, overwrite: false, alwaysWriteZip64End: zip64End)
-    for (name, bytes, compression, align) in members { try zip.add(name: name, bytes: bytes, compression: compression, align: align) }
+    for (name, bytes, compression, align) in members {
+        try zip.add(name: name, bytes: bytes, compression: compression, align: align)
+    }
     try zip.finish()
     return try Fixtures.bytes(path)
 }
@@ -44,8 +48,12 @@ struct ZipContainerTests {
     func roundTrip() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let bytes = try makeZip(folder, [("a.bin", payload, .stored, true), ("dir/b.bin", payload, .deflate, false),
-                                         ("é.txt", [1, 2, 3], .stored, true), ("empty", [], .stored, false)])
+        let bytes = try makeZip(
+            folder,
+            [
+                ("a.bin", payload, .stored, true), ("dir/b.bin", payload, .deflate, false),
+                ("é.txt", [1, 2, 3], .stored, true), ("empty", [], .stored, false),
+            ])
         let zip = try openZip(folder, bytes)
         #expect(zip.entries.map(\.name) == ["a.bin", "dir/b.bin", "é.txt", "empty"])
         let a = try zip.contents(of: zip.entries[0])
@@ -94,7 +102,9 @@ struct ZipContainerTests {
         let path = "\(folder)/chunks.zip"
         let zip = try ZipWriter(path: path, overwrite: false)
         for compression in [ZipCompression.stored, .deflate] {
-            try zip.add(name: "m\(compression.rawValue)", byteCount: payload.count, compression: compression, align: true) { emit in
+            try zip.add(
+                name: "m\(compression.rawValue)", byteCount: payload.count, compression: compression, align: true
+            ) { emit in
                 try payload.withUnsafeBytes { all in
                     for start in stride(from: 0, to: all.count, by: 999) {
                         try emit(UnsafeRawBufferPointer(rebasing: all[start..<min(start + 999, all.count)]))
@@ -102,7 +112,9 @@ struct ZipContainerTests {
                 }
             }
         }
-        #expect(throws: CheckpointError.self) { try zip.add(name: "short", byteCount: 10) { try $0(UnsafeRawBufferPointer(start: nil, count: 0)) } }
+        #expect(throws: CheckpointError.self) {
+            try zip.add(name: "short", byteCount: 10) { try $0(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        }
         try zip.finish()
         let read = try ZipArchive(path: path)
         for e in read.entries {
@@ -136,7 +148,9 @@ struct ZipContainerTests {
         expectError(.corrupt, containing: "central directory") { _ = try openZip(folder, cut) }
         cut = Array(bytes[..<(bytes.count - 5)])
         expectError(.corrupt, containing: "no end-of-central-directory record") { _ = try openZip(folder, cut) }
-        expectError(.corrupt, containing: "shorter than an end-of-directory record") { _ = try openZip(folder, [0x50, 0x4B, 0x05, 0x06]) }
+        expectError(.corrupt, containing: "shorter than an end-of-directory record") {
+            _ = try openZip(folder, [0x50, 0x4B, 0x05, 0x06])
+        }
         // Member data cut off: the data range leaves the file.
         var shifted = bytes
         let entry = dirOffset
@@ -145,7 +159,8 @@ struct ZipContainerTests {
         expectError(.corrupt, containing: "beyond the file") { _ = try openZip(folder, shifted) }
     }
 
-    @Test("a deflate member lying about its size is refused up front, and a stream longer or shorter than declared fails")
+    @Test(
+        "a deflate member lying about its size is refused up front, and a stream longer or shorter than declared fails")
     func bombs() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -160,9 +175,13 @@ struct ZipContainerTests {
         var zip = try openZip(folder, withDeclared(3_000_000_000))
         expectError(.corrupt, containing: "more than deflate can produce") { _ = try zip.contents(of: zip.entries[0]) }
         zip = try openZip(folder, withDeclared(99_999))
-        expectError(.corrupt, containing: "inflates to more than the declared 99999 bytes") { _ = try zip.contents(of: zip.entries[0]) }
+        expectError(.corrupt, containing: "inflates to more than the declared 99999 bytes") {
+            _ = try zip.contents(of: zip.entries[0])
+        }
         zip = try openZip(folder, withDeclared(100_001))
-        expectError(.corrupt, containing: "ends before the declared 100001 bytes") { _ = try zip.contents(of: zip.entries[0]) }
+        expectError(.corrupt, containing: "ends before the declared 100001 bytes") {
+            _ = try zip.contents(of: zip.entries[0])
+        }
         zip = try openZip(folder, bytes)
         zip.memoryLimit = 1000
         expectError(.invalidArgument, containing: "above the limit") { _ = try zip.contents(of: zip.entries[0]) }
@@ -185,7 +204,7 @@ struct ZipContainerTests {
         b[second + 46] = UInt8(ascii: "a")
         expectError(.duplicateKey, containing: "appears twice") { _ = try openZip(folder, b) }
         b = bytes
-        for k in 0..<4 { b[second + 42 + k] = b[dir + 42 + k] }   // both entries point at the same local header
+        for k in 0..<4 { b[second + 42 + k] = b[dir + 42 + k] }  // both entries point at the same local header
         b[second + 46] = UInt8(ascii: "c")
         expectError(.corrupt, containing: "overlap") { _ = try openZip(folder, b) }
     }

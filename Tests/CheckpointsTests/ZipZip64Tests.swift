@@ -5,7 +5,9 @@ import TestSupport
 import TensorCore
 
 func le16(_ bytes: [UInt8], _ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-func le64(_ bytes: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) } }
+func le64(_ bytes: [UInt8], _ at: Int) -> UInt64 {
+    (0..<8).reduce(0) { $0 | UInt64(bytes[at + $1]) << (8 * UInt64($1)) }
+}
 
 @Suite("ZIP64")
 struct ZipZip64Tests {
@@ -32,15 +34,19 @@ struct ZipZip64Tests {
     @Test("record builders put 64-bit sizes and offsets in ZIP64 extras, saturating only the fields that need it")
     func records() throws {
         let big = 5_000_000_000
-        let local = ZipRecords.localHeader(name: "a", compression: .stored, crc: 0, compressedSize: big, uncompressedSize: big,
-                                           offset: 0, alignment: nil)
+        let local = ZipRecords.localHeader(
+            name: "a", compression: .stored, crc: 0, compressedSize: big, uncompressedSize: big,
+            offset: 0, alignment: nil)
         #expect(le16(local, 4) == 45)
         #expect(le32(local, 18) == 0xFFFF_FFFF && le32(local, 22) == 0xFFFF_FFFF)
         #expect(le16(local, 28) == 20 && Array(local[31..<35]) == [0x01, 0x00, 0x10, 0x00])
         #expect(le64(local, 35) == UInt64(big) && le64(local, 43) == UInt64(big))
-        let central = ZipRecords.centralHeader(name: "a", compression: .stored, crc: 0, compressedSize: 10, uncompressedSize: 10, offset: big)
+        let central = ZipRecords.centralHeader(
+            name: "a", compression: .stored, crc: 0, compressedSize: 10, uncompressedSize: 10, offset: big)
         #expect(le32(central, 20) == 10 && le32(central, 24) == 10 && le32(central, 42) == 0xFFFF_FFFF)
-        #expect(le16(central, 30) == 12 && Array(central[47..<51]) == [0x01, 0x00, 0x08, 0x00] && le64(central, 51) == UInt64(big))
+        #expect(
+            le16(central, 30) == 12 && Array(central[47..<51]) == [0x01, 0x00, 0x08, 0x00]
+                && le64(central, 51) == UInt64(big))
         #expect(le16(central, 6) == 45)
     }
 
@@ -68,6 +74,8 @@ struct ZipZip64Tests {
         missing[30] = 0
         missing.removeLast(extra.count)
         for k in 0..<4 { eocd[12 + k] = UInt8(truncatingIfNeeded: missing.count >> (8 * k)) }
-        expectError(.corrupt, containing: "no ZIP64 extra field") { _ = try openZip(scratch.path, Array(plain[..<dir]) + missing + eocd) }
+        expectError(.corrupt, containing: "no ZIP64 extra field") {
+            _ = try openZip(scratch.path, Array(plain[..<dir]) + missing + eocd)
+        }
     }
 }

@@ -8,15 +8,18 @@ import Testing
 import TestSupport
 
 /// Expects `body` to throw a `CheckpointError` of `kind` whose description contains every string of `parts`.
-func expectError(_ kind: CheckpointError.Kind, _ parts: [String], sourceLocation: SourceLocation = #_sourceLocation,
-                 _ body: () throws -> Void) {
+func expectError(
+    _ kind: CheckpointError.Kind, _ parts: [String], sourceLocation: SourceLocation = #_sourceLocation,
+    _ body: () throws -> Void
+) {
     do {
         try body()
         Issue.record("no error thrown", sourceLocation: sourceLocation)
     } catch let error as CheckpointError {
         #expect(error.kind == kind, "\(error)", sourceLocation: sourceLocation)
         for part in parts {
-            #expect(error.description.contains(part), "`\(part)` missing from: \(error)", sourceLocation: sourceLocation)
+            #expect(
+                error.description.contains(part), "`\(part)` missing from: \(error)", sourceLocation: sourceLocation)
         }
     } catch {
         Issue.record("unexpected error \(error)", sourceLocation: sourceLocation)
@@ -31,7 +34,9 @@ struct HDF5ErrorTests {
         expectError(.formatMismatch, [path, "not an HDF5 file"]) { _ = try ArchiveRegistry.open(path) }
         expectError(.formatMismatch, ["not an HDF5 file"]) { _ = try HDF5Archive(path: path) }
         let safetensors = Fixtures.path("models/tiny-bert/model.safetensors")
-        expectError(.formatMismatch, ["expected HDF5", "safetensors"]) { _ = try ArchiveRegistry.open(safetensors, format: .hdf5) }
+        expectError(.formatMismatch, ["expected HDF5", "safetensors"]) {
+            _ = try ArchiveRegistry.open(safetensors, format: .hdf5)
+        }
     }
 
     @Test("a string dataset is refused by name")
@@ -62,10 +67,13 @@ struct HDF5ErrorTests {
         let path = folder + "/bad.h5"
         let sources = [
             TensorSource(name: "transformer/wte/weight:0", tensor: Tensor([1, 2, 3, 4], shape: [2, 2])),
-            TensorSource(name: "transformer/h_._0/attn/c_attn/bias:0", tensor: Tensor((0..<12).map(Float.init), shape: [2, 6])),
+            TensorSource(
+                name: "transformer/h_._0/attn/c_attn/bias:0", tensor: Tensor((0..<12).map(Float.init), shape: [2, 6])),
         ]
         try HDF5Writer.writeKeras(sources, modelName: "tfgp_t2lm_head_model", to: path, overwrite: false)
-        expectError(.corrupt, ["bad.h5", "c_attn/bias:0", "[2, 6]", "[1, n]", "[n]"]) { _ = try HDF5Archive(path: path) }
+        expectError(.corrupt, ["bad.h5", "c_attn/bias:0", "[2, 6]", "[1, n]", "[n]"]) {
+            _ = try HDF5Archive(path: path)
+        }
     }
 
     @Test("a tensor named tensor that is also a group, or with `..`, is refused before anything is written")
@@ -74,12 +82,14 @@ struct HDF5ErrorTests {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let t = Tensor([1], shape: [1])
         expectError(.invalidName, ["`a` is both a tensor and a group of `a/b`"]) {
-            try HDF5Writer.write([TensorSource(name: "a", tensor: t), TensorSource(name: "a/b", tensor: t)],
-                                 metadata: nil, to: folder + "/x.h5", overwrite: false)
+            try HDF5Writer.write(
+                [TensorSource(name: "a", tensor: t), TensorSource(name: "a/b", tensor: t)],
+                metadata: nil, to: folder + "/x.h5", overwrite: false)
         }
         for bad in ["", "/x", "x/", "x//y", "x/../y"] {
             expectError(.invalidName, []) {
-                try HDF5Writer.write([TensorSource(name: bad, tensor: t)], metadata: nil, to: folder + "/x.h5", overwrite: false)
+                try HDF5Writer.write(
+                    [TensorSource(name: bad, tensor: t)], metadata: nil, to: folder + "/x.h5", overwrite: false)
             }
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
@@ -94,7 +104,9 @@ struct HDF5ErrorTests {
         let failing = TensorSource(info: TensorInfo(name: "v", dtype: .f32, shape: [2])) {
             throw CheckpointError(.io, file: "source", "disk vanished")
         }
-        expectError(.io, ["disk vanished"]) { try HDF5Writer.write([good, failing], metadata: nil, to: path, overwrite: false) }
+        expectError(.io, ["disk vanished"]) {
+            try HDF5Writer.write([good, failing], metadata: nil, to: path, overwrite: false)
+        }
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
         try HDF5Writer.write([good], metadata: nil, to: path, overwrite: false)
         expectError(.alreadyExists, [path]) { try HDF5Writer.write([good], metadata: nil, to: path, overwrite: false) }

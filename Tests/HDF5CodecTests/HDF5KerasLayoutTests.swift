@@ -18,13 +18,18 @@ struct HDF5KerasLayoutTests {
             if f[2] == "(tied)" { tied.append(f[0]); continue }
             let rank = f[1].split(separator: "x").count
             let shape: Shape = rank == 2 ? [2, 3] : [3]
-            sources.append(TensorSource(name: f[0], tensor: Tensor((0..<shape.elementCount).map { Float(i * 10 + $0) }, shape: shape)))
+            sources.append(
+                TensorSource(
+                    name: f[0], tensor: Tensor((0..<shape.elementCount).map { Float(i * 10 + $0) }, shape: shape)))
         }
         return (sources, tied)
     }
 
-    @Test("every head of the key fixtures round-trips through tf_model.h5, ties restored as aliases",
-          arguments: ["bert-for-pre-training", "bert-for-sequence-classification", "bert-for-masked-lm", "gpt2-lm-head-model"])
+    @Test(
+        "every head of the key fixtures round-trips through tf_model.h5, ties restored as aliases",
+        arguments: [
+            "bert-for-pre-training", "bert-for-sequence-classification", "bert-for-masked-lm", "gpt2-lm-head-model",
+        ])
     func headsRoundTrip(model: String) throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -36,10 +41,12 @@ struct HDF5KerasLayoutTests {
         let archive = try HDF5Archive(path: path)
         // File order: layer_names order, then the table rows (which is transformers' state_dict order).
         let expected = sources.map(\.info.name).enumerated()
-            .sorted { (layer($0.element, modelClass), $0.offset) < (layer($1.element, modelClass), $1.offset) }.map(\.element)
+            .sorted { (layer($0.element, modelClass), $0.offset) < (layer($1.element, modelClass), $1.offset) }.map(
+                \.element)
         #expect(archive.tensorNames == expected)
         for source in sources {
-            #expect(try archive.tensor(named: source.info.name).isBitwiseEqual(to: source.load()), "\(source.info.name)")
+            #expect(
+                try archive.tensor(named: source.info.name).isBitwiseEqual(to: source.load()), "\(source.info.name)")
         }
         #expect(Set(archive.aliases.keys) == Set(tied))
         let context = H5Context(path: path)
@@ -48,8 +55,12 @@ struct HDF5KerasLayoutTests {
     }
 
     private func layer(_ key: String, _ modelClass: TFModelClass) -> Int {
-        let tfLayer = key.hasPrefix("cls.seq_relationship") ? "nsp___cls" : key.hasPrefix("cls.") ? "mlm___cls"
-            : key.hasPrefix("classifier") ? "classifier" : modelClass.layerNames[0]
+        let tfLayer =
+            key.hasPrefix("cls.seq_relationship")
+            ? "nsp___cls"
+            : key.hasPrefix("cls.")
+                ? "mlm___cls"
+                : key.hasPrefix("classifier") ? "classifier" : modelClass.layerNames[0]
         return modelClass.layerNames.firstIndex(of: tfLayer) ?? 99
     }
 
@@ -61,7 +72,8 @@ struct HDF5KerasLayoutTests {
         let kernel = Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])
         try HDF5Writer.withTemporaryFile(path, overwrite: false) { context, file in
             try context.writeStringList(file, "layer_names", ["bert"])
-            try context.writeDataset(kernel, at: "bert/tf_bert_model/bert/pooler/dense/kernel:0", in: file, compress: false, level: 4)
+            try context.writeDataset(
+                kernel, at: "bert/tf_bert_model/bert/pooler/dense/kernel:0", in: file, compress: false, level: 4)
         }
         let archive = try HDF5Archive(path: path)
         #expect(archive.tensorNames == ["bert.pooler.dense.weight"])
@@ -77,7 +89,8 @@ struct HDF5KerasLayoutTests {
         let bias = Tensor([1, 2, 3], shape: [1, 3])
         try HDF5Writer.withTemporaryFile(path, overwrite: false) { context, file in
             try context.writeStringList(file, "layer_names", ["transformer/h_._0/attn/c_attn/bias:0"])
-            try context.writeDataset(bias, at: "transformer/h_._0/attn/c_attn/bias:0", in: file, compress: false, level: 4)
+            try context.writeDataset(
+                bias, at: "transformer/h_._0/attn/c_attn/bias:0", in: file, compress: false, level: 4)
         }
         let archive = try HDF5Archive(path: path)
         #expect(archive.tensorNames == ["transformer.h.0.attn.c_attn.bias"])

@@ -21,7 +21,8 @@ func elements(_ t: Tensor) throws -> [Element] {
         case .i64, .i32, .i16, .i8: return try t.int64Values().map { .signed($0) }
         case .u64: return (0..<n).map { .unsigned(b.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)) }
         case .u32: return (0..<n).map { .unsigned(UInt64(b.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        case .u16, .bf16: return (0..<n).map { .unsigned(UInt64(b.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
+        case .u16, .bf16:
+            return (0..<n).map { .unsigned(UInt64(b.loadUnaligned(fromByteOffset: $0 * 2, as: UInt16.self))) }
         case .u8, .bool, .f8E4M3, .f8E5M2: return (0..<n).map { .unsigned(UInt64(b[$0])) }
         }
     }
@@ -46,7 +47,9 @@ func checkAgainstExpected(_ file: String) throws {
         #expect(t.shape.dimensions == dims.compactMap(\.integerValue), "\(name)")
         let isFloat = [DType.f64, .f32, .f16, .c64].contains(t.dtype)
         let unsigned = [DType.u8, .u16, .u32, .u64, .bool, .bf16, .f8E4M3, .f8E5M2].contains(t.dtype)
-        guard case .array(let values)? = spec["values"] ?? spec["bits"] else { Issue.record("values of \(name)"); continue }
+        guard case .array(let values)? = spec["values"] ?? spec["bits"] else {
+            Issue.record("values of \(name)"); continue
+        }
         let expected: [Element] = values.map { v in
             if isFloat { return .float(v.doubleValue ?? .nan) }
             if unsigned { return .unsigned(v.unsignedIntegerValue ?? .max) }
@@ -58,7 +61,9 @@ func checkAgainstExpected(_ file: String) throws {
 
 @Suite("Reading HDF5 fixtures")
 struct HDF5ReadTests {
-    @Test("the generic-layout file gives every dtype exactly: f16, bool enum, bf16 and f8 via `dtype`, complex, scalar, empty")
+    @Test(
+        "the generic-layout file gives every dtype exactly: f16, bool enum, bf16 and f8 via `dtype`, complex, scalar, empty"
+    )
     func genericDTypes() throws {
         try checkAgainstExpected("generic_dtypes.h5")
         let archive = try HDF5Archive(path: Fixtures.path("hdf5/generic_dtypes.h5"))
@@ -75,9 +80,12 @@ struct HDF5ReadTests {
         #expect(archive.notes.contains { $0.contains("rmt_convert_format") })
     }
 
-    @Test("Keras files in every string encoding give the PyTorch tensors bit for bit",
-          arguments: ["keras_bert_vlen.h5", "keras_bert_fixed.h5", "keras_bert_model_weights.h5",
-                      "keras_gpt2_vlen.h5", "keras_gpt2_chunked.h5"])
+    @Test(
+        "Keras files in every string encoding give the PyTorch tensors bit for bit",
+        arguments: [
+            "keras_bert_vlen.h5", "keras_bert_fixed.h5", "keras_bert_model_weights.h5",
+            "keras_gpt2_vlen.h5", "keras_gpt2_chunked.h5",
+        ])
     func keras(file: String) throws {
         let source = try #require(try expectedJSON()[file]?["same_tensors_as"]?.stringValue)
         let reference = try SafetensorsArchive(path: Fixtures.path(source))

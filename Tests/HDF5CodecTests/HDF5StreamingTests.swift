@@ -16,11 +16,14 @@ struct HDF5StreamingTests {
         return [
             ("rows", Tensor(floats(37 * 5), shape: [37, 5])),
             ("vector/f16", try Tensor(floats(1000), shape: [1000]).converted(to: .f16)),
-            ("cube", try Tensor(dtype: .i64, shape: [3, 4, 5], bytes: (0..<480).map { UInt8(truncatingIfNeeded: $0 &* 13) })),
+            (
+                "cube",
+                try Tensor(dtype: .i64, shape: [3, 4, 5], bytes: (0..<480).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+            ),
             ("scalar", try Tensor(floats(1), shape: []).converted(to: .f64)),
             ("empty", try Tensor(dtype: .f32, shape: [0, 4], bytes: [])),
             ("bf16", try Tensor(floats(63), shape: [9, 7]).converted(to: .bf16)),
-            ("large", Tensor(floats(600 * 1024), shape: [600, 1024])),   // 2.4 MB: chunks of 256 rows when compressed
+            ("large", Tensor(floats(600 * 1024), shape: [600, 1024])),  // 2.4 MB: chunks of 256 rows when compressed
         ]
     }
 
@@ -29,8 +32,9 @@ struct HDF5StreamingTests {
         try HDF5Writer.withTemporaryFile(path, overwrite: false) { context, file in
             try context.writeVariableStrings(file, "rmt_convert_format", ["tensors/1"], scalar: true)
             for (name, tensor) in tensors {
-                try context.writeDataset(TensorSource(name: name, tensor: tensor), at: name, in: file, compress: compress,
-                                         level: 4, blockBytes: blockBytes)
+                try context.writeDataset(
+                    TensorSource(name: name, tensor: tensor), at: name, in: file, compress: compress,
+                    level: 4, blockBytes: blockBytes)
             }
         }
     }
@@ -75,9 +79,10 @@ struct HDF5StreamingTests {
     func mappedCast() throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let values = (0..<(3 << 20)).map { Float($0 % 70_001) * 0.9 - 30_000 }   // 12 MiB of f32: two row blocks
-        try SafetensorsWriter.write([TensorSource(name: "w", tensor: Tensor(values, shape: [3 << 10, 1 << 10]))], metadata: nil,
-                                    to: "\(folder)/src.safetensors", overwrite: false)
+        let values = (0..<(3 << 20)).map { Float($0 % 70_001) * 0.9 - 30_000 }  // 12 MiB of f32: two row blocks
+        try SafetensorsWriter.write(
+            [TensorSource(name: "w", tensor: Tensor(values, shape: [3 << 10, 1 << 10]))], metadata: nil,
+            to: "\(folder)/src.safetensors", overwrite: false)
         let source = try SafetensorsArchive(path: "\(folder)/src.safetensors")
         let cast = TensorSource.all(of: source).map { $0.converted(to: .f16) }
         try HDF5Writer.write(cast, metadata: nil, to: "\(folder)/out.h5", overwrite: false)

@@ -10,16 +10,19 @@ import TestSupport
 
 @Suite("Writing HDF5")
 struct HDF5WriteTests {
-    @Test("every dtype of the generic fixture survives write → read bit for bit, with metadata, plain and compressed",
-          arguments: [false, true])
+    @Test(
+        "every dtype of the generic fixture survives write → read bit for bit, with metadata, plain and compressed",
+        arguments: [false, true])
     func genericRoundTrip(compress: Bool) throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let source = try HDF5Archive(path: Fixtures.path("hdf5/generic_dtypes.h5"))
         let path = folder + "/all.h5"
         var progress: [Int] = []
-        try HDF5Writer.write(TensorSource.all(of: source), metadata: source.metadata, to: path, overwrite: false,
-                             compress: compress) { progress.append($0) }
+        try HDF5Writer.write(
+            TensorSource.all(of: source), metadata: source.metadata, to: path, overwrite: false,
+            compress: compress
+        ) { progress.append($0) }
         let back = try HDF5Archive(path: path)
         #expect(back.tensorNames == source.tensorNames)
         #expect(back.metadata.map(\.key) == source.metadata.map(\.key))
@@ -41,10 +44,14 @@ struct HDF5WriteTests {
 
     @Test("long string lists are chunked as Keras does and read back in order")
     func chunkedAttributes() throws {
-        let names = (0..<1000).map { "tf_bert_model/bert/encoder/layer_._\($0)/attention/self/query/kernel:0".padding(toLength: 100, withPad: "x", startingAt: 0) }
+        let names = (0..<1000).map {
+            "tf_bert_model/bert/encoder/layer_._\($0)/attention/self/query/kernel:0".padding(
+                toLength: 100, withPad: "x", startingAt: 0)
+        }
         #expect(kerasChunks(names).map(\.count) == [500, 500])
         #expect(kerasChunks(Array(names.prefix(3))).count == 1)
-        #expect(kerasChunks((0..<1300).map { _ in String(repeating: "a", count: 100) }).map(\.count) == [434, 433, 433])
+        #expect(
+            kerasChunks((0..<1300).map { _ in String(repeating: "a", count: 100) }).map(\.count) == [434, 433, 433])
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/attrs.h5"
@@ -79,8 +86,9 @@ struct HDF5WriteTests {
         #expect(try context.readStringList(file.id, "missing", owner: "/") == nil)
     }
 
-    @Test("tiny BERT and GPT-2 → tf_model.h5 (--names tf) → safetensors round-trips exactly",
-          arguments: ["tiny-bert", "tiny-gpt2"])
+    @Test(
+        "tiny BERT and GPT-2 → tf_model.h5 (--names tf) → safetensors round-trips exactly",
+        arguments: ["tiny-bert", "tiny-gpt2"])
     func kerasRoundTrip(model: String) throws {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -97,7 +105,8 @@ struct HDF5WriteTests {
             #expect(try result.tensor(named: name).isBitwiseEqual(to: original.archive.tensor(named: name)), "\(name)")
         }
         // The same tensors as the h5py-written Keras fixture of the same model.
-        let fixture = try HDF5Archive(path: Fixtures.path(model == "tiny-bert" ? "hdf5/keras_bert_vlen.h5" : "hdf5/keras_gpt2_vlen.h5"))
+        let fixture = try HDF5Archive(
+            path: Fixtures.path(model == "tiny-bert" ? "hdf5/keras_bert_vlen.h5" : "hdf5/keras_gpt2_vlen.h5"))
         #expect(keras.tensorNames.sorted() == fixture.tensorNames.sorted())
         #expect(keras.aliases == fixture.aliases)
     }
@@ -107,30 +116,41 @@ struct HDF5WriteTests {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let h5 = folder + "/tf_model.h5"
-        _ = try convert(try Checkpoint.open(Fixtures.path("models/tiny-bert")), to: h5, options: ConvertOptions(names: .tf))
+        _ = try convert(
+            try Checkpoint.open(Fixtures.path("models/tiny-bert")), to: h5, options: ConvertOptions(names: .tf))
         let context = H5Context(path: h5)
         let file = try context.own(H5FileOpener.open(h5), .file, "open")
         #expect(try context.readStrings(file.id, "layer_names", owner: "/") == ["bert", "classifier"])
         #expect(try context.readStrings(file.id, "backend", owner: "/") == ["tensorflow"])
         #expect(try context.readStrings(file.id, "keras_version", owner: "/") == ["2.15.0"])
-        #expect(context.objectType(at: "bert/tf_bert_for_sequence_classification/bert/pooler/dense/kernel:0", in: file.id) != nil)
-        #expect(context.objectType(at: "classifier/tf_bert_for_sequence_classification/classifier/kernel:0", in: file.id) != nil)
+        #expect(
+            context.objectType(at: "bert/tf_bert_for_sequence_classification/bert/pooler/dense/kernel:0", in: file.id)
+                != nil)
+        #expect(
+            context.objectType(at: "classifier/tf_bert_for_sequence_classification/classifier/kernel:0", in: file.id)
+                != nil)
     }
 
     @Test("--names hf maps a TF-named stream back and drops buffers; keep leaves names alone")
     func namesOption() throws {
         let sources = [
-            TensorSource(name: "tf_bert_model/bert/embeddings/word_embeddings/weight:0", tensor: Tensor([1, 2, 3, 4], shape: [2, 2])),
-            TensorSource(name: "tf_bert_model/bert/pooler/dense/kernel:0", tensor: Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])),
+            TensorSource(
+                name: "tf_bert_model/bert/embeddings/word_embeddings/weight:0",
+                tensor: Tensor([1, 2, 3, 4], shape: [2, 2])),
+            TensorSource(
+                name: "tf_bert_model/bert/pooler/dense/kernel:0", tensor: Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])),
         ]
         let hf = try renameSources(sources, to: .hf, file: "x")
         #expect(hf.sources.map(\.info.name) == ["bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight"])
         #expect(hf.sources[1].info.shape == Shape([2, 3]))
         #expect(try hf.sources[1].load().floatValues() == [1, 3, 5, 2, 4, 6])
-        let old = [TensorSource(name: "embeddings.LayerNorm.gamma", tensor: Tensor([1], shape: [1])),
-                   TensorSource(name: "embeddings.word_embeddings.weight", tensor: Tensor([1], shape: [1, 1])),
-                   TensorSource(name: "embeddings.position_ids", tensor: Tensor([0], shape: [1, 1]))]
-        #expect(try renameSources(old, to: .hf, file: "x").sources.map(\.info.name)
+        let old = [
+            TensorSource(name: "embeddings.LayerNorm.gamma", tensor: Tensor([1], shape: [1])),
+            TensorSource(name: "embeddings.word_embeddings.weight", tensor: Tensor([1], shape: [1, 1])),
+            TensorSource(name: "embeddings.position_ids", tensor: Tensor([0], shape: [1, 1])),
+        ]
+        #expect(
+            try renameSources(old, to: .hf, file: "x").sources.map(\.info.name)
                 == ["bert.embeddings.LayerNorm.weight", "bert.embeddings.word_embeddings.weight"])
         #expect(try renameSources(old, to: .keep, file: "x").sources.map(\.info.name) == old.map(\.info.name))
     }

@@ -18,7 +18,9 @@ struct KeyLine {
         return try text.split(separator: "\n").map { line in
             let f = line.split(separator: "\t").map(String.init)
             try #require(f.count == 4, "bad fixture line \(line)")
-            func shape(_ s: String) -> Shape { s == "scalar" ? Shape([]) : Shape(s.split(separator: "x").compactMap { Int($0) }) }
+            func shape(_ s: String) -> Shape {
+                s == "scalar" ? Shape([]) : Shape(s.split(separator: "x").compactMap { Int($0) })
+            }
             return KeyLine(key: f[0], shape: shape(f[1]), tf: f[2], tfShape: f[3] == "-" ? nil : shape(f[3]))
         }
     }
@@ -26,7 +28,9 @@ struct KeyLine {
 
 @Suite("Name maps cover real checkpoints")
 struct KeyMapCoverageTests {
-    static let models = ["bert-for-pre-training", "bert-for-sequence-classification", "bert-for-masked-lm", "gpt2-lm-head-model"]
+    static let models = [
+        "bert-for-pre-training", "bert-for-sequence-classification", "bert-for-masked-lm", "gpt2-lm-head-model",
+    ]
 
     @Test("every rule compiles to an anchored regular expression with escaped dots")
     func rulesCompile() {
@@ -37,15 +41,17 @@ struct KeyMapCoverageTests {
         #expect(KeyMap.gpt2().pytorchMatches("transformer.h.0.attn.c_attn.bias").count == 1)
     }
 
-    @Test("each key of transformers' state_dict is matched by exactly one rule and gets the expected TF name and shape",
-          arguments: models)
+    @Test(
+        "each key of transformers' state_dict is matched by exactly one rule and gets the expected TF name and shape",
+        arguments: models)
     func coverage(model: String) throws {
         let lines = try KeyLine.load(model)
         let keys = lines.map(\.key)
         let map = try #require(NameNormalizer.family(of: keys))
         let plan = try TFNamePlan.fromPyTorch(keys, file: model)
         let modelName = plan.modelClass.rawValue
-        #expect(lines.allSatisfy { $0.tf.hasPrefix("(") || $0.tf.hasPrefix(modelName + "/") }, "model class \(modelName)")
+        #expect(
+            lines.allSatisfy { $0.tf.hasPrefix("(") || $0.tf.hasPrefix(modelName + "/") }, "model class \(modelName)")
         var tfNames = Set<String>()
         for line in lines {
             #expect(map.pytorchMatches(line.key).count == 1, "\(line.key) matched by \(map.pytorchMatches(line.key))")
@@ -56,7 +62,9 @@ struct KeyMapCoverageTests {
             case "(buffer)":
                 #expect(match.action == .drop, "\(line.key)")
             default:
-                guard case .map(let transform) = match.action else { Issue.record("\(line.key) should be stored"); continue }
+                guard case .map(let transform) = match.action else {
+                    Issue.record("\(line.key) should be stored"); continue
+                }
                 #expect("\(modelName)/\(match.name)" == line.tf)
                 #expect(transform.tfShape(forPyTorch: line.shape) == line.tfShape, "\(line.key)")
                 #expect(map.toPyTorch(match.name)?.name == line.key, "reverse of \(match.name)")
@@ -67,7 +75,10 @@ struct KeyMapCoverageTests {
         // Written order: the model's layers (`layer_names`), then the table rows, as transformers orders them.
         let stored = lines.filter { !$0.tf.hasPrefix("(") }.map(\.key)
         let layerOf = { (key: String) in key.hasPrefix("cls.seq_relationship") ? 1 : key.hasPrefix("cls.") ? 2 : 0 }
-        #expect(plan.entries.map(\.source) == stored.enumerated().sorted { (layerOf($0.element), $0.offset) < (layerOf($1.element), $1.offset) }.map(\.element))
+        #expect(
+            plan.entries.map(\.source)
+                == stored.enumerated().sorted { (layerOf($0.element), $0.offset) < (layerOf($1.element), $1.offset) }
+                .map(\.element))
         #expect(plan.tied.count == lines.filter { $0.tf == "(tied)" }.count)
     }
 
@@ -91,21 +102,35 @@ struct KeyMapCoverageTests {
         #expect(plan.modelClass == .bertModel)
         #expect(plan.dropped == ["embeddings.position_ids"])
         #expect(plan.entries.count + plan.dropped.count == keys.count)
-        #expect(plan.entries.contains { $0.source == "encoder.layer.5.output.dense.weight"
-            && $0.tfName == "bert/encoder/layer_._5/output/dense/kernel:0" && $0.transform == .transpose })
+        #expect(
+            plan.entries.contains {
+                $0.source == "encoder.layer.5.output.dense.weight"
+                    && $0.tfName == "bert/encoder/layer_._5/output/dense/kernel:0" && $0.transform == .transpose
+            })
     }
 
     @Test("old gamma/beta names, DataParallel prefixes and Hub GPT-2 keys without `transformer.` normalize")
     func legacyNames() throws {
-        let bert = NameNormalizer.normalize(["module.bert.embeddings.LayerNorm.gamma", "module.cls.predictions.transform.LayerNorm.beta",
-                                             "module.bert.embeddings.word_embeddings.weight"], map: .bert())
-        #expect(bert.map(\.normalized) == ["bert.embeddings.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias",
-                                           "bert.embeddings.word_embeddings.weight"])
-        let hub = ["wte.weight", "wpe.weight", "h.0.attn.bias", "h.0.attn.masked_bias", "h.0.attn.c_attn.bias", "ln_f.weight"]
+        let bert = NameNormalizer.normalize(
+            [
+                "module.bert.embeddings.LayerNorm.gamma", "module.cls.predictions.transform.LayerNorm.beta",
+                "module.bert.embeddings.word_embeddings.weight",
+            ], map: .bert())
+        #expect(
+            bert.map(\.normalized) == [
+                "bert.embeddings.LayerNorm.weight", "cls.predictions.transform.LayerNorm.bias",
+                "bert.embeddings.word_embeddings.weight",
+            ])
+        let hub = [
+            "wte.weight", "wpe.weight", "h.0.attn.bias", "h.0.attn.masked_bias", "h.0.attn.c_attn.bias", "ln_f.weight",
+        ]
         let plan = try TFNamePlan.fromPyTorch(hub, file: "gpt2")
         #expect(plan.dropped == ["h.0.attn.bias", "h.0.attn.masked_bias"])
-        #expect(plan.entries.map(\.tfName) == ["transformer/wte/weight:0", "transformer/wpe/embeddings:0",
-                                               "transformer/h_._0/attn/c_attn/bias:0", "transformer/ln_f/gamma:0"])
+        #expect(
+            plan.entries.map(\.tfName) == [
+                "transformer/wte/weight:0", "transformer/wpe/embeddings:0",
+                "transformer/h_._0/attn/c_attn/bias:0", "transformer/ln_f/gamma:0",
+            ])
         #expect(KeyMap.gpt2().toPyTorch("transformer/wte/embeddings:0")?.name == "transformer.wte.weight")
     }
 

@@ -25,8 +25,9 @@ struct TransformTests {
 
     @Test("an einsum-layout rank-3 attention kernel is flattened before transposing")
     func einsumKernel() throws {
-        let q = Tensor((0..<8).map(Float.init), shape: [2, 2, 2])   // [H, heads, head_dim]
-        let pt = try KeyTransform.transpose.toPyTorch(q, file: "f", tensor: "bert/encoder/layer_._0/attention/self/query/kernel:0")
+        let q = Tensor((0..<8).map(Float.init), shape: [2, 2, 2])  // [H, heads, head_dim]
+        let pt = try KeyTransform.transpose.toPyTorch(
+            q, file: "f", tensor: "bert/encoder/layer_._0/attention/self/query/kernel:0")
         #expect(pt.shape == Shape([4, 2]))
         #expect(try pt.floatValues() == [0, 4, 1, 5, 2, 6, 3, 7])
     }
@@ -49,11 +50,16 @@ struct TransformTests {
 
     @Test("the generic §3.4 rules give the spec's examples")
     func genericNames() {
-        #expect(genericPyTorchName(fromTF: "bert/encoder/layer_._0/attention/self/query/kernel:0")
+        #expect(
+            genericPyTorchName(fromTF: "bert/encoder/layer_._0/attention/self/query/kernel:0")
                 == ("bert.encoder.layer.0.attention.self.query.weight", true))
-        #expect(genericPyTorchName(fromTF: "mlm___cls/predictions/transform/LayerNorm/gamma:0").key
+        #expect(
+            genericPyTorchName(fromTF: "mlm___cls/predictions/transform/LayerNorm/gamma:0").key
                 == "cls.predictions.transform.LayerNorm.weight")
-        #expect(genericPyTorchName(fromTF: "transformer/h_._0/attn/c_attn/weight:0") == ("transformer.h.0.attn.c_attn.weight", false))
+        #expect(
+            genericPyTorchName(fromTF: "transformer/h_._0/attn/c_attn/weight:0") == (
+                "transformer.h.0.attn.c_attn.weight", false
+            ))
         #expect(splitModelName("tf_bert_model_1/bert/pooler/dense/bias:0")?.model == "tf_bert_model_1")
         #expect(splitModelName("tf_bert_model_1/bert/pooler/dense/bias:0")?.rest == "bert/pooler/dense/bias:0")
     }

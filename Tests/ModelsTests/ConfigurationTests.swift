@@ -39,8 +39,10 @@ struct ConfigurationTests {
 
     @Test("GPT-2 reads the alternate names hidden_size, num_hidden_layers, num_attention_heads, n_ctx")
     func gpt2Alternates() throws {
-        let c = try gpt2(#"{"hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 8, "n_ctx": 256, "n_inner": 100}"#)
-        #expect(c.hiddenSize == 64 && c.layerCount == 3 && c.headCount == 8 && c.maxPositions == 256 && c.innerSize == 100)
+        let c = try gpt2(
+            #"{"hidden_size": 64, "num_hidden_layers": 3, "num_attention_heads": 8, "n_ctx": 256, "n_inner": 100}"#)
+        #expect(
+            c.hiddenSize == 64 && c.layerCount == 3 && c.headCount == 8 && c.maxPositions == 256 && c.innerSize == 100)
         let d = try gpt2(#"{"n_embd": 32, "n_head": 4, "max_position_embeddings": 128}"#)
         #expect(d.hiddenSize == 32 && d.innerSize == 128 && d.maxPositions == 128)
     }
@@ -51,11 +53,13 @@ struct ConfigurationTests {
         #expect(try bert(#"{"num_labels": 5}"#).labelCount == 5)
     }
 
-    @Test("activation aliases map to the same formula", arguments: [
-        ("gelu_new", ActivationFunction.geluTanh), ("gelu_pytorch_tanh", .geluTanh), ("gelu_fast", .geluTanh),
-        ("gelu", .gelu), ("relu", .relu), ("silu", .silu), ("swish", .silu), ("quick_gelu", .quickGelu),
-        ("tanh", .tanh), ("linear", .linear),
-    ])
+    @Test(
+        "activation aliases map to the same formula",
+        arguments: [
+            ("gelu_new", ActivationFunction.geluTanh), ("gelu_pytorch_tanh", .geluTanh), ("gelu_fast", .geluTanh),
+            ("gelu", .gelu), ("relu", .relu), ("silu", .silu), ("swish", .silu), ("quick_gelu", .quickGelu),
+            ("tanh", .tanh), ("linear", .linear),
+        ])
     func activationNames(_ name: String, _ expected: ActivationFunction) throws {
         #expect(try gpt2(#"{"activation_function": "\#(name)"}"#).activation == expected)
         #expect(try bert(#"{"hidden_act": "\#(name)"}"#).activation == expected)
@@ -63,7 +67,8 @@ struct ConfigurationTests {
 
     @Test("every accepted activation matches transformers' ACT2FN on [-6, 6]")
     func activationValues() throws {
-        let table = try JSONValue.parse(String(decoding: try Fixtures.bytes(Fixtures.path("expected/activations.json")), as: UTF8.self))
+        let table = try JSONValue.parse(
+            String(decoding: try Fixtures.bytes(Fixtures.path("expected/activations.json")), as: UTF8.self))
         guard case .array(let xs)? = table["x"], case .object(let outputs)? = table["outputs"] else {
             Issue.record("activations.json lacks x or outputs")
             return
@@ -97,20 +102,33 @@ struct ConfigurationTests {
             let error = configurationError(decode)
             #expect(error?.kind == .configuration, "expected a configuration error for \(field)")
             #expect(error?.field == field, "error names \(error?.field ?? "nothing") instead of \(field)")
-            #expect(error?.description.hasPrefix("config.json: ") == true && error?.description.contains(phrase) == true,
-                    "message: \(error?.description ?? "none")")
+            #expect(
+                error?.description.hasPrefix("config.json: ") == true && error?.description.contains(phrase) == true,
+                "message: \(error?.description ?? "none")")
         }
     }
 
     @Test("the architecture comes from `architectures`, else from model_type, else fails naming the field")
     func architectureInference() throws {
-        #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["BertForMaskedLM"]}"#), file: "c") == .bertForMaskedLM)
-        #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"model_type": "gpt2"}"#), file: "c") == .gpt2Model)
-        #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["BertForPreTraining"]}"#), file: "c") == .bertModel)
-        #expect(try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"hidden_size": 768}"#), file: "c") == .bertModel)
-        let unknown = configurationError { try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["T5Model"]}"#), file: "c") }
+        #expect(
+            try ModelArchitecture.inferred(
+                from: try JSONValue.parse(#"{"architectures": ["BertForMaskedLM"]}"#), file: "c") == .bertForMaskedLM)
+        #expect(
+            try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"model_type": "gpt2"}"#), file: "c")
+                == .gpt2Model)
+        #expect(
+            try ModelArchitecture.inferred(
+                from: try JSONValue.parse(#"{"architectures": ["BertForPreTraining"]}"#), file: "c") == .bertModel)
+        #expect(
+            try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"hidden_size": 768}"#), file: "c") == .bertModel
+        )
+        let unknown = configurationError {
+            try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"architectures": ["T5Model"]}"#), file: "c")
+        }
         #expect(unknown?.field == "architectures")
-        let t5 = configurationError { try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"model_type": "t5"}"#), file: "c") }
+        let t5 = configurationError {
+            try ModelArchitecture.inferred(from: try JSONValue.parse(#"{"model_type": "t5"}"#), file: "c")
+        }
         #expect(t5?.field == "model_type")
     }
 }

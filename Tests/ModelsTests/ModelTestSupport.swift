@@ -49,7 +49,8 @@ enum ModelFixtures {
 
     /// The parsed `config.json` of a tiny model.
     static func config(_ name: String) throws -> JSONValue {
-        try JSONValue.parse(String(decoding: try Fixtures.bytes(Fixtures.path("models/\(name)/config.json")), as: UTF8.self))
+        try JSONValue.parse(
+            String(decoding: try Fixtures.bytes(Fixtures.path("models/\(name)/config.json")), as: UTF8.self))
     }
 
     /// Inputs of `fixtures/expected/<name>`.
@@ -63,8 +64,11 @@ enum ModelFixtures {
     }
 
     /// Loads `archive` with the config of tiny model `configOf`.
-    static func load(_ archive: any TensorArchive, configOf name: String, as architecture: ModelArchitecture) throws -> (model: LoadedModel, report: LoadReport) {
-        try ModelLoader.load(config: try config(name), configFile: "\(name)/config.json", archive: archive, architecture: architecture)
+    static func load(_ archive: any TensorArchive, configOf name: String, as architecture: ModelArchitecture) throws
+        -> (model: LoadedModel, report: LoadReport)
+    {
+        try ModelLoader.load(
+            config: try config(name), configFile: "\(name)/config.json", archive: archive, architecture: architecture)
     }
 }
 

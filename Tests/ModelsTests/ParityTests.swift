@@ -13,13 +13,19 @@ struct ParityTests {
 
     /// (fixture folder under fixtures/expected, model folder under fixtures/models, architecture, outputs)
     static let cases: [(String, String, ModelArchitecture, [String])] = [
-        ("tiny-bert", "tiny-bert", .bertForSequenceClassification,
-         ["last_hidden_state", "pooler_output", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]),
+        (
+            "tiny-bert", "tiny-bert", .bertForSequenceClassification,
+            ["last_hidden_state", "pooler_output", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]
+        ),
         ("tiny-bert-base", "tiny-bert", .bertModel, ["last_hidden_state", "pooler_output"]),
-        ("tiny-bert-mlm", "tiny-bert-mlm", .bertForMaskedLM,
-         ["last_hidden_state", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]),
-        ("tiny-gpt2", "tiny-gpt2", .gpt2LMHeadModel,
-         ["last_hidden_state", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]),
+        (
+            "tiny-bert-mlm", "tiny-bert-mlm", .bertForMaskedLM,
+            ["last_hidden_state", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]
+        ),
+        (
+            "tiny-gpt2", "tiny-gpt2", .gpt2LMHeadModel,
+            ["last_hidden_state", "logits", "hidden_states.0", "hidden_states.1", "hidden_states.2"]
+        ),
         ("tiny-gpt2", "tiny-gpt2-sharded", .gpt2LMHeadModel, ["last_hidden_state", "logits"]),
         ("tiny-gpt2-token-types", "tiny-gpt2", .gpt2LMHeadModel, ["last_hidden_state", "logits"]),
         ("tiny-gpt2-positions", "tiny-gpt2", .gpt2LMHeadModel, ["last_hidden_state", "logits"]),
@@ -37,7 +43,9 @@ struct ParityTests {
             let values = try actual.floatValues()
             #expect(values.allSatisfy { $0.isFinite }, "\(fixture)/\(name) has non-finite values")
             let error = try maxError(actual, expected)
-            #expect(error <= Self.tolerance, "\(fixture)/\(name) (\(folder) as \(architecture)): max abs error \(error) > 1e-4")
+            #expect(
+                error <= Self.tolerance,
+                "\(fixture)/\(name) (\(folder) as \(architecture)): max abs error \(error) > 1e-4")
         }
     }
 
@@ -47,7 +55,8 @@ struct ParityTests {
         #expect(report.ignoredKeys.isEmpty, "tiny-gpt2 stores no lm_head, so nothing is ignored")
         let outputs = try model.run(try ModelFixtures.inputs("tiny-gpt2"))
         #expect(outputs.map(\.name) == ["last_hidden_state"])
-        let error = try maxError(try #require(outputs["last_hidden_state"]), try ModelFixtures.expected("tiny-gpt2", "last_hidden_state"))
+        let error = try maxError(
+            try #require(outputs["last_hidden_state"]), try ModelFixtures.expected("tiny-gpt2", "last_hidden_state"))
         #expect(error <= Self.tolerance, "max abs error \(error)")
     }
 
@@ -67,9 +76,11 @@ struct ParityTests {
     }
 }
 
-@Suite("Parity with transformers on all-MiniLM-L6-v2",
-       .enabled(if: FileManager.default.fileExists(atPath: Fixtures.miniLM + "/model.safetensors"),
-                "all-MiniLM-L6-v2 is absent from .cache/minilm/model: run tools/fetch-minilm.sh (make test does)"))
+@Suite(
+    "Parity with transformers on all-MiniLM-L6-v2",
+    .enabled(
+        if: FileManager.default.fileExists(atPath: Fixtures.miniLM + "/model.safetensors"),
+        "all-MiniLM-L6-v2 is absent from .cache/minilm/model: run tools/fetch-minilm.sh (make test does)"))
 struct MiniLMParityTests {
     @Test("last_hidden_state and pooler_output of the real MiniLM match PyTorch on tokenized texts with padding")
     func miniLM() throws {

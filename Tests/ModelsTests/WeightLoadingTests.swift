@@ -24,8 +24,10 @@ struct WeightLoadingTests {
 
     /// Runs `archive` as `architecture` with tiny model `name`'s config; returns the max abs error of
     /// `output` against the fixture `fixture`.
-    func error(_ archive: any TensorArchive, configOf name: String, as architecture: ModelArchitecture,
-               fixture: String, output: String = "last_hidden_state") throws -> Float {
+    func error(
+        _ archive: any TensorArchive, configOf name: String, as architecture: ModelArchitecture,
+        fixture: String, output: String = "last_hidden_state"
+    ) throws -> Float {
         let (model, _) = try ModelFixtures.load(archive, configOf: name, as: architecture)
         let outputs = try model.run(try ModelFixtures.inputs(fixture))
         return try maxError(try #require(outputs[output]), try ModelFixtures.expected(fixture, output))
@@ -38,8 +40,11 @@ struct WeightLoadingTests {
             if name == "bert.pooler.dense.bias" { return (name, Tensor([Float](repeating: 0, count: 31), shape: [31])) }
             return (name, tensor)
         }
-        let extra = InMemoryArchive(try archive.entries() + [("bert.encoder.layer.9.output.dense.bias", Tensor([0], shape: [1]))])
-        let e = weightsError { try ModelFixtures.load(extra, configOf: "tiny-bert", as: .bertForSequenceClassification) }
+        let extra = InMemoryArchive(
+            try archive.entries() + [("bert.encoder.layer.9.output.dense.bias", Tensor([0], shape: [1]))])
+        let e = weightsError {
+            try ModelFixtures.load(extra, configOf: "tiny-bert", as: .bertForSequenceClassification)
+        }
         #expect(e?.kind == .weights)
         let message = e?.description ?? ""
         #expect(message.hasPrefix("memory.safetensors: weights do not fit BertForSequenceClassification"), "\(message)")
@@ -60,14 +65,17 @@ struct WeightLoadingTests {
         let (_, report) = try ModelFixtures.load(archive, configOf: "tiny-bert", as: .bertForSequenceClassification)
         #expect(report.notes.contains("stripped the `module.` prefix of every key"))
         #expect(report.notes.contains { $0.hasPrefix("renamed 10 LayerNorm gamma/beta") }, "\(report.notes)")
-        let e = try error(archive, configOf: "tiny-bert", as: .bertForSequenceClassification, fixture: "tiny-bert", output: "logits")
+        let e = try error(
+            archive, configOf: "tiny-bert", as: .bertForSequenceClassification, fixture: "tiny-bert", output: "logits")
         #expect(e <= 1e-4, "max abs error \(e)")
     }
 
     @Test("a head model adds the base prefix a bare checkpoint lacks; a bare model strips it and drops heads")
     func basePrefix() throws {
         // GPT-2 saved like the Hub's `gpt2` (no `transformer.`), with old buffers and a tied lm_head present.
-        let hub = try InMemoryArchive(copying: gpt2) { name, tensor in (String(name.dropFirst("transformer.".count)), tensor) }
+        let hub = try InMemoryArchive(copying: gpt2) { name, tensor in
+            (String(name.dropFirst("transformer.".count)), tensor)
+        }
         var entries = try hub.entries()
         entries.append(("h.0.attn.bias", Tensor([Float](repeating: 1, count: 64 * 64), shape: [1, 1, 64, 64])))
         entries.append(("h.1.attn.masked_bias", Tensor([-1e4], shape: [])))
@@ -75,7 +83,9 @@ struct WeightLoadingTests {
         let withExtras = InMemoryArchive(entries)
         let (_, report) = try ModelFixtures.load(withExtras, configOf: "tiny-gpt2", as: .gpt2LMHeadModel)
         #expect(report.droppedBuffers.sorted() == ["h.0.attn.bias", "h.1.attn.masked_bias"])
-        #expect(try error(withExtras, configOf: "tiny-gpt2", as: .gpt2LMHeadModel, fixture: "tiny-gpt2", output: "logits") <= 1e-4)
+        #expect(
+            try error(withExtras, configOf: "tiny-gpt2", as: .gpt2LMHeadModel, fixture: "tiny-gpt2", output: "logits")
+                <= 1e-4)
 
         // BertModel from the classification checkpoint: `bert.` stripped, classifier dropped and listed.
         let (_, bare) = try ModelFixtures.load(bert, configOf: "tiny-bert", as: .bertModel)
@@ -88,7 +98,9 @@ struct WeightLoadingTests {
         #expect(fromMLM.notes.contains { $0.contains("without a pooler") })
         let outputs = try model.run(try ModelFixtures.inputs("tiny-bert-mlm"))
         #expect(outputs.map(\.name) == ["last_hidden_state"])
-        let e = try maxError(try #require(outputs["last_hidden_state"]), try ModelFixtures.expected("tiny-bert-mlm", "last_hidden_state"))
+        let e = try maxError(
+            try #require(outputs["last_hidden_state"]), try ModelFixtures.expected("tiny-bert-mlm", "last_hidden_state")
+        )
         #expect(e <= 1e-4, "max abs error \(e)")
     }
 
@@ -99,7 +111,9 @@ struct WeightLoadingTests {
         changed[5] += 1
         let untied = InMemoryArchive(try gpt2.entries() + [("lm_head.weight", Tensor(changed, shape: wte.shape))])
         let e = weightsError { try ModelFixtures.load(untied, configOf: "tiny-gpt2", as: .gpt2LMHeadModel) }
-        #expect(e?.description.contains("`lm_head.weight` differs from `transformer.wte.weight`") == true, "\(e?.description ?? "no error")")
+        #expect(
+            e?.description.contains("`lm_head.weight` differs from `transformer.wte.weight`") == true,
+            "\(e?.description ?? "no error")")
 
         // BERT MLM: transformers drops both decoder keys from safetensors; a stored decoder.bias alone also works.
         let mlm = try ModelFixtures.checkpoint("tiny-bert-mlm").archive
@@ -107,7 +121,10 @@ struct WeightLoadingTests {
         let renamedBias = try InMemoryArchive(copying: mlm) { name, t in
             (name == "cls.predictions.bias" ? "cls.predictions.decoder.bias" : name, t)
         }
-        #expect(try error(renamedBias, configOf: "tiny-bert-mlm", as: .bertForMaskedLM, fixture: "tiny-bert-mlm", output: "logits") <= 1e-4)
+        #expect(
+            try error(
+                renamedBias, configOf: "tiny-bert-mlm", as: .bertForMaskedLM, fixture: "tiny-bert-mlm", output: "logits"
+            ) <= 1e-4)
     }
 
     @Test("two names that normalise to the same key are refused")
@@ -121,8 +138,9 @@ struct WeightLoadingTests {
     @Test("buffer rules match only GPT-2's attn.bias and BERT's id buffers")
     func bufferRules() throws {
         let layout = ModelArchitecture.gpt2Model.keyLayout
-        let keys = try normalizeKeys(["h.0.attn.bias", "h.0.attn.c_attn.bias", "h.11.attn.masked_bias", "wte.weight"],
-                                     layout: layout, file: "f")
+        let keys = try normalizeKeys(
+            ["h.0.attn.bias", "h.0.attn.c_attn.bias", "h.11.attn.masked_bias", "wte.weight"],
+            layout: layout, file: "f")
         #expect(keys.droppedBuffers == ["h.0.attn.bias", "h.11.attn.masked_bias"])
         #expect(Set(keys.sources.keys) == ["h.0.attn.c_attn.bias", "wte.weight"])
     }
@@ -132,7 +150,9 @@ struct WeightLoadingTests {
         let (model, _) = try ModelFixtures.load(gpt2, configOf: "tiny-gpt2", as: .gpt2LMHeadModel)
         let bad = try ModelInputs(inputIds: [1, 2, 96], batch: 1, length: 3)
         let e = weightsError { try model.run(bad) }
-        #expect(e?.kind == .input && e?.description.contains("value 96 at position 2") == true, "\(e?.description ?? "no error")")
+        #expect(
+            e?.kind == .input && e?.description.contains("value 96 at position 2") == true,
+            "\(e?.description ?? "no error")")
         let long = try ModelInputs(inputIds: [Int](repeating: 1, count: 65), batch: 1, length: 65)
         #expect(weightsError { try model.run(long) }?.description.contains("exceeds n_positions 64") == true)
     }

@@ -16,7 +16,9 @@ struct LossAndGeneratorTests {
         return sum / Double(count)
     }
 
-    @Test("streaming over uneven segments equals the loss over the concatenated logits, labels_mask by predicting position")
+    @Test(
+        "streaming over uneven segments equals the loss over the concatenated logits, labels_mask by predicting position"
+    )
     func streaming() throws {
         var g = SeededGenerator(seed: 3)
         let B = 2, T = 11, V = 7
@@ -35,7 +37,8 @@ struct LossAndGeneratorTests {
                     segLabels += labels[b * T + r.lowerBound..<b * T + r.upperBound]
                     segMask += mask[b * T + r.lowerBound..<b * T + r.upperBound]
                 }
-                try loss.add(logits: segLogits, labels: segLabels, labelsMask: useMask ? segMask : nil, segmentLength: s)
+                try loss.add(
+                    logits: segLogits, labels: segLabels, labelsMask: useMask ? segMask : nil, segmentLength: s)
             }
             let expected = directLoss(logits, labels, useMask ? mask : nil, B: B, T: T, V: V)
             #expect(abs((loss.mean ?? .nan) - expected) < 1e-12)
@@ -47,7 +50,9 @@ struct LossAndGeneratorTests {
         var loss = ShiftedCrossEntropy(batch: 1, vocabulary: 3)
         try loss.add(logits: [0, 0, 0, 0, 0, 0], labels: [1, -100], labelsMask: nil, segmentLength: 2)
         #expect(loss.mean == nil)
-        #expect(throws: RMTError.self) { try loss.add(logits: [0, 0, 0], labels: [5], labelsMask: nil, segmentLength: 1) }
+        #expect(throws: RMTError.self) {
+            try loss.add(logits: [0, 0, 0], labels: [5], labelsMask: nil, segmentLength: 1)
+        }
     }
 
     @Test("SplitMix64 seeding matches the published first output, and the same seed gives the same stream")
@@ -72,7 +77,7 @@ struct LossAndGeneratorTests {
         let v = (0..<n).map { _ in g.nextNormal() }
         let mean = v.reduce(0, +) / Double(n)
         let variance = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)
-        #expect(abs(mean) < 0.01)          // 4.5 standard errors
+        #expect(abs(mean) < 0.01)  // 4.5 standard errors
         #expect(abs(variance - 1) < 0.015)
         let u = (0..<n).map { _ in g.nextUniform() }
         #expect(u.allSatisfy { $0 >= 0 && $0 < 1 })

@@ -5,7 +5,9 @@ import TestSupport
 
 @Suite("RMT checkpoints written by the reference classes")
 struct RMTCheckpointTests {
-    @Test("the accelerate-era decoder checkpoint (tied lm_head dropped) reads, restores the tie, and exports 12Λ + 6 keys in order")
+    @Test(
+        "the accelerate-era decoder checkpoint (tied lm_head dropped) reads, restores the tie, and exports 12Λ + 6 keys in order"
+    )
     func decoder() throws {
         let path = Fixtures.path("rmt/decoder/model_best/model.safetensors")
         let archive = try SafetensorsArchive(path: path)
@@ -37,13 +39,16 @@ struct RMTCheckpointTests {
         let (tensors, _) = try rmt.stateDict(profile: .current)
         #expect(tensors.map(\.name) == RMTStateDict.encoderKeys(layers: 2, profile: .current))
         #expect(tensors.count == 16 * 2 + 13)
-        #expect(try tensors.last!.tensor.isBitwiseEqual(to: archive.tensor(named: RMTStateDict.encoderWordEmbeddingsKey)))
+        #expect(
+            try tensors.last!.tensor.isBitwiseEqual(to: archive.tensor(named: RMTStateDict.encoderWordEmbeddingsKey)))
     }
 
     @Test("a plain backbone is refused as an RMT checkpoint, naming what it found")
     func notRMT() throws {
         let path = Fixtures.path("models/tiny-gpt2/model.safetensors")
-        let error = #expect(throws: CheckpointError.self) { try RMTCheckpoint.read(SafetensorsArchive(path: path), path: path) }
+        let error = #expect(throws: CheckpointError.self) {
+            try RMTCheckpoint.read(SafetensorsArchive(path: path), path: path)
+        }
         #expect(error?.message.contains("not an RMT checkpoint") == true)
     }
 }

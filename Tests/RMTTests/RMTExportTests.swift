@@ -11,15 +11,17 @@ struct RMTExportTests {
     /// Every tensor of the reference state dict, by name.
     func stateDict(_ path: String) throws -> [String: Tensor] {
         let rmt = try LoadedRMT.open(path)
-        return Dictionary(uniqueKeysWithValues: try rmt.checkpoint.stateDict(profile: .current).tensors.map { ($0.name, $0.tensor) })
+        return Dictionary(
+            uniqueKeysWithValues: try rmt.checkpoint.stateDict(profile: .current).tensors.map { ($0.name, $0.tensor) })
     }
 
-    @Test("export to safetensors, torch and reference-pth re-imports to identical tensors; torch shares tied storage",
-          arguments: ["decoder", "encoder"])
+    @Test(
+        "export to safetensors, torch and reference-pth re-imports to identical tensors; torch shares tied storage",
+        arguments: ["decoder", "encoder"])
     func roundTrip(variant: String) throws {
         let dir = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let original = try stateDict(Fixtures.path("rmt/\(variant)"))   // the reference's model_best.pth
+        let original = try stateDict(Fixtures.path("rmt/\(variant)"))  // the reference's model_best.pth
         var options = RMTExportOptions()
         _ = try exportRMT(Fixtures.path("rmt/\(variant)"), to: "\(dir)/st", options: options, unwrap: false)
         options.format = .torch
@@ -37,15 +39,17 @@ struct RMTExportTests {
         let pth = try TorchArchive(path: "\(dir)/pth/model_best.pth")
         #expect(pth.tensorInfos.count + pth.aliases.count == original.count)
         let safetensors = try SafetensorsArchive(path: "\(dir)/st/model.safetensors")
-        #expect(safetensors.tensorInfos.count == original.count)   // tied keys written as full copies
+        #expect(safetensors.tensorInfos.count == original.count)  // tied keys written as full copies
     }
 
-    @Test("unwrap gives the plain backbone and the memory: the decoder's memory parameter, the encoder's last table rows")
+    @Test(
+        "unwrap gives the plain backbone and the memory: the decoder's memory parameter, the encoder's last table rows")
     func unwrap() throws {
         let dir = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for variant in ["decoder", "encoder"] {
-            _ = try exportRMT(Fixtures.path("rmt/\(variant)"), to: "\(dir)/\(variant)", options: RMTExportOptions(), unwrap: true)
+            _ = try exportRMT(
+                Fixtures.path("rmt/\(variant)"), to: "\(dir)/\(variant)", options: RMTExportOptions(), unwrap: true)
             let rmt = try LoadedRMT.open(Fixtures.path("rmt/\(variant)"))
             let memory = try SafetensorsArchive(path: "\(dir)/\(variant)/memory.safetensors").tensor(named: "memory")
             let backbone = try Checkpoint.open("\(dir)/\(variant)")

@@ -21,7 +21,9 @@ struct SegmenterTests {
         #expect(Segmenter.ranges(length: 0, segmentSize: 4, alignment: .left).isEmpty)
     }
 
-    @Test("every length from 1 to 200 and size 1 to 12: contiguous cover, sizes ≤ n, ⌈T/n⌉ segments, short one where the alignment says")
+    @Test(
+        "every length from 1 to 200 and size 1 to 12: contiguous cover, sizes ≤ n, ⌈T/n⌉ segments, short one where the alignment says"
+    )
     func exhaustive() {
         for n in 1...12 {
             for T in 1...200 {
@@ -49,23 +51,28 @@ struct EncoderSegmentationTests {
     @Test("segment size is input_size − m − 3 for BERT (RMT.md §3.2 table)")
     func sizes() throws {
         for (input, m, expected) in [(512, 10, 499), (512, 16, 493), (128, 4, 121), (16, 3, 10)] {
-            let s = try EncoderSegmentation(inputSize: input, memoryTokens: m, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)
+            let s = try EncoderSegmentation(
+                inputSize: input, memoryTokens: m, maxSegments: 2, alignment: .right, special: bert,
+                firstMemoryID: 30522)
             #expect(s.segmentSize == expected)
         }
         #expect(throws: RMTError.self) {
-            try EncoderSegmentation(inputSize: 6, memoryTokens: 3, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)
+            try EncoderSegmentation(
+                inputSize: 6, memoryTokens: 3, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)
         }
     }
 
     @Test("the layout example of RMT.md §3.3")
     func layout() throws {
-        let s = try EncoderSegmentation(inputSize: 16, memoryTokens: 3, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)
+        let s = try EncoderSegmentation(
+            inputSize: 16, memoryTokens: 3, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)
         #expect(s.layout([7, 8, 9, 10]) == [101, 30522, 30523, 30524, 102, 7, 8, 9, 10, 102, 0, 0, 0, 0, 0, 0])
     }
 
     @Test("specials are stripped, the beginning is kept on truncation, and short samples get leading empty steps")
     func steps() throws {
-        let s = try EncoderSegmentation(inputSize: 16, memoryTokens: 3, maxSegments: 3, alignment: .right, special: bert, firstMemoryID: 200)
+        let s = try EncoderSegmentation(
+            inputSize: 16, memoryTokens: 3, maxSegments: 3, alignment: .right, special: bert, firstMemoryID: 200)
         let long: [Int64] = [101] + (1...35).map(Int64.init) + [102, 0, 0]
         let short: [Int64] = [101, 50, 51, 102]
         let (steps, truncated) = try s.steps(for: [long, short])
@@ -80,7 +87,8 @@ struct EncoderSegmentationTests {
 
     @Test("steps where no sample has a segment are skipped")
     func skipped() throws {
-        let s = try EncoderSegmentation(inputSize: 16, memoryTokens: 3, maxSegments: 4, alignment: .right, special: bert, firstMemoryID: 200)
+        let s = try EncoderSegmentation(
+            inputSize: 16, memoryTokens: 3, maxSegments: 4, alignment: .right, special: bert, firstMemoryID: 200)
         let (steps, _) = try s.steps(for: [[1, 2, 3], [4]])
         #expect(steps.count == 1)
     }

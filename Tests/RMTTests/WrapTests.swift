@@ -29,11 +29,17 @@ struct WrapTests {
         let archive = try SafetensorsArchive(path: "\(a)/rmt/model.safetensors")
         let other = try SafetensorsArchive(path: "\(c)/rmt/model.safetensors")
         #expect(Set(archive.tensorNames) == Set(RMTStateDict.decoderKeys(layers: 2, profile: .current)))
-        #expect(try archive.tensor(named: "memory_cell.model.lm_head.weight").isBitwiseEqual(to: archive.tensor(named: "memory_cell.model.transformer.wte.weight")))
-        #expect(try !archive.tensor(named: "memory_cell.memory").isBitwiseEqual(to: other.tensor(named: "memory_cell.memory")))
+        #expect(
+            try archive.tensor(named: "memory_cell.model.lm_head.weight").isBitwiseEqual(
+                to: archive.tensor(named: "memory_cell.model.transformer.wte.weight")))
+        #expect(
+            try !archive.tensor(named: "memory_cell.memory").isBitwiseEqual(
+                to: other.tensor(named: "memory_cell.memory")))
         let original = try SafetensorsArchive(path: Fixtures.path("models/tiny-gpt2/model.safetensors"))
         for name in original.tensorNames {
-            #expect(try archive.tensor(named: "memory_cell.model." + name).isBitwiseEqual(to: original.tensor(named: name)), "\(name)")
+            #expect(
+                try archive.tensor(named: "memory_cell.model." + name).isBitwiseEqual(to: original.tensor(named: name)),
+                "\(name)")
         }
         // Runs: 20 tokens in segments of 8 → 3 segments.
         let rmt = try LoadedRMT.open("\(a)/rmt")
@@ -78,11 +84,13 @@ struct WrapTests {
         let words = try archive.tensor(named: RMTStateDict.encoderWordEmbeddingsKey)
         #expect(words.shape == [123, 32])
         #expect(try words.isBitwiseEqual(to: archive.tensor(named: RMTStateDict.encoderAliasKey)))
-        let config = try #require(try JSONValue.parse(String(contentsOfFile: "\(dir)/rmt/config.json", encoding: .utf8)))
+        let config = try #require(
+            try JSONValue.parse(String(contentsOfFile: "\(dir)/rmt/config.json", encoding: .utf8)))
         #expect(config["vocab_size"]?.integerValue == 123)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/rmt/vocab.txt"))
         let rmt = try LoadedRMT.open("\(dir)/rmt")
-        let result = try runRMT(rmt, inputs: RMTInputs(ids: [101] + (1...25).map(Int64.init) + [102], batch: 1, length: 27, labels: [2]))
+        let result = try runRMT(
+            rmt, inputs: RMTInputs(ids: [101] + (1...25).map(Int64.init) + [102], batch: 1, length: 27, labels: [2]))
         #expect(result.segments == 3)
         #expect(result.outputs.first { $0.name == "logits" }?.tensor.shape == [1, 3])
         #expect(result.outputs.first { $0.name == "losses" }?.tensor.shape == [3])

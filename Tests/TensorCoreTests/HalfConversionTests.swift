@@ -15,7 +15,9 @@ struct HalfConversionTests {
         for (i, h) in halves.enumerated() {
             let expected = Float(Float16(bitPattern: h))
             if expected.isNaN {
-                if !fast[i].isNaN || !portable[i].isNaN || fast[i].bitPattern != portable[i].bitPattern { mismatches += 1 }
+                if !fast[i].isNaN || !portable[i].isNaN || fast[i].bitPattern != portable[i].bitPattern {
+                    mismatches += 1
+                }
             } else if fast[i].bitPattern != expected.bitPattern || portable[i].bitPattern != expected.bitPattern {
                 mismatches += 1
             }
@@ -26,8 +28,10 @@ struct HalfConversionTests {
     @Test("f32 → f16 rounds to nearest even like Float16(Float), NaN stays NaN, fast and portable agree")
     func floatToHalf() {
         // Every half value, the midpoints between neighbours (ties), values just off the ties, and extremes.
-        var inputs: [Float] = [0, -0, .infinity, -.infinity, .nan, 65504, 65519.99, 65520, 1e-8, -1e-8, 5.96e-8, 2.98e-8,
-                               Float(bitPattern: 0x7F80_0001), Float(bitPattern: 0xFFC0_1234), .greatestFiniteMagnitude]
+        var inputs: [Float] = [
+            0, -0, .infinity, -.infinity, .nan, 65504, 65519.99, 65520, 1e-8, -1e-8, 5.96e-8, 2.98e-8,
+            Float(bitPattern: 0x7F80_0001), Float(bitPattern: 0xFFC0_1234), .greatestFiniteMagnitude,
+        ]
         for h in UInt16(0)...0x7BFF {
             let a = Float(Float16(bitPattern: h)), b = Float(Float16(bitPattern: h + 1))
             let mid = (a + b) / 2
@@ -41,7 +45,9 @@ struct HalfConversionTests {
         for (i, x) in inputs.enumerated() {
             let expected = Float16(x)
             if x.isNaN {
-                if !Float16(bitPattern: fast[i]).isNaN || !Float16(bitPattern: portable[i]).isNaN { mismatches.append(x) }
+                if !Float16(bitPattern: fast[i]).isNaN || !Float16(bitPattern: portable[i]).isNaN {
+                    mismatches.append(x)
+                }
             } else if fast[i] != expected.bitPattern || portable[i] != expected.bitPattern {
                 mismatches.append(x)
             }
@@ -53,10 +59,10 @@ struct HalfConversionTests {
     func bfloat16() throws {
         let cases: [(Float, UInt16)] = [
             (1.0, 0x3F80), (-2.0, 0xC000),
-            (Float(bitPattern: 0x3F80_8000), 0x3F80),   // tie, even stays
-            (Float(bitPattern: 0x3F81_8000), 0x3F82),   // tie, odd rounds up
-            (Float(bitPattern: 0x3F80_8001), 0x3F81),   // above tie
-            (Float(bitPattern: 0x7F7F_FFFF), 0x7F80),   // rounds to inf
+            (Float(bitPattern: 0x3F80_8000), 0x3F80),  // tie, even stays
+            (Float(bitPattern: 0x3F81_8000), 0x3F82),  // tie, odd rounds up
+            (Float(bitPattern: 0x3F80_8001), 0x3F81),  // above tie
+            (Float(bitPattern: 0x7F7F_FFFF), 0x7F80),  // rounds to inf
             (.infinity, 0x7F80),
         ]
         let t = Tensor(cases.map(\.0), shape: [cases.count])
@@ -72,7 +78,7 @@ struct HalfConversionTests {
     @Test("casts read unaligned sources correctly")
     func unalignedSource() throws {
         let values: [Float] = [1.5, -2.25, 3.0, 1e-3, 7, 8, 9, 10, 11]
-        var raw: [UInt8] = [0xAA]   // one byte of offset: the floats start at an odd address
+        var raw: [UInt8] = [0xAA]  // one byte of offset: the floats start at an odd address
         values.withUnsafeBytes { raw += $0 }
         let storage = raw.withUnsafeBytes { TensorStorage(copying: UnsafeRawBufferPointer(rebasing: $0[1...])) }
         // TensorStorage copies into aligned memory, so build a view with an odd start explicitly.
@@ -84,7 +90,8 @@ struct HalfConversionTests {
             unaligned += Array(half.bytes)
             return try unaligned.withUnsafeBytes { u in
                 var out = [Float](repeating: 0, count: values.count)
-                try Tensor.decodeFloats(UnsafeRawBufferPointer(rebasing: u[1...]), dtype: .f16, count: values.count, into: &out)
+                try Tensor.decodeFloats(
+                    UnsafeRawBufferPointer(rebasing: u[1...]), dtype: .f16, count: values.count, into: &out)
                 return out
             }
         }

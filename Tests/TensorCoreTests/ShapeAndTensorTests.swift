@@ -19,7 +19,9 @@ struct ShapeAndTensorTests {
         }
     }
 
-    @Test("every numeric dtype reads as Float and integers as Int64", arguments: [DType.f64, .i64, .i32, .i16, .i8, .u8, .u16, .u32, .u64])
+    @Test(
+        "every numeric dtype reads as Float and integers as Int64",
+        arguments: [DType.f64, .i64, .i32, .i16, .i8, .u8, .u16, .u32, .u64])
     func readNumeric(dtype: DType) throws {
         let values: [Int64] = [0, 1, 100, 7]
         var bytes: [UInt8] = []
@@ -37,7 +39,7 @@ struct ShapeAndTensorTests {
 
     @Test("byte swapping reverses each element")
     func byteSwap() throws {
-        let big: [UInt8] = [0x3F, 0x80, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00]   // 1.0, -2.0 big-endian
+        let big: [UInt8] = [0x3F, 0x80, 0x00, 0x00, 0xC0, 0x00, 0x00, 0x00]  // 1.0, -2.0 big-endian
         let t = try big.withUnsafeBytes { try Tensor.byteSwapped($0, dtype: .f32, shape: [2]) }
         #expect(try t.floatValues() == [1, -2])
     }
@@ -60,7 +62,9 @@ private func byteArray(_ tensor: Tensor) -> [UInt8] { withExtendedLifetime(tenso
 
 @Suite("chunked casts")
 struct ChunkedCastTests {
-    @Test("casting pieces of 97 elements from a misaligned buffer gives the same bits as one cast, for every pair of float types")
+    @Test(
+        "casting pieces of 97 elements from a misaligned buffer gives the same bits as one cast, for every pair of float types"
+    )
     func sameBits() throws {
         var values: [Float] = []
         for i in 0..<1000 { values.append(Float(i) * 0.37 - 150 + Float(i % 7) * 1e-3) }
@@ -70,7 +74,7 @@ struct ChunkedCastTests {
         defer { scratch.deallocate() }
         for from in [DType.f32, .f16, .bf16, .f64] {
             let t = try source.converted(to: from)
-            let shifted = [UInt8](repeating: 0, count: 1) + byteArray(t)   // element data at an odd address
+            let shifted = [UInt8](repeating: 0, count: 1) + byteArray(t)  // element data at an odd address
             for to in [DType.f32, .f16, .bf16, .f64] where to != from {
                 var out = [UInt8](repeating: 0xAA, count: t.elementCount * to.itemSize)
                 try shifted.withUnsafeBytes { all in
@@ -78,8 +82,10 @@ struct ChunkedCastTests {
                         var i = 0
                         while i < t.elementCount {
                             let n = min(97, t.elementCount - i)
-                            let src = UnsafeRawBufferPointer(rebasing: all[(1 + i * from.itemSize)..<(1 + (i + n) * from.itemSize)])
-                            let slice = UnsafeMutableRawBufferPointer(rebasing: dst[(i * to.itemSize)..<((i + n) * to.itemSize)])
+                            let src = UnsafeRawBufferPointer(
+                                rebasing: all[(1 + i * from.itemSize)..<(1 + (i + n) * from.itemSize)])
+                            let slice = UnsafeMutableRawBufferPointer(
+                                rebasing: dst[(i * to.itemSize)..<((i + n) * to.itemSize)])
                             try Tensor.convertElements(src, from: from, to: to, into: slice, scratch: scratch)
                             i += n
                         }
@@ -98,7 +104,9 @@ struct ChunkedCastTests {
         var out = [UInt8](repeating: 0, count: 8)
         #expect(throws: TensorError.self) {
             try [Int32(1), 2].withUnsafeBytes { src in
-                try out.withUnsafeMutableBytes { try Tensor.convertElements(src, from: .i32, to: .f32, into: $0, scratch: scratch) }
+                try out.withUnsafeMutableBytes {
+                    try Tensor.convertElements(src, from: .i32, to: .f32, into: $0, scratch: scratch)
+                }
             }
         }
     }

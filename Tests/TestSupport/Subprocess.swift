@@ -9,7 +9,8 @@ public struct CommandResult: Sendable {
 }
 
 /// Runs `executable` with `arguments` (no shell), in `directory`, and collects its output.
-public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult {
+public func runCommand(_ executable: String, _ arguments: [String], in directory: String? = nil) throws -> CommandResult
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
@@ -22,14 +23,16 @@ public func runCommand(_ executable: String, _ arguments: [String], in directory
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return CommandResult(
+        status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
 }
 
 /// The `rmt-convert` binary built next to the test bundle (`swift build --build-tests` builds it).
 public func rmtConvertBinary() -> String {
     let candidates = [
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rmt-convert").path,
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("rmt-convert")
+            .path,
         "\(Fixtures.root)/.build/debug/rmt-convert",
     ]
     return candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) ?? candidates[1]

@@ -22,14 +22,17 @@ struct ExpectedIds {
         for (name, perText) in tokenizers {
             guard case .array(let lists) = perText else { throw CheckpointError(.corrupt, file: path, "bad \(name)") }
             ids[name] = try lists.map { list in
-                guard case .array(let numbers) = list else { throw CheckpointError(.corrupt, file: path, "bad \(name)") }
+                guard case .array(let numbers) = list else {
+                    throw CheckpointError(.corrupt, file: path, "bad \(name)")
+                }
                 return numbers.compactMap(\.integerValue)
             }
         }
-        return ExpectedIds(texts: try textValues.map {
-            guard let text = $0.stringValue else { throw CheckpointError(.corrupt, file: path, "bad text") }
-            return text
-        }, ids: ids)
+        return ExpectedIds(
+            texts: try textValues.map {
+                guard let text = $0.stringValue else { throw CheckpointError(.corrupt, file: path, "bad text") }
+                return text
+            }, ids: ids)
     }
 
     /// Compares every text; returns a description of each mismatch.
@@ -60,15 +63,18 @@ struct ExpectedIdsTests {
         #expect(expected.texts.count >= 40)
         #expect(expected.texts.contains(""))
         #expect(expected.texts.contains { $0.unicodeScalars.count > 100 && !$0.contains(" ") })
-        for name in ["minilm", "bpe-small", "bpe-small-prefix", "bpe-small-added", "wordpiece-cased", "wordpiece-added"] {
+        for name in [
+            "minilm", "bpe-small", "bpe-small-prefix", "bpe-small-added", "wordpiece-cased", "wordpiece-added",
+        ] {
             #expect(expected.ids[name]?.count == expected.texts.count, "\(name)")
         }
     }
 
     @Test("MiniLM from tokenizer.json")
     func miniLMTokenizerJSON() throws {
-        try #require(FileManager.default.fileExists(atPath: Fixtures.miniLM + "/tokenizer.json"),
-                     "run tools/fetch-minilm.sh (make test does) to fetch all-MiniLM-L6-v2")
+        try #require(
+            FileManager.default.fileExists(atPath: Fixtures.miniLM + "/tokenizer.json"),
+            "run tools/fetch-minilm.sh (make test does) to fetch all-MiniLM-L6-v2")
         let folder = try folder(with: ["tokenizer.json"], from: Fixtures.miniLM)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(try TokenizerSource.find(in: folder) == .tokenizerJSON("\(folder)/tokenizer.json"))
@@ -77,9 +83,11 @@ struct ExpectedIdsTests {
 
     @Test("MiniLM from vocab.txt and tokenizer_config.json")
     func miniLMVocabularyText() throws {
-        try #require(FileManager.default.fileExists(atPath: Fixtures.miniLM + "/vocab.txt"),
-                     "run tools/fetch-minilm.sh (make test does) to fetch all-MiniLM-L6-v2")
-        let folder = try folder(with: ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"], from: Fixtures.miniLM)
+        try #require(
+            FileManager.default.fileExists(atPath: Fixtures.miniLM + "/vocab.txt"),
+            "run tools/fetch-minilm.sh (make test does) to fetch all-MiniLM-L6-v2")
+        let folder = try folder(
+            with: ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"], from: Fixtures.miniLM)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(try TokenizerSource.find(in: folder) == .bertVocabulary("\(folder)/vocab.txt"))
         #expect(expected.mismatches(try loadTokenizer(folder: folder), name: "minilm") == [])
@@ -95,7 +103,9 @@ struct ExpectedIdsTests {
     func bpeVocabularyAndMerges() throws {
         let folder = try folder(with: ["vocab.json", "merges.txt"], from: Fixtures.path("tokenizers/bpe-small"))
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        #expect(try TokenizerSource.find(in: folder) == .gpt2Vocabulary(vocabulary: "\(folder)/vocab.json", merges: "\(folder)/merges.txt"))
+        #expect(
+            try TokenizerSource.find(in: folder)
+                == .gpt2Vocabulary(vocabulary: "\(folder)/vocab.json", merges: "\(folder)/merges.txt"))
         #expect(expected.mismatches(try loadTokenizer(folder: folder), name: "bpe-small") == [])
     }
 
@@ -116,13 +126,16 @@ struct ExpectedIdsTests {
     @Test("the cased WordPiece (no lowercasing, no accent stripping) from tokenizer.json")
     func casedWordPieceTokenizerJSON() throws {
         let tokenizer = try PipelineTokenizer(tokenizerJSON: Fixtures.path("tokenizers/wordpiece-cased/tokenizer.json"))
-        #expect(tokenizer.normalizer == BertNormalizer(cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false))
+        #expect(
+            tokenizer.normalizer
+                == BertNormalizer(cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false))
         #expect(expected.mismatches(tokenizer, name: "wordpiece-cased") == [])
     }
 
     @Test("the cased WordPiece from vocab.txt and tokenizer_config.json")
     func casedWordPieceVocabularyText() throws {
-        let folder = try folder(with: ["vocab.txt", "tokenizer_config.json"], from: Fixtures.path("tokenizers/wordpiece-cased"))
+        let folder = try folder(
+            with: ["vocab.txt", "tokenizer_config.json"], from: Fixtures.path("tokenizers/wordpiece-cased"))
         defer { try? FileManager.default.removeItem(atPath: folder) }
         #expect(expected.mismatches(try loadTokenizer(folder: folder), name: "wordpiece-cased") == [])
     }

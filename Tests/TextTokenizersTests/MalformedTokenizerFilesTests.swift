@@ -21,7 +21,8 @@ func loadError(_ files: [String: String]) throws -> CheckpointError? {
 
 /// A minimal valid WordPiece tokenizer.json with `model` replaced.
 func wordPieceJSON(model: String, extra: String = "") -> String {
-    #"{"normalizer":{"type":"BertNormalizer"},"pre_tokenizer":{"type":"BertPreTokenizer"},"model":"# + model + extra + "}"
+    #"{"normalizer":{"type":"BertNormalizer"},"pre_tokenizer":{"type":"BertPreTokenizer"},"model":"# + model + extra
+        + "}"
 }
 
 @Suite("Malformed tokenizer files")
@@ -30,7 +31,9 @@ struct MalformedTokenizerFilesTests {
     func noFiles() throws {
         let error = try #require(try loadError(["config.json": "{}"]))
         #expect(error.kind == .io)
-        #expect(error.description.contains("has no tokenizer files (looked for tokenizer.json, vocab.txt, vocab.json + merges.txt)"))
+        #expect(
+            error.description.contains(
+                "has no tokenizer files (looked for tokenizer.json, vocab.txt, vocab.json + merges.txt)"))
     }
 
     @Test("a missing folder and a file instead of a folder are refused")
@@ -61,38 +64,47 @@ struct MalformedTokenizerFilesTests {
     func badModel() throws {
         let missing = try #require(try loadError(["tokenizer.json": #"{"normalizer": null}"#]))
         #expect(missing.description.contains("field 'model': is missing"))
-        let wrongType = try #require(try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"WordPiece","vocab":{"[UNK]":"0"}}"#)]))
+        let wrongType = try #require(
+            try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"WordPiece","vocab":{"[UNK]":"0"}}"#)]))
         #expect(wrongType.description.contains("field 'model.vocab.[UNK]': must be a non-negative integer id"))
-        let unknown = try #require(try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"Unigram","vocab":{"a":0}}"#)]))
+        let unknown = try #require(
+            try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"Unigram","vocab":{"a":0}}"#)]))
         #expect(unknown.kind == .unsupportedContent)
         #expect(unknown.description.contains("field 'model.type': model type 'Unigram' is not supported"))
     }
 
     @Test("an unknown token missing from the vocabulary is named")
     func missingUnknownToken() throws {
-        let error = try #require(try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]"}"#)]))
+        let error = try #require(
+            try loadError([
+                "tokenizer.json": wordPieceJSON(model: #"{"type":"WordPiece","vocab":{"a":0},"unk_token":"[UNK]"}"#)
+            ]))
         #expect(error.description.contains("field 'unk_token': the unknown token '[UNK]' is not in the vocabulary"))
     }
 
     @Test("unsupported normalizers and pre-tokenizers are refused by name")
     func unsupportedComponents() throws {
         let model = #"{"type":"WordPiece","vocab":{"[UNK]":0}}"#
-        let normalizer = try #require(try loadError(["tokenizer.json": #"{"normalizer":{"type":"NFKC"},"model":"# + model + "}"]))
+        let normalizer = try #require(
+            try loadError(["tokenizer.json": #"{"normalizer":{"type":"NFKC"},"model":"# + model + "}"]))
         #expect(normalizer.description.contains("field 'normalizer.type': normalizer 'NFKC' is not supported"))
-        let preTokenizer = try #require(try loadError(["tokenizer.json": #"{"pre_tokenizer":{"type":"Metaspace"},"model":"# + model + "}"]))
+        let preTokenizer = try #require(
+            try loadError(["tokenizer.json": #"{"pre_tokenizer":{"type":"Metaspace"},"model":"# + model + "}"]))
         #expect(preTokenizer.description.contains("pre-tokenizer 'Metaspace' is not supported"))
     }
 
     @Test("a merge whose tokens are not in the vocabulary names the merge")
     func mergeOutsideVocabulary() throws {
-        let error = try #require(try loadError(["vocab.json": #"{"a": 0, "b": 1}"#, "merges.txt": "#version: 0.2\na b\n"]))
+        let error = try #require(
+            try loadError(["vocab.json": #"{"a": 0, "b": 1}"#, "merges.txt": "#version: 0.2\na b\n"]))
         #expect(error.file.hasSuffix("merges.txt"))
         #expect(error.description.contains("field 'merges[0]': merge 'a b' makes 'ab', which is not in the vocabulary"))
     }
 
     @Test("a merges.txt line without exactly two tokens gives its line number")
     func badMergeLine() throws {
-        let error = try #require(try loadError(["vocab.json": #"{"a": 0, "b": 1, "ab": 2}"#, "merges.txt": "#version: 0.2\na b\nab\n"]))
+        let error = try #require(
+            try loadError(["vocab.json": #"{"a": 0, "b": 1, "ab": 2}"#, "merges.txt": "#version: 0.2\na b\nab\n"]))
         #expect(error.description.contains("field 'line 3': must hold two tokens separated by one space"))
     }
 

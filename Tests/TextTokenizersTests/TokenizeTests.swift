@@ -46,22 +46,26 @@ struct TokenizeTests {
 
     @Test("MiniLM loads from tokenizer.json and vocab.txt in well under a second of CPU time each")
     func loadTimes() throws {
-        try #require(FileManager.default.fileExists(atPath: Fixtures.miniLM + "/tokenizer.json"),
-                     "run tools/fetch-minilm.sh (make test does) to fetch all-MiniLM-L6-v2")
+        try #require(
+            FileManager.default.fileExists(atPath: Fixtures.miniLM + "/tokenizer.json"),
+            "run tools/fetch-minilm.sh (make test does) to fetch all-MiniLM-L6-v2")
         let start = threadCPUSeconds()
         let tokenizer = try PipelineTokenizer(tokenizerJSON: Fixtures.miniLM + "/tokenizer.json")
         let afterJSON = threadCPUSeconds()
-        let fromText = try PipelineTokenizer(bertVocabulary: Fixtures.miniLM + "/vocab.txt", settings: TokenizerSettings(folder: Fixtures.miniLM))
+        let fromText = try PipelineTokenizer(
+            bertVocabulary: Fixtures.miniLM + "/vocab.txt", settings: TokenizerSettings(folder: Fixtures.miniLM))
         let afterText = threadCPUSeconds()
         #expect(tokenizer.model.vocabulary.count == 30522)
         #expect(fromText.model.vocabulary.count == 30522)
         #expect(tokenizer.id(of: "[CLS]") == 101)
-        let paragraph = String(repeating: "Recurrent memory transformers read long documents, segment by segment. ", count: 200)
+        let paragraph = String(
+            repeating: "Recurrent memory transformers read long documents, segment by segment. ", count: 200)
         let ids = tokenizer.encode(paragraph)
         let afterEncode = threadCPUSeconds()
         #expect(ids.count > 2000)
-        print("MiniLM CPU seconds: tokenizer.json load \(afterJSON - start), vocab.txt load \(afterText - afterJSON), "
-              + "encode \(paragraph.utf8.count) bytes → \(ids.count) ids \(afterEncode - afterText)")
+        print(
+            "MiniLM CPU seconds: tokenizer.json load \(afterJSON - start), vocab.txt load \(afterText - afterJSON), "
+                + "encode \(paragraph.utf8.count) bytes → \(ids.count) ids \(afterEncode - afterText)")
         #expect(afterJSON - start < 1)
         #expect(afterText - afterJSON < 1)
     }

@@ -14,11 +14,14 @@ struct UnicodeClassFixture {
 
     /// A flag per code point, from `[[first, last], …]`.
     func flags(_ key: String) throws -> [Bool] {
-        guard case .array(let ranges)? = root[key] else { throw CheckpointError(.corrupt, file: path, tensor: key, "missing") }
+        guard case .array(let ranges)? = root[key] else {
+            throw CheckpointError(.corrupt, file: path, tensor: key, "missing")
+        }
         var flags = [Bool](repeating: false, count: 0x110000)
         for range in ranges {
             guard case .array(let bounds) = range, bounds.count == 2, let first = bounds[0].integerValue,
-                  let last = bounds[1].integerValue, first <= last, last < flags.count else {
+                let last = bounds[1].integerValue, first <= last, last < flags.count
+            else {
                 throw CheckpointError(.corrupt, file: path, tensor: key, "bad range")
             }
             for value in first...last { flags[value] = true }
@@ -28,10 +31,14 @@ struct UnicodeClassFixture {
 
     /// Code point → output, for the code points a normalisation step changes.
     func mapping(_ key: String) throws -> [UInt32: String] {
-        guard case .array(let entries)? = root[key] else { throw CheckpointError(.corrupt, file: path, tensor: key, "missing") }
+        guard case .array(let entries)? = root[key] else {
+            throw CheckpointError(.corrupt, file: path, tensor: key, "missing")
+        }
         var mapping: [UInt32: String] = [:]
         for entry in entries {
-            guard case .array(let pair) = entry, pair.count == 2, let value = pair[0].integerValue, let text = pair[1].stringValue else {
+            guard case .array(let pair) = entry, pair.count == 2, let value = pair[0].integerValue,
+                let text = pair[1].stringValue
+            else {
                 throw CheckpointError(.corrupt, file: path, tensor: key, "bad entry")
             }
             mapping[UInt32(value)] = text
@@ -67,13 +74,17 @@ struct UnicodeClassesTests {
     @Test("BertNormalizer's clean-up turns exactly tokenizers' whitespace into spaces")
     func bertWhitespace() throws {
         let expected = try fixture.flags("bert_whitespace")
-        #expect(disagreements(expected) { UnicodeClasses.isBertWhitespace($0) && !UnicodeClasses.isRemovedByBertCleanUp($0) } == [])
+        #expect(
+            disagreements(expected) {
+                UnicodeClasses.isBertWhitespace($0) && !UnicodeClasses.isRemovedByBertCleanUp($0)
+            } == [])
     }
 
     @Test("BertPreTokenizer splits on exactly tokenizers' punctuation")
     func bertPunctuation() throws {
         let expected = try fixture.flags("bert_punctuation")
-        #expect(disagreements(expected) { UnicodeClasses.isBertPunctuation($0) && !UnicodeClasses.isWhitespace($0) } == [])
+        #expect(
+            disagreements(expected) { UnicodeClasses.isBertPunctuation($0) && !UnicodeClasses.isWhitespace($0) } == [])
     }
 
     @Test("the GPT-2 regex classes \\p{L}, \\p{N} and \\s are Oniguruma's")
@@ -97,8 +108,11 @@ struct UnicodeClassesTests {
             batch.append(scalar)
             batch.append("\u{0}")
         }
-        let outputs = normalizer.normalized(String(batch)).unicodeScalars.split(separator: "\u{0}", omittingEmptySubsequences: false)
-        guard outputs.count == scalars.count + 1 else { return ["\(outputs.count - 1) outputs for \(scalars.count) scalars"] }
+        let outputs = normalizer.normalized(String(batch)).unicodeScalars.split(
+            separator: "\u{0}", omittingEmptySubsequences: false)
+        guard outputs.count == scalars.count + 1 else {
+            return ["\(outputs.count - 1) outputs for \(scalars.count) scalars"]
+        }
         var wrong: [String] = []
         for (scalar, output) in zip(scalars, outputs) where !output.elementsEqual(expected(scalar).unicodeScalars) {
             wrong.append("U+" + String(scalar.value, radix: 16, uppercase: true))
@@ -112,20 +126,24 @@ struct UnicodeClassesTests {
         let expected = try fixture.mapping("bert_strip_accents_except_hangul_syllables")
         // Unassigned code points are unchanged (checked below: tokenizers' list has none of them).
         #expect(expected.keys.allSatisfy { Unicode.Scalar($0)?.properties.age != nil })
-        let normalizer = BertNormalizer(cleanText: false, handleChineseChars: false, stripAccents: true, lowercase: false)
-        #expect(mismatches(normalizer) { scalar in
-            guard (0xAC00...0xD7A3).contains(scalar.value) else { return expected[scalar.value] ?? String(scalar) }
-            let index = scalar.value - 0xAC00  // Hangul syllables: the algorithmic decomposition (Unicode §3.12)
-            let jamo = [0x1100 + index / 588, 0x1161 + index % 588 / 28] + (index % 28 == 0 ? [] : [0x11A7 + index % 28])
-            return String(String.UnicodeScalarView(jamo.compactMap(Unicode.Scalar.init)))
-        } == [])
+        let normalizer = BertNormalizer(
+            cleanText: false, handleChineseChars: false, stripAccents: true, lowercase: false)
+        #expect(
+            mismatches(normalizer) { scalar in
+                guard (0xAC00...0xD7A3).contains(scalar.value) else { return expected[scalar.value] ?? String(scalar) }
+                let index = scalar.value - 0xAC00  // Hangul syllables: the algorithmic decomposition (Unicode §3.12)
+                let jamo =
+                    [0x1100 + index / 588, 0x1161 + index % 588 / 28] + (index % 28 == 0 ? [] : [0x11A7 + index % 28])
+                return String(String.UnicodeScalarView(jamo.compactMap(Unicode.Scalar.init)))
+            } == [])
     }
 
     @Test("lowercasing gives tokenizers' output for every code point")
     func lowercase() throws {
         let expected = try fixture.mapping("bert_lowercase")
         #expect(expected.keys.allSatisfy { Unicode.Scalar($0)?.properties.age != nil })
-        let normalizer = BertNormalizer(cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: true)
+        let normalizer = BertNormalizer(
+            cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: true)
         #expect(mismatches(normalizer) { expected[$0.value] ?? String($0) } == [])
     }
 }

@@ -8,9 +8,12 @@ import TensorCore
 public func fuzzNPYHeader(_ data: UnsafePointer<UInt8>, _ count: Int) -> CInt {
     let bytes = UnsafeRawBufferPointer(start: data, count: count)
     for options in [NPYReadOptions(), NPYReadOptions(voidAsBF16: true)] {
-        guard let header = try? NPYHeader.parse(bytes, file: "fuzz.npy", tensor: "x", options: options) else { continue }
+        guard let header = try? NPYHeader.parse(bytes, file: "fuzz.npy", tensor: "x", options: options) else {
+            continue
+        }
         guard header.dataByteCount <= count - header.dataOffset else { continue }
-        let slice = UnsafeRawBufferPointer(rebasing: bytes[header.dataOffset..<header.dataOffset + header.dataByteCount])
+        let slice = UnsafeRawBufferPointer(
+            rebasing: bytes[header.dataOffset..<header.dataOffset + header.dataByteCount])
         _ = try? header.tensor(from: TensorStorage(copying: slice), file: "fuzz.npy", tensor: "x")
     }
     return 0

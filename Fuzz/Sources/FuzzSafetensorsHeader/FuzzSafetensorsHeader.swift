@@ -10,7 +10,8 @@ public func fuzzSafetensorsHeader(_ data: UnsafePointer<UInt8>, _ count: Int) ->
     for entry in header.entries {
         let start = 8 + header.headerLength + entry.dataRange.lowerBound
         let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<start + entry.dataRange.count])
-        let tensor = try? Tensor(dtype: entry.info.dtype, shape: entry.info.shape, storage: TensorStorage(copying: slice))
+        let tensor = try? Tensor(
+            dtype: entry.info.dtype, shape: entry.info.shape, storage: TensorStorage(copying: slice))
         _ = try? tensor?.floatValues()
         _ = entry.info.byteCount
     }

@@ -1,6 +1,6 @@
 // Helpers shared by the fuzz targets: the codecs that read files by path get the input through a scratch file.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A per-process scratch file (in /dev/shm when available) holding the current input.

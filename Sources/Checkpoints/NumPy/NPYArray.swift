@@ -7,8 +7,10 @@ extension NPYHeader {
     /// Fortran-order data transposed into new owned storage.
     public func tensor(from data: TensorStorage, file: String, tensor name: String?) throws -> Tensor {
         guard data.bytes.count == dataByteCount else {
-            throw CheckpointError(.truncated, file: file, tensor: name,
-                "array `\(name ?? "")`: expected \(dataByteCount) bytes of data for \(dtype.rawValue) \(shape) but found \(data.bytes.count)")
+            throw CheckpointError(
+                .truncated, file: file, tensor: name,
+                "array `\(name ?? "")`: expected \(dataByteCount) bytes of data for \(dtype.rawValue) \(shape) but found \(data.bytes.count)"
+            )
         }
         do {
             var result = try Tensor(dtype: dtype, shape: shape, storage: data)
@@ -72,19 +74,27 @@ public final class NPYArchive: TensorArchive {
         header = try NPYHeader.parse(file.bytes, file: path, tensor: name, options: options)
         let available = file.count - header.dataOffset
         guard available >= header.dataByteCount else {
-            throw CheckpointError(.truncated, file: path, tensor: name,
-                "array `\(name)`: \(header.descr) \(header.shape) needs \(header.dataByteCount) bytes of data but the file has \(available); it is truncated")
+            throw CheckpointError(
+                .truncated, file: path, tensor: name,
+                "array `\(name)`: \(header.descr) \(header.shape) needs \(header.dataByteCount) bytes of data but the file has \(available); it is truncated"
+            )
         }
         var notes: [String] = []
-        if header.voidDeclaredBF16 { notes.append("`\(name)`: void dtype '\(header.descr)' read as bf16, as requested") }
-        if available > header.dataByteCount { notes.append("`\(name)`: \(available - header.dataByteCount) trailing bytes after the array data ignored") }
+        if header.voidDeclaredBF16 {
+            notes.append("`\(name)`: void dtype '\(header.descr)' read as bf16, as requested")
+        }
+        if available > header.dataByteCount {
+            notes.append("`\(name)`: \(available - header.dataByteCount) trailing bytes after the array data ignored")
+        }
         self.notes = notes
         tensorInfos = [TensorInfo(name: name, dtype: header.dtype, shape: header.shape)]
     }
 
     public func tensor(named name: String) throws -> Tensor {
         guard name == tensorInfos[0].name else {
-            throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found; this .npy file holds only `\(tensorInfos[0].name)`")
+            throw CheckpointError(
+                .tensorNotFound, file: path, tensor: name,
+                "tensor `\(name)` not found; this .npy file holds only `\(tensorInfos[0].name)`")
         }
         let data = TensorStorage(mapping: file, range: header.dataOffset..<header.dataOffset + header.dataByteCount)
         return try header.tensor(from: data, file: path, tensor: name)

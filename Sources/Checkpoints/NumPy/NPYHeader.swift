@@ -46,7 +46,9 @@ public struct NPYHeader: Sendable, Equatable {
         }
         let major = prefix[6], minor = prefix[7]
         guard (1...3).contains(major), minor == 0 else {
-            throw CheckpointError(.unsupportedContent, file: file, tensor: tensor, "\(what): NPY format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
+            throw CheckpointError(
+                .unsupportedContent, file: file, tensor: tensor,
+                "\(what): NPY format version \(major).\(minor) is not supported (1.0, 2.0 and 3.0 are)")
         }
         let length: Int
         if major == 1 {
@@ -64,7 +66,9 @@ public struct NPYHeader: Sendable, Equatable {
     ///   - file, tensor: named in errors.
     /// - Throws: `CheckpointError` for a bad magic or version, a header over 10 000 characters, a malformed
     ///   dict, missing or extra keys, object, string, structured or unknown dtypes, and size overflow.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, file: String, tensor: String?, options: NPYReadOptions) throws -> NPYHeader {
+    public static func parse(_ bytes: UnsafeRawBufferPointer, file: String, tensor: String?, options: NPYReadOptions)
+        throws -> NPYHeader
+    {
         let what = tensor.map { "array `\($0)`" } ?? "NPY header"
         func fail(_ kind: CheckpointError.Kind, _ m: String) -> CheckpointError {
             CheckpointError(kind, file: file, tensor: tensor, "\(what): \(m)")
@@ -76,20 +80,26 @@ public struct NPYHeader: Sendable, Equatable {
         let start = major == 1 ? 10 : 12
         let length = total - start
         guard length <= maxHeaderLength else {
-            throw fail(.headerTooLarge, "header longer than \(maxHeaderLength) characters; numpy refuses it too (max_header_size)")
+            throw fail(
+                .headerTooLarge,
+                "header longer than \(maxHeaderLength) characters; numpy refuses it too (max_header_size)")
         }
         guard total <= bytes.count else { throw fail(.truncated, "file ends inside the \(length)-byte header") }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<total])
         let text: String
         if major == 3 {
-            guard let t = String(validating: raw, as: UTF8.self) else { throw fail(.corrupt, "header text is not valid UTF-8") }
+            guard let t = String(validating: raw, as: UTF8.self) else {
+                throw fail(.corrupt, "header text is not valid UTF-8")
+            }
             text = t
         } else {
-            text = String(String.UnicodeScalarView(raw.map { Unicode.Scalar($0) }))   // latin-1
+            text = String(String.UnicodeScalarView(raw.map { Unicode.Scalar($0) }))  // latin-1
         }
         let dict: [(key: PythonLiteral, value: PythonLiteral)]
         do {
-            guard case .dict(let d) = try PythonLiteral.parse(text) else { throw fail(.corrupt, "header is not a Python dict") }
+            guard case .dict(let d) = try PythonLiteral.parse(text) else {
+                throw fail(.corrupt, "header is not a Python dict")
+            }
             dict = d
         } catch let e as PythonLiteralError {
             throw fail(.corrupt, "header is not a valid Python literal (\(e))")
@@ -101,13 +111,21 @@ public struct NPYHeader: Sendable, Equatable {
             case "descr" where descrValue == nil: descrValue = value
             case "fortran_order" where fortranValue == nil: fortranValue = value
             case "shape" where shapeValue == nil: shapeValue = value
-            default: throw fail(.corrupt, "unexpected or repeated header key '\(k)'; expected exactly descr, fortran_order and shape")
+            default:
+                throw fail(
+                    .corrupt,
+                    "unexpected or repeated header key '\(k)'; expected exactly descr, fortran_order and shape")
             }
         }
         guard let descrValue, let fortranValue, let shapeValue else {
-            throw fail(.corrupt, "header lacks \([descrValue == nil ? "descr" : nil, fortranValue == nil ? "fortran_order" : nil, shapeValue == nil ? "shape" : nil].compactMap { $0 }.joined(separator: ", "))")
+            throw fail(
+                .corrupt,
+                "header lacks \([descrValue == nil ? "descr" : nil, fortranValue == nil ? "fortran_order" : nil, shapeValue == nil ? "shape" : nil].compactMap { $0 }.joined(separator: ", "))"
+            )
         }
-        guard case .bool(let fortran) = fortranValue else { throw fail(.corrupt, "fortran_order must be True or False") }
+        guard case .bool(let fortran) = fortranValue else {
+            throw fail(.corrupt, "fortran_order must be True or False")
+        }
         guard case .tuple(let dims) = shapeValue else { throw fail(.corrupt, "shape must be a tuple of integers") }
         var dimensions: [Int] = []
         for d in dims {
@@ -117,7 +135,10 @@ public struct NPYHeader: Sendable, Equatable {
         let descr: String
         switch descrValue {
         case .string(let s): descr = s
-        case .list: throw fail(.unsupportedDType, "structured dtype (a list of fields) is not a tensor; save each field as its own array")
+        case .list:
+            throw fail(
+                .unsupportedDType,
+                "structured dtype (a list of fields) is not a tensor; save each field as its own array")
         default: throw fail(.corrupt, "descr must be a string")
         }
         let (dtype, bigEndian) = try parseDescr(descr, options: options, fail: fail)
@@ -125,13 +146,16 @@ public struct NPYHeader: Sendable, Equatable {
         guard let byteCount = shape.checkedByteCount(dtype) else {
             throw fail(.validationOverflow, "overflow computing the size of shape \(shape)")
         }
-        return NPYHeader(descr: descr, dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape,
-                         dataOffset: total, dataByteCount: byteCount, voidDeclaredBF16: dtype == .bf16)
+        return NPYHeader(
+            descr: descr, dtype: dtype, bigEndian: bigEndian, fortranOrder: fortran, shape: shape,
+            dataOffset: total, dataByteCount: byteCount, voidDeclaredBF16: dtype == .bf16)
     }
 
     /// Maps a `descr` to a dtype and byte order (table 2.3).
-    static func parseDescr(_ descr: String, options: NPYReadOptions,
-                           fail: (CheckpointError.Kind, String) -> CheckpointError) throws -> (DType, Bool) {
+    static func parseDescr(
+        _ descr: String, options: NPYReadOptions,
+        fail: (CheckpointError.Kind, String) -> CheckpointError
+    ) throws -> (DType, Bool) {
         var body = Substring(descr)
         var bigEndian = false
         if let first = body.first, "<>|=".contains(first) {
@@ -145,17 +169,23 @@ public struct NPYHeader: Sendable, Equatable {
         if let dtype = table[String(body)] { return (dtype, bigEndian && dtype.itemSize > 1) }
         switch body.first {
         case "O":
-            throw fail(.unsupportedDType, "object dtype '\(descr)' is a pickle of Python objects, not a tensor; it is refused for safety")
+            throw fail(
+                .unsupportedDType,
+                "object dtype '\(descr)' is a pickle of Python objects, not a tensor; it is refused for safety")
         case "S", "U", "a":
             throw fail(.unsupportedDType, "string dtype '\(descr)' is not a tensor")
         case "V" where body == "V2" && options.voidAsBF16:
             return (.bf16, false)
         case "V":
-            throw fail(.unsupportedDType, body == "V2"
-                ? "void dtype '\(descr)' has no type name (ml_dtypes saves bfloat16 this way); it is read as bf16 only when declared (convert --keep-bf16)"
-                : "void dtype '\(descr)' has no type name (an ml_dtypes type such as float8 lost it); only 2-byte voids can be declared bf16")
+            throw fail(
+                .unsupportedDType,
+                body == "V2"
+                    ? "void dtype '\(descr)' has no type name (ml_dtypes saves bfloat16 this way); it is read as bf16 only when declared (convert --keep-bf16)"
+                    : "void dtype '\(descr)' has no type name (an ml_dtypes type such as float8 lost it); only 2-byte voids can be declared bf16"
+            )
         case "c" where body == "c16":
-            throw fail(.unsupportedDType, "complex128 ('\(descr)') is not supported; convert it with numpy to complex64 first")
+            throw fail(
+                .unsupportedDType, "complex128 ('\(descr)') is not supported; convert it with numpy to complex64 first")
         default:
             throw fail(.unsupportedDType, "dtype '\(descr)' is not supported")
         }

@@ -22,8 +22,10 @@ public enum NPYWriter {
         case .c64: return "<c8"
         case .bf16: return "<V2"
         case .f8E4M3, .f8E5M2:
-            throw CheckpointError(.unsupportedDType, file: file, tensor: tensor,
-                "tensor `\(tensor ?? "")` is \(dtype.safetensorsName), which NPY cannot name; write safetensors instead")
+            throw CheckpointError(
+                .unsupportedDType, file: file, tensor: tensor,
+                "tensor `\(tensor ?? "")` is \(dtype.safetensorsName), which NPY cannot name; write safetensors instead"
+            )
         }
     }
 
@@ -36,8 +38,8 @@ public enum NPYWriter {
         let shapeText = dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
         var text = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeText), }"
         if let first = dims.first { text += String(repeating: " ", count: max(0, 21 - String(first).count)) }
-        let textLength = text.utf8.count + 1                       // + the final newline
-        let padding = 64 - (10 + textLength) % 64                  // 1…64 spaces, as numpy pads
+        let textLength = text.utf8.count + 1  // + the final newline
+        let padding = 64 - (10 + textLength) % 64  // 1…64 spaces, as numpy pads
         var bytes = NPYHeader.magic + [1, 0]
         let headerLength = textLength + padding
         bytes += [UInt8(headerLength & 0xFF), UInt8(headerLength >> 8)]
@@ -59,7 +61,8 @@ public enum NPYWriter {
         let prepared = NPYWriter.prepared(source, keepBF16: keepBF16)
         let header = try header(for: prepared.info, file: path)
         guard header.count - 10 <= 0xFFFF else {
-            throw CheckpointError(.headerTooLarge, file: path, tensor: source.info.name, "shape too long for an NPY 1.0 header")
+            throw CheckpointError(
+                .headerTooLarge, file: path, tensor: source.info.name, "shape too long for an NPY 1.0 header")
         }
         let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
         try out.write(header)

@@ -27,7 +27,10 @@ public final class NPZArchive: TensorArchive {
         self.options = options
         zip = try ZipArchive(path: path)
         if zip.entries.contains(where: { $0.name == "data.pkl" || $0.name.hasSuffix("/data.pkl") }) {
-            throw CheckpointError(.formatMismatch, file: path, "this zip is a PyTorch archive (it holds data.pkl), not an .npz; rename it to .bin or pass --format torch")
+            throw CheckpointError(
+                .formatMismatch, file: path,
+                "this zip is a PyTorch archive (it holds data.pkl), not an .npz; rename it to .bin or pass --format torch"
+            )
         }
         var infos: [TensorInfo] = []
         var members: [String: (entry: ZipEntry, header: NPYHeader)] = [:]
@@ -39,18 +42,25 @@ public final class NPZArchive: TensorArchive {
                     notes.append("member `\(entry.name)` is not an NPY array; skipped")
                     continue
                 }
-                throw CheckpointError(.unsupportedContent, file: path, tensor: entry.name,
+                throw CheckpointError(
+                    .unsupportedContent, file: path, tensor: entry.name,
                     "member `\(entry.name)` is not an NPY array (no \\x93NUMPY magic); an .npz must hold only arrays")
             }
             guard members[key] == nil else {
-                throw CheckpointError(.duplicateKey, file: path, tensor: key, "two members both give the key `\(key)`; keys must be unique")
+                throw CheckpointError(
+                    .duplicateKey, file: path, tensor: key,
+                    "two members both give the key `\(key)`; keys must be unique")
             }
             let (end, overflow) = header.dataOffset.addingReportingOverflow(header.dataByteCount)
             guard !overflow, end <= entry.uncompressedSize else {
-                throw CheckpointError(.truncated, file: path, tensor: key,
-                    "array `\(key)`: \(header.descr) \(header.shape) needs \(header.dataByteCount) bytes of data but member `\(entry.name)` holds \(entry.uncompressedSize - header.dataOffset); it is truncated")
+                throw CheckpointError(
+                    .truncated, file: path, tensor: key,
+                    "array `\(key)`: \(header.descr) \(header.shape) needs \(header.dataByteCount) bytes of data but member `\(entry.name)` holds \(entry.uncompressedSize - header.dataOffset); it is truncated"
+                )
             }
-            if header.voidDeclaredBF16 { notes.append("`\(key)`: void dtype '\(header.descr)' read as bf16, as requested") }
+            if header.voidDeclaredBF16 {
+                notes.append("`\(key)`: void dtype '\(header.descr)' read as bf16, as requested")
+            }
             members[key] = (entry, header)
             infos.append(TensorInfo(name: key, dtype: header.dtype, shape: header.shape))
         }
@@ -83,7 +93,9 @@ public final class NPZArchive: TensorArchive {
     }
 
     /// The NPY header of `entry`, or nil when the member does not start with the NPY magic.
-    static func readHeader(_ entry: ZipEntry, zip: ZipArchive, key: String, options: NPYReadOptions) throws -> NPYHeader? {
+    static func readHeader(_ entry: ZipEntry, zip: ZipArchive, key: String, options: NPYReadOptions) throws
+        -> NPYHeader?
+    {
         switch entry.compression {
         case .stored:
             let bytes = UnsafeRawBufferPointer(rebasing: zip.file.bytes[entry.dataRange])
@@ -93,11 +105,17 @@ public final class NPZArchive: TensorArchive {
             let stream = try zip.stream(of: entry, verifyCRC: false)
             var prefix = [UInt8](repeating: 0, count: min(12, entry.uncompressedSize))
             try prefix.withUnsafeMutableBytes { try stream.read(into: $0) }
-            guard let size = try prefix.withUnsafeBytes({ try NPYHeader.headerSize(prefix: $0, file: zip.path, tensor: key) }) else {
+            guard
+                let size = try prefix.withUnsafeBytes({
+                    try NPYHeader.headerSize(prefix: $0, file: zip.path, tensor: key)
+                })
+            else {
                 return nil
             }
             var header = prefix + [UInt8](repeating: 0, count: max(0, min(size, entry.uncompressedSize) - prefix.count))
-            try header.withUnsafeMutableBytes { try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[prefix.count...])) }
+            try header.withUnsafeMutableBytes {
+                try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[prefix.count...]))
+            }
             return try header.withUnsafeBytes { try NPYHeader.parse($0, file: zip.path, tensor: key, options: options) }
         }
     }

@@ -26,15 +26,21 @@ public enum NPZWriter {
     /// - Returns: notes for the user (one line when bf16 tensors were widened to f32).
     /// - Throws: `CheckpointError` for empty or duplicate names, float8 tensors, or I/O; nothing is left behind.
     @discardableResult
-    public static func write(_ sources: [TensorSource], to path: String, options: Options,
-                             progress: ((Int) -> Void)? = nil) throws -> [String] {
+    public static func write(
+        _ sources: [TensorSource], to path: String, options: Options,
+        progress: ((Int) -> Void)? = nil
+    ) throws -> [String] {
         var names = Set<String>()
         for source in sources {
             guard !source.info.name.isEmpty else {
-                throw CheckpointError(.invalidName, file: path, tensor: "", "a tensor has an empty name, which .npz cannot key; rename it")
+                throw CheckpointError(
+                    .invalidName, file: path, tensor: "", "a tensor has an empty name, which .npz cannot key; rename it"
+                )
             }
             guard names.insert(source.info.name).inserted else {
-                throw CheckpointError(.duplicateKey, file: path, tensor: source.info.name, "tensor `\(source.info.name)` appears twice; names must be unique")
+                throw CheckpointError(
+                    .duplicateKey, file: path, tensor: source.info.name,
+                    "tensor `\(source.info.name)` appears twice; names must be unique")
             }
             _ = try NPYWriter.descr(for: source.info.dtype, file: path, tensor: source.info.name)
         }
@@ -43,9 +49,14 @@ public enum NPZWriter {
             let prepared = NPYWriter.prepared(source, keepBF16: options.keepBF16)
             let header = try NPYWriter.header(for: prepared.info, file: path)
             let (total, overflow) = header.count.addingReportingOverflow(prepared.info.byteCount)
-            guard !overflow else { throw CheckpointError(.validationOverflow, file: path, tensor: source.info.name, "member size overflows") }
-            try zip.add(name: source.info.name + ".npy", byteCount: total, compression: options.compress ? .deflate : .stored,
-                        align: !options.compress) { emit in
+            guard !overflow else {
+                throw CheckpointError(
+                    .validationOverflow, file: path, tensor: source.info.name, "member size overflows")
+            }
+            try zip.add(
+                name: source.info.name + ".npy", byteCount: total, compression: options.compress ? .deflate : .stored,
+                align: !options.compress
+            ) { emit in
                 try header.withUnsafeBytes { try emit($0) }
                 try prepared.forEachChunk(file: path) { try emit($0) }
             }
@@ -54,6 +65,8 @@ public enum NPZWriter {
         try zip.finish()
         let widened = sources.filter { $0.info.dtype == .bf16 }.count
         guard widened > 0, !options.keepBF16 else { return [] }
-        return ["note: \(widened) bf16 tensor\(widened == 1 ? "" : "s") written as float32 ('<f4', exact) because numpy has no bfloat16; pass --keep-bf16 to store raw '<V2' bits instead"]
+        return [
+            "note: \(widened) bf16 tensor\(widened == 1 ? "" : "s") written as float32 ('<f4', exact) because numpy has no bfloat16; pass --keep-bf16 to store raw '<V2' bits instead"
+        ]
     }
 }

@@ -17,7 +17,8 @@ enum PythonLiteral: Equatable {
         case let (.bool(x), .bool(y)): return x == y
         case (.none, .none): return true
         case let (.tuple(x), .tuple(y)), let (.list(x), .list(y)): return x == y
-        case let (.dict(x), .dict(y)): return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+        case let (.dict(x), .dict(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.key == $1.key && $0.value == $1.value }
         default: return false
         }
     }
@@ -72,7 +73,7 @@ enum PythonLiteral: Equatable {
                     items.append(try value(depth: depth + 1))
                     if try separator(closing: closing) { sawComma = true } else { i += 1; break }
                 }
-                if isTuple, items.count == 1, !sawComma { return items[0] }   // `(5)` is just 5 in Python
+                if isTuple, items.count == 1, !sawComma { return items[0] }  // `(5)` is just 5 in Python
                 return isTuple ? .tuple(items) : .list(items)
             case "'", "\"":
                 return .string(try string())
@@ -100,7 +101,8 @@ enum PythonLiteral: Equatable {
         func matches(_ word: String) -> Bool {
             let w = Array(word.unicodeScalars)
             guard i + w.count <= chars.count, Array(chars[i..<i + w.count]) == w else { return false }
-            return i + w.count == chars.count || !(chars[i + w.count].properties.isAlphabetic || chars[i + w.count] == "_")
+            return i + w.count == chars.count
+                || !(chars[i + w.count].properties.isAlphabetic || chars[i + w.count] == "_")
         }
 
         mutating func string() throws -> String {
@@ -116,7 +118,7 @@ enum PythonLiteral: Equatable {
                     case "t": s.append("\t")
                     case "r": s.append("\r")
                     case "0": s.append("\0")
-                    default: s.append(chars[i])   // \\ \' \" and anything else taken literally
+                    default: s.append(chars[i])  // \\ \' \" and anything else taken literally
                     }
                 } else {
                     s.append(chars[i])
@@ -133,7 +135,9 @@ enum PythonLiteral: Equatable {
             if chars[i] == "-" || chars[i] == "+" { negative = chars[i] == "-"; i += 1 }
             var v = 0
             var digits = 0
-            while i < chars.count, let d = chars[i].properties.numericType != nil ? Int(String(chars[i])) : nil, chars[i].isASCII {
+            while i < chars.count, let d = chars[i].properties.numericType != nil ? Int(String(chars[i])) : nil,
+                chars[i].isASCII
+            {
                 let (m, o1) = v.multipliedReportingOverflow(by: 10)
                 let (a, o2) = m.addingReportingOverflow(d)
                 guard !o1, !o2 else { throw error("integer too large") }
@@ -142,8 +146,10 @@ enum PythonLiteral: Equatable {
                 i += 1
             }
             guard digits > 0 else { throw error("expected digits") }
-            if i < chars.count, chars[i] == "L" || chars[i] == "l" { i += 1 }   // Python 2 long suffix
-            if i < chars.count, chars[i] == "." || chars[i] == "e" || chars[i] == "E" { throw error("expected an integer, found a float") }
+            if i < chars.count, chars[i] == "L" || chars[i] == "l" { i += 1 }  // Python 2 long suffix
+            if i < chars.count, chars[i] == "." || chars[i] == "e" || chars[i] == "E" {
+                throw error("expected an integer, found a float")
+            }
             return negative ? -v : v
         }
     }

@@ -41,7 +41,8 @@ public final class SafetensorsArchive: TensorArchive {
         }
         let e = header.entries[i]
         let start = 8 + header.headerLength
-        let storage = TensorStorage(mapping: file, range: (start + e.dataRange.lowerBound)..<(start + e.dataRange.upperBound))
+        let storage = TensorStorage(
+            mapping: file, range: (start + e.dataRange.lowerBound)..<(start + e.dataRange.upperBound))
         return try Tensor(dtype: e.info.dtype, shape: e.info.shape, storage: storage)
     }
 }

@@ -35,17 +35,29 @@ public struct SafetensorsHeader: Sendable {
             CheckpointError(kind, file: path, message)
         }
         if isGitLFSPointer(bytes) {
-            throw fail(.gitLFSPointer, "is a Git LFS pointer file, not the weights; run `git lfs pull` (or download the real file) and try again")
+            throw fail(
+                .gitLFSPointer,
+                "is a Git LFS pointer file, not the weights; run `git lfs pull` (or download the real file) and try again"
+            )
         }
         guard fileSize >= 8, let n64 = ByteReader.peek(UInt64.self, in: bytes, at: 0) else {
-            throw fail(.headerTooSmall, "header too small: the file has \(fileSize) bytes, fewer than the 8-byte length prefix; the file is truncated or not safetensors")
+            throw fail(
+                .headerTooSmall,
+                "header too small: the file has \(fileSize) bytes, fewer than the 8-byte length prefix; the file is truncated or not safetensors"
+            )
         }
         guard n64 <= UInt64(maxHeaderLength) else {
-            throw fail(.headerTooLarge, "header too large: the length prefix says \(n64) bytes, above the limit of \(maxHeaderLength); the file is corrupt or not safetensors")
+            throw fail(
+                .headerTooLarge,
+                "header too large: the length prefix says \(n64) bytes, above the limit of \(maxHeaderLength); the file is corrupt or not safetensors"
+            )
         }
         let n = Int(n64)
         guard 8 + n <= fileSize, 8 + n <= bytes.count else {
-            throw fail(.invalidHeaderLength, "invalid header length: the prefix says \(n) header bytes but the file has only \(fileSize - 8) after it; the file is truncated")
+            throw fail(
+                .invalidHeaderLength,
+                "invalid header length: the prefix says \(n) header bytes but the file has only \(fileSize - 8) after it; the file is truncated"
+            )
         }
         let headerBytes = UnsafeRawBufferPointer(rebasing: bytes[8..<8 + n])
         guard String(validating: headerBytes, as: UTF8.self) != nil else {
@@ -60,7 +72,9 @@ public struct SafetensorsHeader: Sendable {
         return try validate(json, headerLength: n, dataSize: fileSize - 8 - n, path: path)
     }
 
-    static func validate(_ json: JSONValue, headerLength n: Int, dataSize: Int, path: String) throws -> SafetensorsHeader {
+    static func validate(_ json: JSONValue, headerLength n: Int, dataSize: Int, path: String) throws
+        -> SafetensorsHeader
+    {
         func deser(_ message: String) -> CheckpointError {
             CheckpointError(.invalidHeaderDeserialization, file: path, "invalid JSON in header: \(message)")
         }
@@ -72,7 +86,9 @@ public struct SafetensorsHeader: Sendable {
         var raw: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int, overflow: Bool)] = []
         for (name, value) in members {
             guard seen.insert(name).inserted else {
-                throw CheckpointError(.duplicateKey, file: path, tensor: name, "duplicate key `\(name)` in header; the file was not written by a conforming writer")
+                throw CheckpointError(
+                    .duplicateKey, file: path, tensor: name,
+                    "duplicate key `\(name)` in header; the file was not written by a conforming writer")
             }
             if name == "__metadata__" {
                 switch value {
@@ -90,27 +106,40 @@ public struct SafetensorsHeader: Sendable {
                 continue
             }
             guard !name.isEmpty else {
-                throw CheckpointError(.invalidName, file: path, tensor: name, "a tensor has an empty name; rename it before use")
+                throw CheckpointError(
+                    .invalidName, file: path, tensor: name, "a tensor has an empty name; rename it before use")
             }
             guard case .object(let fields) = value else { throw deser("entry `\(name)` is not a tensor object") }
             var fieldNames = Set<String>()
             for f in fields {
-                guard fieldNames.insert(f.key).inserted else { throw deser("duplicate field `\(f.key)` in tensor `\(name)`") }
-                if !["dtype", "shape", "data_offsets"].contains(f.key) { notes.append("ignored unknown field `\(f.key)` of tensor `\(name)`") }
+                guard fieldNames.insert(f.key).inserted else {
+                    throw deser("duplicate field `\(f.key)` in tensor `\(name)`")
+                }
+                if !["dtype", "shape", "data_offsets"].contains(f.key) {
+                    notes.append("ignored unknown field `\(f.key)` of tensor `\(name)`")
+                }
             }
             guard let dtypeText = value["dtype"] else { throw deser("missing field `dtype` in tensor `\(name)`") }
-            guard let dtypeName = dtypeText.stringValue else { throw deser("`dtype` of tensor `\(name)` is not a string") }
+            guard let dtypeName = dtypeText.stringValue else {
+                throw deser("`dtype` of tensor `\(name)` is not a string")
+            }
             guard let dtype = DType(safetensorsName: dtypeName) else {
                 throw deser("unknown dtype `\(dtypeName)` for tensor `\(name)`")
             }
-            guard case .array(let dims)? = value["shape"] else { throw deser("missing or invalid field `shape` in tensor `\(name)`") }
+            guard case .array(let dims)? = value["shape"] else {
+                throw deser("missing or invalid field `shape` in tensor `\(name)`")
+            }
             var shape: [Int] = []
             var overflow = false
             for d in dims {
-                guard let u = d.unsignedIntegerValue else { throw deser("shape of tensor `\(name)` holds a value that is not an integer from 0 to 2^64 − 1") }
+                guard let u = d.unsignedIntegerValue else {
+                    throw deser("shape of tensor `\(name)` holds a value that is not an integer from 0 to 2^64 − 1")
+                }
                 if u > UInt64(Int.max) { overflow = true; shape.append(Int.max) } else { shape.append(Int(u)) }
             }
-            guard case .array(let offs)? = value["data_offsets"] else { throw deser("missing or invalid field `data_offsets` in tensor `\(name)`") }
+            guard case .array(let offs)? = value["data_offsets"] else {
+                throw deser("missing or invalid field `data_offsets` in tensor `\(name)`")
+            }
             guard offs.count == 2, let b = offs[0].unsignedIntegerValue, let e = offs[1].unsignedIntegerValue else {
                 throw deser("`data_offsets` of tensor `\(name)` must be two integers from 0 to 2^64 − 1")
             }
@@ -127,25 +156,36 @@ public struct SafetensorsHeader: Sendable {
         var entries: [SafetensorsEntry] = []
         for t in raw {
             guard t.begin == expected, t.end >= t.begin else {
-                throw CheckpointError(.invalidOffset, file: path, tensor: t.name,
-                    "invalid offset for tensor `\(t.name)`: data_offsets [\(t.begin), \(t.end)] but the previous tensor ends at \(expected) (gap or overlap); the file is corrupt")
+                throw CheckpointError(
+                    .invalidOffset, file: path, tensor: t.name,
+                    "invalid offset for tensor `\(t.name)`: data_offsets [\(t.begin), \(t.end)] but the previous tensor ends at \(expected) (gap or overlap); the file is corrupt"
+                )
             }
             let shape = Shape(t.shape)
             guard !t.overflow, let bytes = shape.checkedByteCount(t.dtype) else {
-                throw CheckpointError(.validationOverflow, file: path, tensor: t.name,
-                    "overflow computing buffer size from shape and/or element type for tensor `\(t.name)` (shape \(t.shape)); the header is corrupt")
+                throw CheckpointError(
+                    .validationOverflow, file: path, tensor: t.name,
+                    "overflow computing buffer size from shape and/or element type for tensor `\(t.name)` (shape \(t.shape)); the header is corrupt"
+                )
             }
             guard t.end - t.begin == bytes else {
-                throw CheckpointError(.tensorInvalidInfo, file: path, tensor: t.name,
-                    "invalid shape, data type, or offset for tensor `\(t.name)`: \(t.dtype.safetensorsName) \(shape) needs \(bytes) bytes but data_offsets [\(t.begin), \(t.end)] span \(t.end - t.begin)")
+                throw CheckpointError(
+                    .tensorInvalidInfo, file: path, tensor: t.name,
+                    "invalid shape, data type, or offset for tensor `\(t.name)`: \(t.dtype.safetensorsName) \(shape) needs \(bytes) bytes but data_offsets [\(t.begin), \(t.end)] span \(t.end - t.begin)"
+                )
             }
-            entries.append(SafetensorsEntry(info: TensorInfo(name: t.name, dtype: t.dtype, shape: shape), dataRange: t.begin..<t.end))
+            entries.append(
+                SafetensorsEntry(
+                    info: TensorInfo(name: t.name, dtype: t.dtype, shape: shape), dataRange: t.begin..<t.end))
             expected = t.end
         }
         guard expected == dataSize else {
-            throw CheckpointError(.metadataIncompleteBuffer, file: path,
-                "incomplete metadata, file not fully covered: tensors end at data byte \(expected) but the data section has \(dataSize) bytes; the file is truncated or has trailing bytes")
+            throw CheckpointError(
+                .metadataIncompleteBuffer, file: path,
+                "incomplete metadata, file not fully covered: tensors end at data byte \(expected) but the data section has \(dataSize) bytes; the file is truncated or has trailing bytes"
+            )
         }
-        return SafetensorsHeader(entries: entries, metadata: metadata, hasMetadata: hasMetadata, headerLength: n, notes: notes)
+        return SafetensorsHeader(
+            entries: entries, metadata: metadata, hasMetadata: hasMetadata, headerLength: n, notes: notes)
     }
 }

@@ -7,19 +7,27 @@ import TensorCore
 public enum SafetensorsWriter {
     /// The serialized header (with its 8-byte length prefix) and the write order of `infos`.
     /// - Throws: `CheckpointError` for empty, duplicate or reserved names and for an oversized header.
-    public static func header(for infos: [TensorInfo], metadata: [(key: String, value: String)]?, path: String) throws -> (bytes: [UInt8], order: [Int]) {
+    public static func header(for infos: [TensorInfo], metadata: [(key: String, value: String)]?, path: String) throws
+        -> (bytes: [UInt8], order: [Int])
+    {
         var names = Set<String>()
         for info in infos {
             guard !info.name.isEmpty, info.name != "__metadata__" else {
-                throw CheckpointError(.invalidName, file: path, tensor: info.name, "tensor name `\(info.name)` cannot be written to safetensors; rename it")
+                throw CheckpointError(
+                    .invalidName, file: path, tensor: info.name,
+                    "tensor name `\(info.name)` cannot be written to safetensors; rename it")
             }
             guard names.insert(info.name).inserted else {
-                throw CheckpointError(.duplicateKey, file: path, tensor: info.name, "tensor `\(info.name)` appears twice; names must be unique")
+                throw CheckpointError(
+                    .duplicateKey, file: path, tensor: info.name,
+                    "tensor `\(info.name)` appears twice; names must be unique")
             }
         }
         let order = infos.indices.sorted { a, b in
             let (x, y) = (infos[a], infos[b])
-            if x.dtype.safetensorsOrder != y.dtype.safetensorsOrder { return x.dtype.safetensorsOrder > y.dtype.safetensorsOrder }
+            if x.dtype.safetensorsOrder != y.dtype.safetensorsOrder {
+                return x.dtype.safetensorsOrder > y.dtype.safetensorsOrder
+            }
             return x.name.utf8.lexicographicallyPrecedes(y.name.utf8)
         }
         var json: [UInt8] = [UInt8(ascii: "{")]
@@ -42,7 +50,9 @@ public enum SafetensorsWriter {
         for i in order {
             let info = infos[i]
             guard let size = info.shape.checkedByteCount(info.dtype) else {
-                throw CheckpointError(.validationOverflow, file: path, tensor: info.name, "overflow computing the size of tensor `\(info.name)`")
+                throw CheckpointError(
+                    .validationOverflow, file: path, tensor: info.name,
+                    "overflow computing the size of tensor `\(info.name)`")
             }
             separator()
             JSONValue.appendEscaped(info.name, to: &json)
@@ -55,7 +65,9 @@ public enum SafetensorsWriter {
         let padded = (json.count + 7) / 8 * 8
         json += [UInt8](repeating: 0x20, count: padded - json.count)
         guard json.count <= SafetensorsHeader.maxHeaderLength else {
-            throw CheckpointError(.headerTooLarge, file: path, "header too large: \(json.count) bytes exceed the limit of \(SafetensorsHeader.maxHeaderLength)")
+            throw CheckpointError(
+                .headerTooLarge, file: path,
+                "header too large: \(json.count) bytes exceed the limit of \(SafetensorsHeader.maxHeaderLength)")
         }
         var prefix = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) }
         prefix += json
@@ -68,8 +80,10 @@ public enum SafetensorsWriter {
     ///     PyTorch-named tensors, as transformers expects.
     ///   - overwrite: replace an existing file (otherwise `.alreadyExists`).
     ///   - progress: called with the bytes written so far after each tensor.
-    public static func write(_ sources: [TensorSource], metadata: [(key: String, value: String)]?, to path: String,
-                             overwrite: Bool, progress: ((Int) -> Void)? = nil) throws {
+    public static func write(
+        _ sources: [TensorSource], metadata: [(key: String, value: String)]?, to path: String,
+        overwrite: Bool, progress: ((Int) -> Void)? = nil
+    ) throws {
         let (header, order) = try header(for: sources.map(\.info), metadata: metadata, path: path)
         let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
         try out.write(header)

@@ -77,7 +77,8 @@ enum PickleNode {
             var entries: [PickleDictEntry] = []
             entries.reserveCapacity(box.keys.count)
             for (key, value) in zip(box.keys, box.values) {
-                entries.append(PickleDictEntry(key: key, value: try value.frozen(depth: depth + 1, budget: &budget, error: error)))
+                entries.append(
+                    PickleDictEntry(key: key, value: try value.frozen(depth: depth + 1, budget: &budget, error: error)))
             }
             return .dict(entries)
         }

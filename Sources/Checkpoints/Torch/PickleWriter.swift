@@ -47,7 +47,9 @@ public struct PickleWriter {
 
     /// The complete pickle of a nested checkpoint: a plain dict whose `.stateDict` entry holds the tensors.
     /// - Throws: `CheckpointError(.invalidArgument)` for values a pickle of plain data cannot hold.
-    public static func nestedCheckpoint(_ entries: [(key: String, value: TorchCheckpointEntry)], stateDict tensors: [TorchPickledTensor]) throws -> [UInt8] {
+    public static func nestedCheckpoint(
+        _ entries: [(key: String, value: TorchCheckpointEntry)], stateDict tensors: [TorchPickledTensor]
+    ) throws -> [UInt8] {
         var writer = PickleWriter()
         writer.bytes.append(0x7D)
         try writer.writeBatches(entries, closing: 0x75) { w, entry in
@@ -132,13 +134,17 @@ public struct PickleWriter {
                 try w.writeValue(entry.value)
             }
         case .set, .complex, .global, .storage, .tensor:
-            throw CheckpointError(.invalidArgument, file: "pickle", tensor: nil,
-                                  "a \(value.typeName) cannot be written as a plain checkpoint value; use None, bool, int, float, str, bytes, list, tuple or dict")
+            throw CheckpointError(
+                .invalidArgument, file: "pickle", tensor: nil,
+                "a \(value.typeName) cannot be written as a plain checkpoint value; use None, bool, int, float, str, bytes, list, tuple or dict"
+            )
         }
     }
 
     /// Python's batching: MARK, at most 1000 items, then APPENDS / SETITEMS; nothing for an empty container.
-    mutating func writeBatches<T>(_ items: [T], closing: UInt8, _ write: (inout PickleWriter, T) throws -> Void) rethrows {
+    mutating func writeBatches<T>(_ items: [T], closing: UInt8, _ write: (inout PickleWriter, T) throws -> Void)
+        rethrows
+    {
         var start = 0
         while start < items.count {
             bytes.append(0x28)
@@ -174,8 +180,10 @@ public struct PickleWriter {
         case Int(Int32.min)...Int(Int32.max): withUnsafeBytes(of: Int32(i).littleEndian) { bytes += [0x4A] + $0 }
         default:
             var raw = withUnsafeBytes(of: Int64(i).littleEndian) { Array($0) }
-            while raw.count > 1, (raw[raw.count - 1] == 0 && raw[raw.count - 2] & 0x80 == 0)
-                || (raw[raw.count - 1] == 0xFF && raw[raw.count - 2] & 0x80 != 0) {
+            while raw.count > 1,
+                (raw[raw.count - 1] == 0 && raw[raw.count - 2] & 0x80 == 0)
+                    || (raw[raw.count - 1] == 0xFF && raw[raw.count - 2] & 0x80 != 0)
+            {
                 raw.removeLast()
             }
             writeLong(raw)

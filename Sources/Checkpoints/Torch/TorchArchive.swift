@@ -46,7 +46,8 @@ public final class TorchArchive: TensorArchive {
         }
         let bytes = file.bytes
         func starts(_ signature: [UInt8], at offset: Int = 0) -> Bool {
-            bytes.count >= offset + signature.count && Swift.zip(signature, bytes[offset..<offset + signature.count]).allSatisfy { $0 == $1 }
+            bytes.count >= offset + signature.count
+                && Swift.zip(signature, bytes[offset..<offset + signature.count]).allSatisfy { $0 == $1 }
         }
         let rootRecords: [String: TorchStorageRecord]
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
@@ -67,23 +68,30 @@ public final class TorchArchive: TensorArchive {
             rootRecords = legacy.records.mapValues { .mapped($0) }
             isLegacy = true
         } else if starts(Array("ustar".utf8), at: 257) {
-            throw CheckpointError(.unsupportedContent, file: path,
-                "is a tar-format torch checkpoint (torch < 0.4), which is not supported; load it with an old torch and save it again with torch.save")
+            throw CheckpointError(
+                .unsupportedContent, file: path,
+                "is a tar-format torch checkpoint (torch < 0.4), which is not supported; load it with an old torch and save it again with torch.save"
+            )
         } else {
-            throw CheckpointError(.formatMismatch, file: path,
-                "is not a torch checkpoint (neither a torch zip archive nor a legacy torch pickle); pass --format if it is another format")
+            throw CheckpointError(
+                .formatMismatch, file: path,
+                "is not a torch checkpoint (neither a torch zip archive nor a legacy torch pickle); pass --format if it is another format"
+            )
         }
         records = rootRecords
         stateDict = try TorchStateDict.locate(in: root, key: stateDictKey, file: path)
         var references: [String: TorchTensorReference] = [:]
         for (name, reference) in stateDict.tensors {
             let recordName = folder.map { "\($0)/data/\(reference.storage.key)" } ?? "storage \(reference.storage.key)"
-            try TorchTensorMaterializer.validate(reference, name: name, record: rootRecords[reference.storage.key],
-                                                 recordName: recordName, file: path)
+            try TorchTensorMaterializer.validate(
+                reference, name: name, record: rootRecords[reference.storage.key],
+                recordName: recordName, file: path)
             references[name] = reference
         }
         self.references = references
-        tensorInfos = stateDict.tensors.map { TensorInfo(name: $0.name, dtype: $0.reference.dtype, shape: $0.reference.shape) }
+        tensorInfos = stateDict.tensors.map {
+            TensorInfo(name: $0.name, dtype: $0.reference.dtype, shape: $0.reference.shape)
+        }
         aliases = stateDict.aliases
         var notes = stateDict.notes
         if isLegacy { notes.append("legacy (pre-1.6) torch format") }
@@ -102,17 +110,23 @@ public final class TorchArchive: TensorArchive {
         do {
             switch record {
             case .mapped(let range):
-                if let zip = zipArchive, let folder, !verifiedRecords.contains(key), let entry = zip.entry(named: "\(folder)/data/\(key)") {
+                if let zip = zipArchive, let folder, !verifiedRecords.contains(key),
+                    let entry = zip.entry(named: "\(folder)/data/\(key)")
+                {
                     _ = try zip.contents(of: entry, verifyCRC: true)
                     verifiedRecords.insert(key)
                 }
-                return try TorchTensorMaterializer.tensor(reference, recordBytes: UnsafeRawBufferPointer(rebasing: file.bytes[range]),
-                                                          file: file, mappedBase: range.lowerBound, bigEndian: isBigEndian)
+                return try TorchTensorMaterializer.tensor(
+                    reference, recordBytes: UnsafeRawBufferPointer(rebasing: file.bytes[range]),
+                    file: file, mappedBase: range.lowerBound, bigEndian: isBigEndian)
             case .deflated(let entry):
-                guard let zip = zipArchive else { throw CheckpointError(.corrupt, file: path, tensor: name, "deflated record outside a zip") }
+                guard let zip = zipArchive else {
+                    throw CheckpointError(.corrupt, file: path, tensor: name, "deflated record outside a zip")
+                }
                 let storage = try zip.contents(of: entry, verifyCRC: true)
-                return try TorchTensorMaterializer.tensor(reference, recordBytes: storage.bytes, file: nil, mappedBase: nil,
-                                                          bigEndian: isBigEndian)
+                return try TorchTensorMaterializer.tensor(
+                    reference, recordBytes: storage.bytes, file: nil, mappedBase: nil,
+                    bigEndian: isBigEndian)
             }
         } catch let error as TensorError {
             throw CheckpointError(.corrupt, file: path, tensor: name, "tensor `\(name)`: \(error)")
@@ -133,21 +147,30 @@ public final class TorchArchive: TensorArchive {
             throw CheckpointError(.formatMismatch, file: path, "is an empty ZIP archive, not a torch checkpoint")
         }
         guard let slash = first.name.firstIndex(of: "/") else {
-            throw CheckpointError(.formatMismatch, file: path,
-                "is a ZIP archive whose first member `\(first.name)` is not inside a folder, so not a torch checkpoint (an .npz? pass --format)")
+            throw CheckpointError(
+                .formatMismatch, file: path,
+                "is a ZIP archive whose first member `\(first.name)` is not inside a folder, so not a torch checkpoint (an .npz? pass --format)"
+            )
         }
         let folder = String(first.name[..<slash])
-        if zip.entries.contains(where: { $0.name == "\(folder)/constants.pkl" || $0.name.hasPrefix("\(folder)/code/") }) {
-            throw CheckpointError(.unsupportedContent, file: path,
-                "is a TorchScript model (torch.jit.save: constants.pkl, code/), not a state dict; load it with torch.jit.load and save `model.state_dict()` with torch.save")
+        if zip.entries.contains(where: { $0.name == "\(folder)/constants.pkl" || $0.name.hasPrefix("\(folder)/code/") })
+        {
+            throw CheckpointError(
+                .unsupportedContent, file: path,
+                "is a TorchScript model (torch.jit.save: constants.pkl, code/), not a state dict; load it with torch.jit.load and save `model.state_dict()` with torch.save"
+            )
         }
         guard let pickle = zip.entry(named: "\(folder)/data.pkl") else {
-            throw CheckpointError(.formatMismatch, file: path,
-                "is a ZIP archive without `\(folder)/data.pkl`, so not a torch checkpoint; pass --format if it is an .npz")
+            throw CheckpointError(
+                .formatMismatch, file: path,
+                "is a ZIP archive without `\(folder)/data.pkl`, so not a torch checkpoint; pass --format if it is an .npz"
+            )
         }
         guard zip.entry(named: "\(folder)/version") ?? zip.entry(named: "\(folder)/.data/version") != nil else {
-            throw CheckpointError(.corrupt, file: path, tensor: "\(folder)/version",
-                "torch archive lacks its `\(folder)/version` record, which torch.load requires; the file is truncated or was not written by torch.save")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: "\(folder)/version",
+                "torch archive lacks its `\(folder)/version` record, which torch.load requires; the file is truncated or was not written by torch.save"
+            )
         }
         var bigEndian = false
         if let order = zip.entry(named: "\(folder)/byteorder") {
@@ -156,7 +179,8 @@ public final class TorchArchive: TensorArchive {
             case "little": bigEndian = false
             case "big": bigEndian = true
             default:
-                throw CheckpointError(.corrupt, file: path, tensor: "\(folder)/byteorder",
+                throw CheckpointError(
+                    .corrupt, file: path, tensor: "\(folder)/byteorder",
                     "`\(folder)/byteorder` says `\(text.prefix(20))`, expected `little` or `big`")
             }
         }

@@ -4,8 +4,11 @@ import TensorCore
 
 enum TorchLegacyFormat {
     /// `80 02 8A 0A` + the magic number 0x1950a86a20f9469cfc6c as LONG1.
-    static let signature: [UInt8] = [0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]
-    static let magic = PickleValue.bigInt(PickleBigInt(bytes: [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]))
+    static let signature: [UInt8] = [
+        0x80, 0x02, 0x8A, 0x0A, 0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19,
+    ]
+    static let magic = PickleValue.bigInt(
+        PickleBigInt(bytes: [0x6C, 0xFC, 0x9C, 0x46, 0xF9, 0x20, 0x6A, 0xA8, 0x50, 0x19]))
     static let protocolVersion = 1001
 
     struct Contents {
@@ -24,15 +27,21 @@ enum TorchLegacyFormat {
         var versionReader = Unpickler(bytes, offset: magicReader.offset, file: path, record: "protocol version")
         let version = try versionReader.load()
         guard version == .int(protocolVersion) else {
-            throw CheckpointError(.unsupportedContent, file: path, "legacy torch protocol version \(version) is not supported (1001 is read)")
+            throw CheckpointError(
+                .unsupportedContent, file: path,
+                "legacy torch protocol version \(version) is not supported (1001 is read)")
         }
         var infoReader = Unpickler(bytes, offset: versionReader.offset, file: path, record: "system info")
         let info = try infoReader.load()
-        guard case .bool(let littleEndian)? = info["little_endian"] else { throw corrupt("system info lacks `little_endian`") }
+        guard case .bool(let littleEndian)? = info["little_endian"] else {
+            throw corrupt("system info lacks `little_endian`")
+        }
         var objectReader = Unpickler(bytes, offset: infoReader.offset, file: path, record: "object pickle")
         let root = try objectReader.load()
         var keysReader = Unpickler(bytes, offset: objectReader.offset, file: path, record: "storage key list")
-        guard case .list(let keyValues) = try keysReader.load() else { throw corrupt("the storage key list is not a list") }
+        guard case .list(let keyValues) = try keysReader.load() else {
+            throw corrupt("the storage key list is not a list")
+        }
 
         var records: [String: Range<Int>] = [:]
         var offset = keysReader.offset
@@ -46,12 +55,15 @@ enum TorchLegacyFormat {
             }
             let count = littleEndian ? raw : raw.byteSwapped
             guard count == UInt64(storage.elementCount), let byteCount = storage.byteCount else {
-                throw corrupt("storage `\(key)` holds \(count) elements but the pickle declares \(storage.elementCount)")
+                throw corrupt(
+                    "storage `\(key)` holds \(count) elements but the pickle declares \(storage.elementCount)")
             }
             let start = offset + 8
             guard byteCount <= bytes.count - start else {
-                throw CheckpointError(.truncated, file: path, tensor: key,
-                    "legacy torch file: storage `\(key)` needs \(byteCount) bytes at byte \(start) but the file has \(bytes.count); the file is truncated")
+                throw CheckpointError(
+                    .truncated, file: path, tensor: key,
+                    "legacy torch file: storage `\(key)` needs \(byteCount) bytes at byte \(start) but the file has \(bytes.count); the file is truncated"
+                )
             }
             records[key] = start..<(start + byteCount)
             offset = start + byteCount

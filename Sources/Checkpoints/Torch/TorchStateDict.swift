@@ -24,18 +24,22 @@ public struct TorchStateDict: Sendable {
     /// - Throws: `CheckpointError(.unsupportedContent)` listing the top-level keys when nothing fits.
     public static func locate(in root: PickleValue, key: String?, file: String) throws -> TorchStateDict {
         guard let top = root.dictEntries else {
-            throw CheckpointError(.unsupportedContent, file: file,
+            throw CheckpointError(
+                .unsupportedContent, file: file,
                 "holds a pickled \(root.typeName), not a dict of tensors; save `model.state_dict()` instead")
         }
         let keys = top.map { $0.key.stringValue.map { "`\($0)`" } ?? $0.key.typeName }.joined(separator: ", ")
         if let key {
             guard let value = root[key] else {
-                throw CheckpointError(.unsupportedContent, file: file, tensor: key,
+                throw CheckpointError(
+                    .unsupportedContent, file: file, tensor: key,
                     "has no top-level key `\(key)`; its keys are \(keys.isEmpty ? "(none)" : keys)")
             }
             guard let entries = value.dictEntries, isTensorDict(entries) else {
-                throw CheckpointError(.unsupportedContent, file: file, tensor: key,
-                    "top-level key `\(key)` holds a \(value.typeName), not a dict of tensors; choose another key among \(keys)")
+                throw CheckpointError(
+                    .unsupportedContent, file: file, tensor: key,
+                    "top-level key `\(key)` holds a \(value.typeName), not a dict of tensors; choose another key among \(keys)"
+                )
             }
             return try split(entries, key: key, skipped: top.count - 1, file: file)
         }
@@ -45,8 +49,10 @@ public struct TorchStateDict: Sendable {
                 return try split(entries, key: candidate, skipped: top.count - 1, file: file)
             }
         }
-        throw CheckpointError(.unsupportedContent, file: file,
-            "holds no state dict: the top level is a dict with keys \(keys) and none of \(conventionalKeys.map { "`\($0)`" }.joined(separator: ", ")) is a dict of tensors; pass the key that holds the weights")
+        throw CheckpointError(
+            .unsupportedContent, file: file,
+            "holds no state dict: the top level is a dict with keys \(keys) and none of \(conventionalKeys.map { "`\($0)`" }.joined(separator: ", ")) is a dict of tensors; pass the key that holds the weights"
+        )
     }
 
     /// A dict whose keys are all strings and whose values are all tensors (an empty dict counts).
@@ -65,7 +71,8 @@ public struct TorchStateDict: Sendable {
         for entry in entries {
             guard case .string(let name) = entry.key, case .tensor(let reference) = entry.value else { continue }
             guard !name.isEmpty else {
-                throw CheckpointError(.invalidName, file: file, tensor: name, "a tensor has an empty name; rename it before use")
+                throw CheckpointError(
+                    .invalidName, file: file, tensor: name, "a tensor has an empty name; rename it before use")
             }
             let candidates = byStorage[reference.storage.key, default: []]
             if let same = candidates.first(where: { tensors[$0].reference.isSameView(as: reference) }) {
@@ -77,11 +84,14 @@ public struct TorchStateDict: Sendable {
         }
         var notes: [String] = []
         if let key {
-            notes.append("state dict read from top-level key `\(key)`" + (skipped > 0 ? "; \(skipped) other top-level entr\(skipped == 1 ? "y" : "ies") ignored" : ""))
+            notes.append(
+                "state dict read from top-level key `\(key)`"
+                    + (skipped > 0 ? "; \(skipped) other top-level entr\(skipped == 1 ? "y" : "ies") ignored" : ""))
         }
         if !aliases.isEmpty {
-            notes.append("\(aliases.count) tied tensor\(aliases.count == 1 ? "" : "s") share storage with another: " +
-                aliases.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }.joined(separator: ", "))
+            notes.append(
+                "\(aliases.count) tied tensor\(aliases.count == 1 ? "" : "s") share storage with another: "
+                    + aliases.sorted { $0.key < $1.key }.map { "\($0.key) → \($0.value)" }.joined(separator: ", "))
         }
         return TorchStateDict(tensors: tensors, aliases: aliases, key: key, notes: notes)
     }

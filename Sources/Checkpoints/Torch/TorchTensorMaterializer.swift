@@ -21,29 +21,40 @@ enum TorchStorageRecord {
 enum TorchTensorMaterializer {
     /// Checks that `reference` fits its record: the record holds the declared storage bytes and every element
     /// the view addresses lies inside it.
-    static func validate(_ reference: TorchTensorReference, name: String, record: TorchStorageRecord?, recordName: String, file: String) throws {
+    static func validate(
+        _ reference: TorchTensorReference, name: String, record: TorchStorageRecord?, recordName: String, file: String
+    ) throws {
         guard let record else {
-            throw CheckpointError(.corrupt, file: file, tensor: name,
+            throw CheckpointError(
+                .corrupt, file: file, tensor: name,
                 "tensor `\(name)`: its storage record `\(recordName)` is missing; the file is truncated or corrupt")
         }
         let storage = reference.storage
         guard let declared = storage.byteCount, declared == record.byteCount else {
-            throw CheckpointError(.corrupt, file: file, tensor: name,
-                "tensor `\(name)`: storage record `\(recordName)` holds \(record.byteCount) bytes but the pickle declares \(storage.elementCount) elements of \(storage.kind.elementSize) bytes; the file is truncated or corrupt")
+            throw CheckpointError(
+                .corrupt, file: file, tensor: name,
+                "tensor `\(name)`: storage record `\(recordName)` holds \(record.byteCount) bytes but the pickle declares \(storage.elementCount) elements of \(storage.kind.elementSize) bytes; the file is truncated or corrupt"
+            )
         }
         guard let range = reference.addressedByteRange else {
-            throw CheckpointError(.validationOverflow, file: file, tensor: name, "tensor `\(name)`: overflow computing the bytes its view addresses")
+            throw CheckpointError(
+                .validationOverflow, file: file, tensor: name,
+                "tensor `\(name)`: overflow computing the bytes its view addresses")
         }
         if reference.shape.elementCount > 0, range.upperBound > record.byteCount {
-            throw CheckpointError(.invalidOffset, file: file, tensor: name,
-                "tensor `\(name)`: view \(reference.shape) with strides \(reference.strides) at offset \(reference.offset) reaches byte \(range.upperBound) of storage `\(recordName)`, which has \(record.byteCount); the file is corrupt")
+            throw CheckpointError(
+                .invalidOffset, file: file, tensor: name,
+                "tensor `\(name)`: view \(reference.shape) with strides \(reference.strides) at offset \(reference.offset) reaches byte \(range.upperBound) of storage `\(recordName)`, which has \(record.byteCount); the file is corrupt"
+            )
         }
         // A stride-0 (broadcast) view repeats stored bytes; like deflate, let it grow them at most ~1000×.
-        let bytes = reference.shape.elementCount * reference.dtype.itemSize   // checked when the pickle was read
+        let bytes = reference.shape.elementCount * reference.dtype.itemSize  // checked when the pickle was read
         let (bound, overflow) = range.count.multipliedReportingOverflow(by: maximumBroadcastRatio)
         guard overflow || bytes <= bound + (1 << 20) else {
-            throw CheckpointError(.corrupt, file: file, tensor: name,
-                "tensor `\(name)`: view \(reference.shape) with strides \(reference.strides) expands \(range.count) stored bytes to \(bytes), more than \(maximumBroadcastRatio)× + 1 MiB; the file is corrupt or a memory bomb")
+            throw CheckpointError(
+                .corrupt, file: file, tensor: name,
+                "tensor `\(name)`: view \(reference.shape) with strides \(reference.strides) expands \(range.count) stored bytes to \(bytes), more than \(maximumBroadcastRatio)× + 1 MiB; the file is corrupt or a memory bomb"
+            )
         }
     }
 
@@ -52,23 +63,28 @@ enum TorchTensorMaterializer {
 
     /// The contiguous tensor. `recordBytes` are the whole record; when `mappedBase` is given they lie at that
     /// absolute offset of `file`, and contiguous little-endian views are returned zero-copy.
-    static func tensor(_ reference: TorchTensorReference, recordBytes: UnsafeRawBufferPointer, file: MappedFile?,
-                       mappedBase: Int?, bigEndian: Bool) throws -> Tensor {
+    static func tensor(
+        _ reference: TorchTensorReference, recordBytes: UnsafeRawBufferPointer, file: MappedFile?,
+        mappedBase: Int?, bigEndian: Bool
+    ) throws -> Tensor {
         let count = reference.shape.elementCount
         let item = reference.dtype.itemSize
         guard count > 0 else { return try Tensor(dtype: reference.dtype, shape: reference.shape, bytes: []) }
         guard let range = reference.addressedByteRange, range.upperBound <= recordBytes.count else {
-            throw TensorError.byteCountMismatch(expected: reference.addressedByteRange?.upperBound ?? Int.max, actual: recordBytes.count)
+            throw TensorError.byteCountMismatch(
+                expected: reference.addressedByteRange?.upperBound ?? Int.max, actual: recordBytes.count)
         }
         let swap = bigEndian && item > 1
         if reference.isContiguous {
             let slice = UnsafeRawBufferPointer(rebasing: recordBytes[range])
             if swap { return try Tensor.byteSwapped(slice, dtype: reference.dtype, shape: reference.shape) }
-            let storage = if let file, let mappedBase {
-                TensorStorage(mapping: file, range: (mappedBase + range.lowerBound)..<(mappedBase + range.upperBound))
-            } else {
-                TensorStorage(copying: slice)
-            }
+            let storage =
+                if let file, let mappedBase {
+                    TensorStorage(
+                        mapping: file, range: (mappedBase + range.lowerBound)..<(mappedBase + range.upperBound))
+                } else {
+                    TensorStorage(copying: slice)
+                }
             return try Tensor(dtype: reference.dtype, shape: reference.shape, storage: storage)
         }
         let gathered = gather(reference, from: recordBytes)

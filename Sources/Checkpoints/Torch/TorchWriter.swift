@@ -13,7 +13,8 @@ public enum TorchWriter {
         let base = path.split(separator: "/").last.map(String.init) ?? path
         let stem = base.lastIndex(of: ".").map { String(base[..<$0]) } ?? base
         let allowed = stem.utf8.allSatisfy { c in
-            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E || c == 0x5F || c == 0x2D
+            (0x30...0x39).contains(c) || (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x2E
+                || c == 0x5F || c == 0x2D
         }
         return !stem.isEmpty && allowed ? stem : "archive"
     }
@@ -28,14 +29,17 @@ public enum TorchWriter {
     ///   - progress: called with the storage bytes written so far after each tensor.
     /// - Throws: `CheckpointError` for empty or duplicate names, aliases to unknown tensors, a tensor that loads
     ///   with another dtype or shape than declared, or an I/O failure; nothing is left at `path` then.
-    public static func write(_ sources: [TensorSource], aliases: [String: String] = [:], to path: String,
-                             nested: [(key: String, value: TorchCheckpointEntry)]? = nil, overwrite: Bool,
-                             progress: ((Int) -> Void)? = nil) throws {
+    public static func write(
+        _ sources: [TensorSource], aliases: [String: String] = [:], to path: String,
+        nested: [(key: String, value: TorchCheckpointEntry)]? = nil, overwrite: Bool,
+        progress: ((Int) -> Void)? = nil
+    ) throws {
         let plan = try layout(sources, aliases: aliases, path: path)
         let pickle: [UInt8]
         if let nested {
             guard nested.filter({ $0.value == .stateDict }).count == 1 else {
-                throw CheckpointError(.invalidArgument, file: path, "a nested checkpoint needs exactly one state-dict entry")
+                throw CheckpointError(
+                    .invalidArgument, file: path, "a nested checkpoint needs exactly one state-dict entry")
             }
             pickle = try PickleWriter.nestedCheckpoint(nested, stateDict: plan)
         } else {
@@ -66,43 +70,61 @@ public enum TorchWriter {
 
     /// The entries of the older RMT trainer's `model_best.pth`: `{'model_state_dict': …, 'iteration': 0,
     /// 'epoch': 0}` (RMT.md §5), with optional extra plain values after them.
-    public static func modelStateDictCheckpoint(iteration: Int = 0, epoch: Int = 0,
-                                                extra: [(key: String, value: PickleValue)] = []) -> [(key: String, value: TorchCheckpointEntry)] {
+    public static func modelStateDictCheckpoint(
+        iteration: Int = 0, epoch: Int = 0,
+        extra: [(key: String, value: PickleValue)] = []
+    ) -> [(key: String, value: TorchCheckpointEntry)] {
         [("model_state_dict", .stateDict), ("iteration", .value(.int(iteration))), ("epoch", .value(.int(epoch)))]
             + extra.map { ($0.key, .value($0.value)) }
     }
 
     /// The pickled entries: one storage per source (keys `0`, `1`, … in order), then the aliases, sorted by
     /// name, each viewing its target's storage.
-    static func layout(_ sources: [TensorSource], aliases: [String: String], path: String) throws -> [TorchPickledTensor] {
+    static func layout(_ sources: [TensorSource], aliases: [String: String], path: String) throws
+        -> [TorchPickledTensor]
+    {
         var entries: [TorchPickledTensor] = []
         var index: [String: Int] = [:]
         for (i, source) in sources.enumerated() {
             let info = source.info
             guard !info.name.isEmpty else {
-                throw CheckpointError(.invalidName, file: path, tensor: info.name, "a tensor has an empty name; rename it before writing")
+                throw CheckpointError(
+                    .invalidName, file: path, tensor: info.name, "a tensor has an empty name; rename it before writing")
             }
             guard index[info.name] == nil else {
-                throw CheckpointError(.duplicateKey, file: path, tensor: info.name, "tensor `\(info.name)` appears twice; names must be unique")
+                throw CheckpointError(
+                    .duplicateKey, file: path, tensor: info.name,
+                    "tensor `\(info.name)` appears twice; names must be unique")
             }
             guard let bytes = info.shape.checkedByteCount(info.dtype) else {
-                throw CheckpointError(.validationOverflow, file: path, tensor: info.name, "overflow computing the size of tensor `\(info.name)`")
+                throw CheckpointError(
+                    .validationOverflow, file: path, tensor: info.name,
+                    "overflow computing the size of tensor `\(info.name)`")
             }
             index[info.name] = i
-            entries.append(TorchPickledTensor(name: info.name, dtype: info.dtype, shape: info.shape, storageKey: String(i), storageByteCount: bytes))
+            entries.append(
+                TorchPickledTensor(
+                    name: info.name, dtype: info.dtype, shape: info.shape, storageKey: String(i),
+                    storageByteCount: bytes))
         }
         for (alias, firstTarget) in aliases.sorted(by: { $0.key < $1.key }) {
             guard index[alias] == nil else {
-                throw CheckpointError(.duplicateKey, file: path, tensor: alias, "`\(alias)` is both a tensor and an alias; drop one")
+                throw CheckpointError(
+                    .duplicateKey, file: path, tensor: alias, "`\(alias)` is both a tensor and an alias; drop one")
             }
             var target = firstTarget
             var seen: Set<String> = [alias]
             while index[target] == nil, let next = aliases[target], seen.insert(target).inserted { target = next }
             guard let stored = index[target] else {
-                throw CheckpointError(.invalidArgument, file: path, tensor: alias, "alias `\(alias)` points to `\(firstTarget)`, which is not a tensor being written")
+                throw CheckpointError(
+                    .invalidArgument, file: path, tensor: alias,
+                    "alias `\(alias)` points to `\(firstTarget)`, which is not a tensor being written")
             }
             let t = entries[stored]
-            entries.append(TorchPickledTensor(name: alias, dtype: t.dtype, shape: t.shape, storageKey: t.storageKey, storageByteCount: t.storageByteCount))
+            entries.append(
+                TorchPickledTensor(
+                    name: alias, dtype: t.dtype, shape: t.shape, storageKey: t.storageKey,
+                    storageByteCount: t.storageByteCount))
         }
         return entries
     }

@@ -9,19 +9,29 @@ extension Unpickler {
         switch module {
         case "collections": allowed = name == "OrderedDict"
         case "torch._utils":
-            allowed = ["_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_parameter", "_rebuild_parameter_with_state"].contains(name)
+            allowed = [
+                "_rebuild_tensor_v2", "_rebuild_tensor_v3", "_rebuild_parameter", "_rebuild_parameter_with_state",
+            ].contains(name)
         case "torch.storage": allowed = name == "UntypedStorage"
         case "torch":
             if let kind = TorchNames.storageTypes[name], kind == nil {
-                throw fail(.unsupportedDType, "storage type torch.\(name) (quantized or complex128) is not supported; dequantize or convert the model to float and save it again")
+                throw fail(
+                    .unsupportedDType,
+                    "storage type torch.\(name) (quantized or complex128) is not supported; dequantize or convert the model to float and save it again"
+                )
             }
-            allowed = TorchNames.storageTypes[name] != nil || TorchNames.dtypes[name] != nil || name == "Size" || name == "device"
+            allowed =
+                TorchNames.storageTypes[name] != nil || TorchNames.dtypes[name] != nil || name == "Size"
+                || name == "device"
         case "_codecs": allowed = name == "encode"
         case "builtins": allowed = ["set", "bytearray", "complex"].contains(name)
         default: allowed = false
         }
         guard allowed else {
-            throw fail(.unsupportedContent, "unsupported global: GLOBAL \(module).\(name); only state dicts of tensors and plain Python values are read and nothing is executed — load it in Python and save `model.state_dict()` instead")
+            throw fail(
+                .unsupportedContent,
+                "unsupported global: GLOBAL \(module).\(name); only state dicts of tensors and plain Python values are read and nothing is executed — load it in Python and save `model.state_dict()` instead"
+            )
         }
         return .global(module: module, name: name)
     }
@@ -31,7 +41,9 @@ extension Unpickler {
         guard case .value(.global(let module, let name)) = callable else {
             throw corrupt("REDUCE needs a global to call, found \(try frozen(callable).typeName)")
         }
-        guard case .tuple(let argNodes) = arguments else { throw corrupt("the arguments of \(module).\(name) are not a tuple") }
+        guard case .tuple(let argNodes) = arguments else {
+            throw corrupt("the arguments of \(module).\(name) are not a tuple")
+        }
         if let keywords {
             guard case .dict(let box) = keywords, box.keys.isEmpty else {
                 throw fail(.unsupportedContent, "keyword arguments to \(module).\(name) are not supported")
@@ -51,7 +63,9 @@ extension Unpickler {
             guard qualified == "collections.OrderedDict" else { return .set(box) }
             let dict = newDict()
             for pair in box.items {
-                guard case .tuple(let kv) = pair, kv.count == 2 else { throw corrupt("OrderedDict takes (key, value) pairs") }
+                guard case .tuple(let kv) = pair, kv.count == 2 else {
+                    throw corrupt("OrderedDict takes (key, value) pairs")
+                }
                 dict.set(try frozen(kv[0]), kv[1])
             }
             return .dict(dict)
@@ -80,12 +94,15 @@ extension Unpickler {
             return .value(.string(type))
         case "_codecs.encode":
             guard args.count == 2, case .string(let text) = args[0], case .string(let encoding) = args[1],
-                  ["latin1", "latin-1"].contains(encoding.lowercased()) else {
+                ["latin1", "latin-1"].contains(encoding.lowercased())
+            else {
                 throw fail(.unsupportedContent, "_codecs.encode is read only as encode(text, 'latin1')")
             }
             var out: [UInt8] = []
             for scalar in text.unicodeScalars {
-                guard scalar.value <= 0xFF else { throw corrupt("latin-1 text holds U+\(String(scalar.value, radix: 16))") }
+                guard scalar.value <= 0xFF else {
+                    throw corrupt("latin-1 text holds U+\(String(scalar.value, radix: 16))")
+                }
                 out.append(UInt8(scalar.value))
             }
             return .value(.bytes(out))
@@ -124,15 +141,20 @@ extension Unpickler {
     /// `('storage', <type>, key, location, numel[, view_metadata])`, cached by key.
     mutating func persistentStorage(_ pid: PickleValue) throws -> TorchStorageReference {
         guard case .tuple(let items) = pid, items.count == 5 || items.count == 6, items[0] == .string("storage") else {
-            throw fail(.unsupportedContent, "persistent id \(pid.typeName) is not a torch storage tuple ('storage', type, key, location, numel)")
+            throw fail(
+                .unsupportedContent,
+                "persistent id \(pid.typeName) is not a torch storage tuple ('storage', type, key, location, numel)")
         }
-        guard case .global(_, let typeName) = items[1], let known = TorchNames.storageTypes[typeName], let kind = known else {
+        guard case .global(_, let typeName) = items[1], let known = TorchNames.storageTypes[typeName], let kind = known
+        else {
             throw corrupt("storage type \(items[1].typeName) is not a torch storage class")
         }
         guard case .string(let key) = items[2], case .string(let location) = items[3] else {
             throw corrupt("storage key and location must be strings")
         }
-        guard case .int(let numel) = items[4], numel >= 0 else { throw corrupt("storage `\(key)` has an invalid element count") }
+        guard case .int(let numel) = items[4], numel >= 0 else {
+            throw corrupt("storage `\(key)` has an invalid element count")
+        }
         let root = TorchStorageReference(key: key, kind: kind, location: location, elementCount: numel)
         guard root.byteCount != nil else { throw corrupt("storage `\(key)` size overflows") }
         if let cached = storages[key] {
@@ -145,12 +167,14 @@ extension Unpickler {
         guard items.count == 6, items[5] != .none else { return root }
         // Legacy storage view: (view_key, offset, view_numel) into the root storage.
         guard case .tuple(let view) = items[5], view.count == 3, case .string(let viewKey) = view[0],
-              case .int(let start) = view[1], case .int(let viewCount) = view[2], start >= 0, viewCount >= 0,
-              start <= numel, viewCount <= numel - start else {
+            case .int(let start) = view[1], case .int(let viewCount) = view[2], start >= 0, viewCount >= 0,
+            start <= numel, viewCount <= numel - start
+        else {
             throw corrupt("storage `\(key)` has an invalid view (view_key, offset, numel) outside the storage")
         }
-        let reference = TorchStorageReference(key: key, kind: kind, location: location, elementCount: numel,
-                                              byteOffset: start * kind.elementSize)
+        let reference = TorchStorageReference(
+            key: key, kind: kind, location: location, elementCount: numel,
+            byteOffset: start * kind.elementSize)
         storages[viewKey] = storages[viewKey] ?? reference
         return reference
     }
@@ -160,18 +184,30 @@ extension Unpickler {
     func rebuildTensor(_ args: [PickleValue], version: Int) throws -> TorchTensorReference {
         let function = "_rebuild_tensor_v\(version)"
         let counts = version == 2 ? 6...7 : 7...8
-        guard counts.contains(args.count) else { throw corrupt("\(function) takes \(counts) arguments, found \(args.count)") }
-        guard case .storage(let storage) = args[0] else { throw corrupt("\(function) needs a storage, found \(args[0].typeName)") }
-        guard case .int(let offset) = args[1], offset >= 0 else { throw corrupt("\(function) needs a non-negative storage offset") }
+        guard counts.contains(args.count) else {
+            throw corrupt("\(function) takes \(counts) arguments, found \(args.count)")
+        }
+        guard case .storage(let storage) = args[0] else {
+            throw corrupt("\(function) needs a storage, found \(args[0].typeName)")
+        }
+        guard case .int(let offset) = args[1], offset >= 0 else {
+            throw corrupt("\(function) needs a non-negative storage offset")
+        }
         func integers(_ v: PickleValue, _ what: String) throws -> [Int] {
-            guard case .tuple(let items) = v else { throw corrupt("\(function) needs a tuple of \(what), found \(v.typeName)") }
+            guard case .tuple(let items) = v else {
+                throw corrupt("\(function) needs a tuple of \(what), found \(v.typeName)")
+            }
             return try items.map {
-                guard case .int(let i) = $0, i >= 0 else { throw corrupt("\(function) \(what) must be non-negative integers") }
+                guard case .int(let i) = $0, i >= 0 else {
+                    throw corrupt("\(function) \(what) must be non-negative integers")
+                }
                 return i
             }
         }
         let size = try integers(args[2], "sizes"), strides = try integers(args[3], "strides")
-        guard size.count == strides.count else { throw corrupt("\(function) has \(size.count) sizes but \(strides.count) strides") }
+        guard size.count == strides.count else {
+            throw corrupt("\(function) has \(size.count) sizes but \(strides.count) strides")
+        }
         guard Shape(size).checkedElementCount != nil else { throw corrupt("\(function) size \(size) overflows") }
         let dtype: DType
         if version == 3 {
@@ -179,7 +215,9 @@ extension Unpickler {
                 throw corrupt("\(function) needs a torch dtype as its 7th argument, found \(args[6].typeName)")
             }
             guard let d = known else {
-                throw fail(.unsupportedDType, "dtype torch.\(name) is not supported; convert the tensor to a supported dtype and save it again")
+                throw fail(
+                    .unsupportedDType,
+                    "dtype torch.\(name) is not supported; convert the tensor to a supported dtype and save it again")
             }
             dtype = d
         } else {
@@ -188,9 +226,14 @@ extension Unpickler {
             case .untyped: dtype = .u8
             }
         }
-        guard Shape(size).checkedByteCount(dtype) != nil else { throw corrupt("\(function) size \(size) of \(dtype.rawValue) overflows a byte count") }
-        let reference = TorchTensorReference(storage: storage, dtype: dtype, offset: offset, shape: Shape(size), strides: strides)
-        guard reference.addressedByteRange != nil else { throw corrupt("\(function) view \(size) / \(strides) at \(offset) overflows") }
+        guard Shape(size).checkedByteCount(dtype) != nil else {
+            throw corrupt("\(function) size \(size) of \(dtype.rawValue) overflows a byte count")
+        }
+        let reference = TorchTensorReference(
+            storage: storage, dtype: dtype, offset: offset, shape: Shape(size), strides: strides)
+        guard reference.addressedByteRange != nil else {
+            throw corrupt("\(function) view \(size) / \(strides) at \(offset) overflows")
+        }
         return reference
     }
 }

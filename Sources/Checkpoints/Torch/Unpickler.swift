@@ -78,7 +78,9 @@ public struct Unpickler {
         case 0x74: stack.append(.tuple(try popToMark()))
         case 0x85, 0x86, 0x87:
             let n = Int(op - 0x84)
-            guard stack.count >= n, stack.count - n >= (marks.last ?? 0) else { throw corrupt("TUPLE\(n) needs \(n) items") }
+            guard stack.count >= n, stack.count - n >= (marks.last ?? 0) else {
+                throw corrupt("TUPLE\(n) needs \(n) items")
+            }
             let items = Array(stack.suffix(n))
             stack.removeLast(n)
             stack.append(.tuple(items))
@@ -110,19 +112,35 @@ public struct Unpickler {
         case 0x4B: stack.append(.value(.int(Int(try read(UInt8.self, "BININT1 argument")))))
         case 0x4D: stack.append(.value(.int(Int(try read(UInt16.self, "BININT2 argument")))))
         case 0x4A: stack.append(.value(.int(Int(try read(Int32.self, "BININT argument")))))
-        case 0x8A: stack.append(.value(.integer(twosComplement: try readBytes(Int(try read(UInt8.self, "LONG1 length")), "LONG1 bytes"))))
-        case 0x8B: stack.append(.value(.integer(twosComplement: try readBytes(try readLength(UInt32.self, what: "LONG4"), "LONG4 bytes"))))
+        case 0x8A:
+            stack.append(
+                .value(
+                    .integer(twosComplement: try readBytes(Int(try read(UInt8.self, "LONG1 length")), "LONG1 bytes"))))
+        case 0x8B:
+            stack.append(
+                .value(
+                    .integer(twosComplement: try readBytes(try readLength(UInt32.self, what: "LONG4"), "LONG4 bytes"))))
         case 0x47:
             let bits = try read(UInt64.self, "BINFLOAT argument")
             stack.append(.value(.float(Double(bitPattern: UInt64(bigEndian: bits)))))
         case 0x58: stack.append(.value(.string(try readUTF8(try readLength(UInt32.self, what: "BINUNICODE")))))
         case 0x8C: stack.append(.value(.string(try readUTF8(Int(try read(UInt8.self, "SHORT_BINUNICODE length"))))))
         case 0x8D: stack.append(.value(.string(try readUTF8(try readLength(UInt64.self, what: "BINUNICODE8")))))
-        case 0x55: stack.append(.value(.string(latin1(try readBytes(Int(try read(UInt8.self, "SHORT_BINSTRING length")), "SHORT_BINSTRING")))))
-        case 0x54: stack.append(.value(.string(latin1(try readBytes(try readLength(UInt32.self, what: "BINSTRING"), "BINSTRING")))))
-        case 0x43: stack.append(.value(.bytes(try readBytes(Int(try read(UInt8.self, "SHORT_BINBYTES length")), "SHORT_BINBYTES"))))
-        case 0x42: stack.append(.value(.bytes(try readBytes(try readLength(UInt32.self, what: "BINBYTES"), "BINBYTES"))))
-        case 0x8E: stack.append(.value(.bytes(try readBytes(try readLength(UInt64.self, what: "BINBYTES8"), "BINBYTES8"))))
+        case 0x55:
+            stack.append(
+                .value(
+                    .string(
+                        latin1(try readBytes(Int(try read(UInt8.self, "SHORT_BINSTRING length")), "SHORT_BINSTRING")))))
+        case 0x54:
+            stack.append(
+                .value(.string(latin1(try readBytes(try readLength(UInt32.self, what: "BINSTRING"), "BINSTRING")))))
+        case 0x43:
+            stack.append(
+                .value(.bytes(try readBytes(Int(try read(UInt8.self, "SHORT_BINBYTES length")), "SHORT_BINBYTES"))))
+        case 0x42:
+            stack.append(.value(.bytes(try readBytes(try readLength(UInt32.self, what: "BINBYTES"), "BINBYTES"))))
+        case 0x8E:
+            stack.append(.value(.bytes(try readBytes(try readLength(UInt64.self, what: "BINBYTES8"), "BINBYTES8"))))
         case 0x63:
             let module = try readLine("GLOBAL module"), name = try readLine("GLOBAL name")
             stack.append(.value(try global(module: module, name: name)))
@@ -154,7 +172,10 @@ public struct Unpickler {
         case 0x6A: stack.append(try memoEntry(Int(try read(UInt32.self, "LONG_BINGET index"))))
         default:
             let name = PickleOpcodeNames.name(of: op).map { " (\($0))" } ?? ""
-            throw fail(.unsupportedContent, "unsupported pickle opcode 0x\(hex(op))\(name); only the opcodes torch.save writes are read, nothing is executed")
+            throw fail(
+                .unsupportedContent,
+                "unsupported pickle opcode 0x\(hex(op))\(name); only the opcodes torch.save writes are read, nothing is executed"
+            )
         }
     }
 
@@ -236,17 +257,24 @@ public struct Unpickler {
 
     /// Reads a length field and checks that that many bytes remain (unless `skipping` is false: FRAME sizes
     /// are only hints and are not checked).
-    mutating func readLength<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, what: String, skipping: Bool = true) throws -> Int {
+    mutating func readLength<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, what: String, skipping: Bool = true)
+        throws -> Int
+    {
         let n = try read(T.self, "\(what) length")
         guard !skipping || UInt64(n) <= UInt64(bytes.count - offset) else {
-            throw fail(.truncated, "\(what) length \(n) exceeds the \(bytes.count - offset) bytes left; the record is truncated or corrupt")
+            throw fail(
+                .truncated,
+                "\(what) length \(n) exceeds the \(bytes.count - offset) bytes left; the record is truncated or corrupt"
+            )
         }
         return Int(clamping: UInt64(n))
     }
 
     mutating func readBytes(_ count: Int, _ what: String) throws -> [UInt8] {
         guard count <= bytes.count - offset else {
-            throw fail(.truncated, "\(what) needs \(count) bytes but \(bytes.count - offset) are left; the record is truncated")
+            throw fail(
+                .truncated, "\(what) needs \(count) bytes but \(bytes.count - offset) are left; the record is truncated"
+            )
         }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
@@ -276,7 +304,9 @@ public struct Unpickler {
     // MARK: - Errors
 
     func fail(_ kind: CheckpointError.Kind, _ message: String) -> CheckpointError {
-        CheckpointError(kind, file: file, tensor: record, "\(message) (opcode 0x\(hex(opcode)) at offset \(opcodeOffset) of \(record))")
+        CheckpointError(
+            kind, file: file, tensor: record,
+            "\(message) (opcode 0x\(hex(opcode)) at offset \(opcodeOffset) of \(record))")
     }
 
     func corrupt(_ message: String) -> CheckpointError {

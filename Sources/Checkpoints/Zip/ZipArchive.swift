@@ -81,7 +81,9 @@ public final class ZipArchive {
             try checkInflatable(entry)
             let input = UnsafeRawBufferPointer(rebasing: file.bytes[entry.dataRange])
             storage = try TensorStorage(count: entry.uncompressedSize) { out in
-                do throws(InflateFailure) { try RawDeflate.inflate(input, into: out) } catch { throw inflateError(error, entry) }
+                do throws(InflateFailure) { try RawDeflate.inflate(input, into: out) } catch {
+                    throw inflateError(error, entry)
+                }
             }
         }
         if verifyCRC {
@@ -97,12 +99,16 @@ extension ZipArchive {
     func checkInflatable(_ entry: ZipEntry) throws {
         let (bound, overflow) = entry.compressedSize.multipliedReportingOverflow(by: 1032)
         if !overflow, entry.uncompressedSize > bound + 1024 {
-            throw CheckpointError(.corrupt, file: path, tensor: entry.name,
-                "member `\(entry.name)` claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed bytes, more than deflate can produce; the archive is corrupt or a zip bomb")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: entry.name,
+                "member `\(entry.name)` claims \(entry.uncompressedSize) bytes from \(entry.compressedSize) compressed bytes, more than deflate can produce; the archive is corrupt or a zip bomb"
+            )
         }
         if entry.uncompressedSize > memoryLimit {
-            throw CheckpointError(.invalidArgument, file: path, tensor: entry.name,
-                "member `\(entry.name)` would inflate to \(entry.uncompressedSize) bytes, above the limit of \(memoryLimit) bytes")
+            throw CheckpointError(
+                .invalidArgument, file: path, tensor: entry.name,
+                "member `\(entry.name)` would inflate to \(entry.uncompressedSize) bytes, above the limit of \(memoryLimit) bytes"
+            )
         }
     }
 
@@ -113,12 +119,15 @@ extension ZipArchive {
         case .tooShort: what = "ends before the declared \(entry.uncompressedSize) bytes (truncated stream)"
         case .corrupt(let m): what = "is not a valid deflate stream (\(m))"
         }
-        return CheckpointError(.corrupt, file: path, tensor: entry.name, "member `\(entry.name)` \(what); the archive is corrupt")
+        return CheckpointError(
+            .corrupt, file: path, tensor: entry.name, "member `\(entry.name)` \(what); the archive is corrupt")
     }
 
     func crcError(_ entry: ZipEntry, _ actual: UInt32) -> CheckpointError {
-        CheckpointError(.corrupt, file: path, tensor: entry.name,
-            "member `\(entry.name)`: CRC-32 mismatch (stored \(hex(entry.crc32)), computed \(hex(actual))); the file is damaged, download or copy it again")
+        CheckpointError(
+            .corrupt, file: path, tensor: entry.name,
+            "member `\(entry.name)`: CRC-32 mismatch (stored \(hex(entry.crc32)), computed \(hex(actual))); the file is damaged, download or copy it again"
+        )
     }
 
     /// A sequential reader of `entry`'s uncompressed bytes, for formats that decode a header before deciding
@@ -156,8 +165,10 @@ public final class ZipMemberStream {
     /// - Throws: `CheckpointError` when fewer bytes remain or the stream is corrupt.
     public func read(into output: UnsafeMutableRawBufferPointer) throws {
         guard output.count <= remaining else {
-            throw CheckpointError(.corrupt, file: archive.path, tensor: entry.name,
-                "member `\(entry.name)` is \(entry.uncompressedSize) bytes, too short for the data its header describes")
+            throw CheckpointError(
+                .corrupt, file: archive.path, tensor: entry.name,
+                "member `\(entry.name)` is \(entry.uncompressedSize) bytes, too short for the data its header describes"
+            )
         }
         if let inflater {
             do { try inflater.read(into: output) } catch { throw archive.inflateError(error, entry) }

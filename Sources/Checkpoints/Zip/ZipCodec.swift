@@ -97,7 +97,9 @@ final class RawInflater {
 enum RawDeflate {
     /// Inflates raw deflate `input` into `output`, which must be filled exactly: fails as soon as the stream
     /// would produce more bytes than `output` holds, or ends before filling it.
-    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws(InflateFailure) {
+    static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer)
+        throws(InflateFailure)
+    {
         let inflater = try RawInflater(input)
         try inflater.read(into: output)
         try inflater.finish()
@@ -110,7 +112,9 @@ enum RawDeflate {
         private var open = false
 
         init(level: Int32) throws {
-            guard czr_deflateInit2(&stream, level, -15) == Z_OK else { throw InflateFailure.corrupt("zlib deflateInit2 failed") }
+            guard czr_deflateInit2(&stream, level, -15) == Z_OK else {
+                throw InflateFailure.corrupt("zlib deflateInit2 failed")
+            }
             open = true
         }
 
@@ -132,7 +136,8 @@ enum RawDeflate {
                         stream.next_out = out.baseAddress!.assumingMemoryBound(to: Bytef.self)
                         stream.avail_out = uInt(out.count)
                         let r = deflate(&stream, flush)
-                        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<(out.count - Int(stream.avail_out))]))
+                        output.append(
+                            contentsOf: UnsafeRawBufferPointer(rebasing: out[0..<(out.count - Int(stream.avail_out))]))
                         return r
                     }
                     if status == Z_STREAM_ERROR { throw InflateFailure.corrupt("zlib deflate failed") }

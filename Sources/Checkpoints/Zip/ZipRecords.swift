@@ -14,12 +14,15 @@ enum ZipRecords {
 
     /// A local file header with real sizes (ZIP64 extra when a size needs it) and, when `alignment` is given,
     /// the `46 42` padding field that puts the data at a multiple of it.
-    static func localHeader(name: String, compression: ZipCompression, crc: UInt32, compressedSize: Int,
-                            uncompressedSize: Int, offset: Int, alignment: Int?) -> [UInt8] {
+    static func localHeader(
+        name: String, compression: ZipCompression, crc: UInt32, compressedSize: Int,
+        uncompressedSize: Int, offset: Int, alignment: Int?
+    ) -> [UInt8] {
         let zip64 = needsZip64(compressedSize, uncompressedSize)
         var extra: [UInt8] = []
         if zip64 {
-            extra.le(UInt16(1)); extra.le(UInt16(16)); extra.le(UInt64(uncompressedSize)); extra.le(UInt64(compressedSize))
+            extra.le(UInt16(1)); extra.le(UInt16(16)); extra.le(UInt64(uncompressedSize));
+            extra.le(UInt64(compressedSize))
         }
         let nameBytes = Array(name.utf8)
         if let alignment {
@@ -43,8 +46,10 @@ enum ZipRecords {
     }
 
     /// A central directory header; the ZIP64 extra holds only the values whose 32-bit fields saturate.
-    static func centralHeader(name: String, compression: ZipCompression, crc: UInt32, compressedSize: Int,
-                              uncompressedSize: Int, offset: Int) -> [UInt8] {
+    static func centralHeader(
+        name: String, compression: ZipCompression, crc: UInt32, compressedSize: Int,
+        uncompressedSize: Int, offset: Int
+    ) -> [UInt8] {
         var extra: [UInt8] = []
         for v in [uncompressedSize, compressedSize, offset] where v >= saturated32 { extra.le(UInt64(v)) }
         if !extra.isEmpty {
@@ -56,7 +61,7 @@ enum ZipRecords {
         let nameBytes = Array(name.utf8)
         var h: [UInt8] = []
         h.le(UInt32(0x0201_4B50))
-        h.le(UInt16(0x0300) | version)       // made by: Unix, spec version
+        h.le(UInt16(0x0300) | version)  // made by: Unix, spec version
         h.le(version)
         h.le(flags(for: name))
         h.le(compression.rawValue)
@@ -65,8 +70,8 @@ enum ZipRecords {
         h.le(UInt32(min(compressedSize, saturated32)))
         h.le(UInt32(min(uncompressedSize, saturated32)))
         h.le(UInt16(nameBytes.count)); h.le(UInt16(extra.count)); h.le(UInt16(0))
-        h.le(UInt16(0)); h.le(UInt16(0))     // disk, internal attributes
-        h.le(UInt32(0o100644 << 16))         // external attributes: regular file, rw-r--r--
+        h.le(UInt16(0)); h.le(UInt16(0))  // disk, internal attributes
+        h.le(UInt32(0o100644 << 16))  // external attributes: regular file, rw-r--r--
         h.le(UInt32(min(offset, saturated32)))
         return h + nameBytes + extra
     }

@@ -38,7 +38,8 @@ public final class ZipWriter {
     ///   - alwaysWriteZip64End: write the ZIP64 end record and locator even when not needed.
     public init(path: String, overwrite: Bool, alignment: Int = 64, alwaysWriteZip64End: Bool = false) throws {
         guard alignment > 0, alignment <= 4096, alignment & (alignment - 1) == 0 else {
-            throw CheckpointError(.invalidArgument, file: path, "ZIP alignment \(alignment) must be a power of two up to 4096")
+            throw CheckpointError(
+                .invalidArgument, file: path, "ZIP alignment \(alignment) must be a power of two up to 4096")
         }
         self.path = path
         self.alignment = alignment
@@ -51,7 +52,9 @@ public final class ZipWriter {
     ///   - compression: `.stored`, or `.deflate` (raw deflate, zlib level 6).
     ///   - align: add the `46 42` extra field so the data starts at a multiple of `alignment` (stored members;
     ///     ignored for deflated ones).
-    public func add(name: String, bytes: UnsafeRawBufferPointer, compression: ZipCompression = .stored, align: Bool = false) throws {
+    public func add(
+        name: String, bytes: UnsafeRawBufferPointer, compression: ZipCompression = .stored, align: Bool = false
+    ) throws {
         try add(name: name, byteCount: bytes.count, compression: compression, align: align) { emit in try emit(bytes) }
     }
 
@@ -70,14 +73,17 @@ public final class ZipWriter {
     /// - Throws: `CheckpointError` when the chunks do not add up to `byteCount`, for a duplicate or empty name,
     ///   or on a write error (the archive is then abandoned). A stored member whose `produce` fails is cut off
     ///   again, so the archive holds only the members added before it.
-    public func add(name: String, byteCount: Int, compression: ZipCompression = .stored, align: Bool = false,
-                    produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+    public func add(
+        name: String, byteCount: Int, compression: ZipCompression = .stored, align: Bool = false,
+        produce: (_ emit: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
+    ) throws {
         guard !finished else { throw CheckpointError(.invalidArgument, file: path, "ZIP writer already finished") }
         guard !name.isEmpty, name.utf8.count <= 0xFFFF else {
             throw CheckpointError(.invalidName, file: path, tensor: name, "ZIP member name must have 1 to 65 535 bytes")
         }
         guard names.insert(name).inserted else {
-            throw CheckpointError(.duplicateKey, file: path, tensor: name, "member `\(name)` was added twice; names must be unique")
+            throw CheckpointError(
+                .duplicateKey, file: path, tensor: name, "member `\(name)` was added twice; names must be unique")
         }
         var crc = ZipCRC32()
         var produced = 0
@@ -85,8 +91,9 @@ public final class ZipWriter {
         let compressedSize: Int
         switch compression {
         case .stored:
-            let header = ZipRecords.localHeader(name: name, compression: compression, crc: 0, compressedSize: byteCount,
-                                                uncompressedSize: byteCount, offset: local, alignment: align ? alignment : nil)
+            let header = ZipRecords.localHeader(
+                name: name, compression: compression, crc: 0, compressedSize: byteCount,
+                uncompressedSize: byteCount, offset: local, alignment: align ? alignment : nil)
             do {
                 try out.write(header)
                 try produce { chunk in
@@ -95,10 +102,12 @@ public final class ZipWriter {
                 }
                 try checkProduced(produced, byteCount, name)
             } catch {
-                try? out.truncate(to: local)   // the archive stays as it was before this member
+                try? out.truncate(to: local)  // the archive stays as it was before this member
                 throw error
             }
-            try withUnsafeBytes(of: crc.value.littleEndian) { try out.overwrite($0, at: local + ZipRecords.localHeaderCRCOffset) }
+            try withUnsafeBytes(of: crc.value.littleEndian) {
+                try out.overwrite($0, at: local + ZipRecords.localHeaderCRCOffset)
+            }
             compressedSize = byteCount
         case .deflate:
             let compressor = try deflating { try RawDeflate.Compressor(level: 6) }
@@ -110,13 +119,16 @@ public final class ZipWriter {
             try deflating { try compressor.feed(UnsafeRawBufferPointer(start: nil, count: 0), finish: true) }
             try checkProduced(produced, byteCount, name)
             let compressed = compressor.output
-            try out.write(ZipRecords.localHeader(name: name, compression: compression, crc: crc.value, compressedSize: compressed.count,
-                                                 uncompressedSize: byteCount, offset: local, alignment: nil))
+            try out.write(
+                ZipRecords.localHeader(
+                    name: name, compression: compression, crc: crc.value, compressedSize: compressed.count,
+                    uncompressedSize: byteCount, offset: local, alignment: nil))
             try out.write(compressed)
             compressedSize = compressed.count
         }
-        central += ZipRecords.centralHeader(name: name, compression: compression, crc: crc.value,
-                                            compressedSize: compressedSize, uncompressedSize: byteCount, offset: local)
+        central += ZipRecords.centralHeader(
+            name: name, compression: compression, crc: crc.value,
+            compressedSize: compressedSize, uncompressedSize: byteCount, offset: local)
         memberCount += 1
     }
 
@@ -125,8 +137,9 @@ public final class ZipWriter {
         guard !finished else { return }
         let directoryOffset = out.bytesWritten
         try out.write(central)
-        let end = ZipRecords.endRecords(count: memberCount, directorySize: central.count, directoryOffset: directoryOffset,
-                                        forceZip64: alwaysWriteZip64End)
+        let end = ZipRecords.endRecords(
+            count: memberCount, directorySize: central.count, directoryOffset: directoryOffset,
+            forceZip64: alwaysWriteZip64End)
         try out.write(end)
         try out.commit()
         finished = true
@@ -144,15 +157,17 @@ public final class ZipWriter {
     /// Hands `chunk` to `write` and feeds it to `crc`. A chunk of `concurrentChecksumBytes` or more is checksummed
     /// on another thread while `write` runs (two independent reads of the same bytes, so the CRC leaves the
     /// critical path); the call returns only when both are done, also when `write` throws.
-    static func write(_ chunk: UnsafeRawBufferPointer, checksummingInto crc: inout ZipCRC32,
-                      _ write: (UnsafeRawBufferPointer) throws -> Void) throws {
+    static func write(
+        _ chunk: UnsafeRawBufferPointer, checksummingInto crc: inout ZipCRC32,
+        _ write: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
         guard chunk.count >= concurrentChecksumBytes else {
             crc.update(chunk)
             try write(chunk)
             return
         }
         try withUnsafeMutablePointer(to: &crc) { state in
-            let job = UncheckedSendable((state, chunk))   // both outlive the job: it is waited for below
+            let job = UncheckedSendable((state, chunk))  // both outlive the job: it is waited for below
             let done = DispatchGroup()
             DispatchQueue.global().async(group: done) { job.value.0.pointee.update(job.value.1) }
             defer { done.wait() }
@@ -162,7 +177,9 @@ public final class ZipWriter {
 
     private func checkProduced(_ produced: Int, _ byteCount: Int, _ name: String) throws {
         guard produced == byteCount else {
-            throw CheckpointError(.corrupt, file: path, tensor: name, "member `\(name)` produced \(produced) bytes but \(byteCount) were declared")
+            throw CheckpointError(
+                .corrupt, file: path, tensor: name,
+                "member `\(name)` produced \(produced) bytes but \(byteCount) were declared")
         }
     }
 

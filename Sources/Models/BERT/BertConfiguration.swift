@@ -26,9 +26,11 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
     public var headSize: Int { hiddenSize / headCount }
 
     /// A configuration with the given sizes and defaults elsewhere (for tests and programmatic models).
-    public init(vocabularySize: Int = 30522, hiddenSize: Int = 768, layerCount: Int = 12, headCount: Int = 12,
-                intermediateSize: Int = 3072, activation: ActivationFunction = .gelu, maxPositions: Int = 512,
-                typeVocabularySize: Int = 2, layerNormEpsilon: Float = 1e-12, labelCount: Int = 2) {
+    public init(
+        vocabularySize: Int = 30522, hiddenSize: Int = 768, layerCount: Int = 12, headCount: Int = 12,
+        intermediateSize: Int = 3072, activation: ActivationFunction = .gelu, maxPositions: Int = 512,
+        typeVocabularySize: Int = 2, layerNormEpsilon: Float = 1e-12, labelCount: Int = 2
+    ) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.layerCount = layerCount
@@ -68,15 +70,17 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let modelType: String = try c.decode(.modelType, default: "bert")
         guard modelType == "bert" else {
-            throw ModelError(.configuration, file: file, field: "model_type",
-                             "`model_type` is \"\(modelType)\" but a BERT model was asked for")
+            throw ModelError(
+                .configuration, file: file, field: "model_type",
+                "`model_type` is \"\(modelType)\" but a BERT model was asked for")
         }
         vocabularySize = try c.decode(.vocabSize, default: 30522)
         hiddenSize = try c.decode(.hiddenSize, default: 768)
         layerCount = try c.decode(.numHiddenLayers, default: 12)
         headCount = try c.decode(.numAttentionHeads, default: 12)
         intermediateSize = try c.decode(.intermediateSize, default: 3072)
-        activation = try ConfigurationCheck.activation(try c.decode(.hiddenAct, default: "gelu"), "hidden_act", file: file)
+        activation = try ConfigurationCheck.activation(
+            try c.decode(.hiddenAct, default: "gelu"), "hidden_act", file: file)
         maxPositions = try c.decode(.maxPositionEmbeddings, default: 512)
         typeVocabularySize = try c.decode(.typeVocabSize, default: 2)
         layerNormEpsilon = try c.decode(.layerNormEps, default: 1e-12)
@@ -88,25 +92,31 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
 
         let positions: String = try c.decode(.positionEmbeddingType, default: "absolute")
         guard positions == "absolute" else {
-            throw ModelError(.configuration, file: file, field: "position_embedding_type",
+            throw ModelError(
+                .configuration, file: file, field: "position_embedding_type",
                 "`position_embedding_type` is \"\(positions)\"; only \"absolute\" position embeddings are supported")
         }
         if try c.decode(.isDecoder, default: false) {
-            throw ModelError(.configuration, file: file, field: "is_decoder",
-                             "`is_decoder` is true; BERT as a causal decoder is not supported")
+            throw ModelError(
+                .configuration, file: file, field: "is_decoder",
+                "`is_decoder` is true; BERT as a causal decoder is not supported")
         }
         if try c.decode(.addCrossAttention, default: false) {
-            throw ModelError(.configuration, file: file, field: "add_cross_attention",
-                             "`add_cross_attention` is true; cross-attention layers are not supported")
+            throw ModelError(
+                .configuration, file: file, field: "add_cross_attention",
+                "`add_cross_attention` is true; cross-attention layers are not supported")
         }
-        for (value, field) in [(vocabularySize, "vocab_size"), (hiddenSize, "hidden_size"), (layerCount, "num_hidden_layers"),
-                               (headCount, "num_attention_heads"), (intermediateSize, "intermediate_size"),
-                               (maxPositions, "max_position_embeddings"), (typeVocabularySize, "type_vocab_size"),
-                               (labelCount, "num_labels")] {
+        for (value, field) in [
+            (vocabularySize, "vocab_size"), (hiddenSize, "hidden_size"), (layerCount, "num_hidden_layers"),
+            (headCount, "num_attention_heads"), (intermediateSize, "intermediate_size"),
+            (maxPositions, "max_position_embeddings"), (typeVocabularySize, "type_vocab_size"),
+            (labelCount, "num_labels"),
+        ] {
             try ConfigurationCheck.positive(value, field, file: file)
         }
-        try ConfigurationCheck.divisible(hidden: hiddenSize, heads: headCount, hiddenField: "hidden_size",
-                                         headsField: "num_attention_heads", file: file)
+        try ConfigurationCheck.divisible(
+            hidden: hiddenSize, heads: headCount, hiddenField: "hidden_size",
+            headsField: "num_attention_heads", file: file)
     }
 
     /// Decodes `json` (a parsed `config.json`).

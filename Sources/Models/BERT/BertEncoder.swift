@@ -22,17 +22,24 @@ public struct BertEmbeddings: Sendable {
     ///   - tokenTypeIds: `[B·T]`, nil for all zeros.
     ///   - positionIds: `[B·T]`, nil for 0…T−1 in every row.
     /// - Throws: `ModelError(.input)` for positions beyond `max_position_embeddings` or a bad token type.
-    public func callAsFunction(inputsEmbeds: Activations, tokenTypeIds: [Int]?, positionIds: [Int]? = nil) throws -> Activations {
+    public func callAsFunction(inputsEmbeds: Activations, tokenTypeIds: [Int]?, positionIds: [Int]? = nil) throws
+        -> Activations
+    {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == layerNorm.weight.count else {
-            throw ModelError(.input, file: "inputs_embeds", "width \(C) differs from hidden_size \(layerNorm.weight.count)")
+            throw ModelError(
+                .input, file: "inputs_embeds", "width \(C) differs from hidden_size \(layerNorm.weight.count)")
         }
         guard positionIds != nil || T <= positionEmbeddings.count else {
-            throw ModelError(.input, file: "input_ids", "sequence length \(T) exceeds max_position_embeddings \(positionEmbeddings.count); split the input into shorter sequences")
+            throw ModelError(
+                .input, file: "input_ids",
+                "sequence length \(T) exceeds max_position_embeddings \(positionEmbeddings.count); split the input into shorter sequences"
+            )
         }
-        var x = inputsEmbeds.values                                                   // [B·T, C]
-        try tokenTypeEmbeddings.gather(tokenTypeIds ?? [Int](repeating: 0, count: B * T), adding: &x, what: "token_type_ids")
-        let positions = positionIds ?? (0..<B).flatMap { _ in 0..<T }               // [B·T]
+        var x = inputsEmbeds.values  // [B·T, C]
+        try tokenTypeEmbeddings.gather(
+            tokenTypeIds ?? [Int](repeating: 0, count: B * T), adding: &x, what: "token_type_ids")
+        let positions = positionIds ?? (0..<B).flatMap { _ in 0..<T }  // [B·T]
         try positionEmbeddings.gather(positions, adding: &x, what: "position_ids")
         layerNorm.apply(&x)
         return Activations(unchecked: x, batch: B, length: T, width: C)
@@ -40,8 +47,9 @@ public struct BertEmbeddings: Sendable {
 
     /// Word embeddings of `ids`: `[B, T, C]`, before positions, types and LayerNorm.
     public func wordEmbeddings(_ inputs: ModelInputs) throws -> Activations {
-        Activations(unchecked: try wordEmbeddings(inputs.inputIds), batch: inputs.batch, length: inputs.length,
-                    width: wordEmbeddings.size)
+        Activations(
+            unchecked: try wordEmbeddings(inputs.inputIds), batch: inputs.batch, length: inputs.length,
+            width: wordEmbeddings.size)
     }
 }
 
@@ -60,13 +68,15 @@ public struct BertLayer: Sendable {
     public init(_ scope: ParameterScope, _ config: BertConfiguration) throws {
         let (c, i, eps) = (config.hiddenSize, config.intermediateSize, config.layerNormEpsilon)
         let attention = scope["attention"]
-        let parts = try ["query", "key", "value"].map { try Linear(attention["self"][$0], inputs: c, outputs: c) }   // [C, C] each
-        queryKeyValue = Linear(weight: parts.flatMap(\.weight), bias: parts.flatMap { $0.bias ?? [] },
-                               inputs: c, outputs: 3 * c, layout: .outIn)                                      // [3C, C]
+        // [C, C] each
+        let parts = try ["query", "key", "value"].map { try Linear(attention["self"][$0], inputs: c, outputs: c) }
+        queryKeyValue = Linear(
+            weight: parts.flatMap(\.weight), bias: parts.flatMap { $0.bias ?? [] },
+            inputs: c, outputs: 3 * c, layout: .outIn)  // [3C, C]
         attentionOutput = try Linear(attention["output"]["dense"], inputs: c, outputs: c)
         attentionLayerNorm = try LayerNorm(attention["output"]["LayerNorm"], size: c, epsilon: eps)
-        intermediate = try Linear(scope["intermediate"]["dense"], inputs: c, outputs: i)   // [I, C]
-        output = try Linear(scope["output"]["dense"], inputs: i, outputs: c)               // [C, I]
+        intermediate = try Linear(scope["intermediate"]["dense"], inputs: c, outputs: i)  // [I, C]
+        output = try Linear(scope["output"]["dense"], inputs: i, outputs: c)  // [C, I]
         outputLayerNorm = try LayerNorm(scope["output"]["LayerNorm"], size: c, epsilon: eps)
         activation = config.activation
         heads = config.headCount
@@ -75,24 +85,26 @@ public struct BertLayer: Sendable {
     /// `[B, T, C] → [B, T, C]`. `keyBias` is `[B·T]` (see `Kernels.keyBias(fromMask:)`), nil for no padding.
     public func callAsFunction(_ x: Activations, keyBias: [Float]?) -> Activations {
         let (B, T, C) = (x.batch, x.length, x.width)
-        let qkv = queryKeyValue(x.values, rows: B * T)                           // [B·T, C] · [3C, C]ᵀ → [B·T, 3C]
-        let shape = AttentionShape(batch: B, length: T, heads: heads, headSize: C / heads,
-                                   scale: 1 / Float(C / heads).squareRoot(), causal: false)
+        let qkv = queryKeyValue(x.values, rows: B * T)  // [B·T, C] · [3C, C]ᵀ → [B·T, 3C]
+        let shape = AttentionShape(
+            batch: B, length: T, heads: heads, headSize: C / heads,
+            scale: 1 / Float(C / heads).squareRoot(), causal: false)
         // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
-        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in   // [B·T, C]
+        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in  // [B·T, C]
             qkv.withUnsafeBufferPointer { p in
                 let base = p.baseAddress!
                 // q | k | v are column blocks of the packed rows: views with row stride 3C.
-                Kernels.attention(AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
-                                  shape: shape, keyBias: keyBias, output: pc.baseAddress!)
+                Kernels.attention(
+                    AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
+                    shape: shape, keyBias: keyBias, output: pc.baseAddress!)
             }
             initialized = B * T * C
         }
-        var a = attentionOutput(context, rows: B * T)                 // [B·T, C]   BertSelfOutput
+        var a = attentionOutput(context, rows: B * T)  // [B·T, C]   BertSelfOutput
         Kernels.add(x.values, to: &a)
         attentionLayerNorm.apply(&a)
         let h = intermediate(a, rows: B * T, activation: activation)  // [B·T, I]   BertIntermediate
-        var y = output(h, rows: B * T)                                // [B·T, C]   BertOutput
+        var y = output(h, rows: B * T)  // [B·T, C]   BertOutput
         Kernels.add(a, to: &y)
         outputLayerNorm.apply(&y)
         return Activations(unchecked: y, batch: B, length: T, width: C)
@@ -110,7 +122,7 @@ public struct BertPooler: Sendable {
     /// `[B, T, C] → [B, C]`.
     public func callAsFunction(_ x: Activations) -> [Float] {
         let C = x.width
-        let first = (0..<x.batch).flatMap { b in x.values[(b * x.length * C)..<(b * x.length * C + C)] }   // [B, C]
+        let first = (0..<x.batch).flatMap { b in x.values[(b * x.length * C)..<(b * x.length * C + C)] }  // [B, C]
         var y = dense(first, rows: x.batch)
         Kernels.tanh(&y)
         return y

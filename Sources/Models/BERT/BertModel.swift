@@ -33,10 +33,11 @@ public struct BertModel: Sendable {
     /// The forward pass over token ids.
     /// - Throws: `ModelError(.input)` for ids, token types or lengths outside the model's tables.
     public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> BertModelOutput {
-        let words = try embeddings.wordEmbeddings(inputs)                            // [B, T, C]
-        return try callAsFunction(inputsEmbeds: words, attentionMask: inputs.attentionMask,
-                                  tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds,
-                                  outputHiddenStates: outputHiddenStates)
+        let words = try embeddings.wordEmbeddings(inputs)  // [B, T, C]
+        return try callAsFunction(
+            inputsEmbeds: words, attentionMask: inputs.attentionMask,
+            tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds,
+            outputHiddenStates: outputHiddenStates)
     }
 
     /// The forward pass from `inputs_embeds` (as `BertModel.forward(inputs_embeds=…)`): position and type
@@ -46,11 +47,14 @@ public struct BertModel: Sendable {
     ///   - attentionMask: `[B·T]` of 0/1, nil for no padding.
     ///   - tokenTypeIds: `[B·T]`, nil for zeros.
     ///   - positionIds: `[B·T]`, nil for 0…T−1 in every row.
-    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]?,
-                               positionIds: [Int]? = nil, outputHiddenStates: Bool = false) throws -> BertModelOutput {
+    public func callAsFunction(
+        inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]?,
+        positionIds: [Int]? = nil, outputHiddenStates: Bool = false
+    ) throws -> BertModelOutput {
         try checkMask(attentionMask, rows: inputsEmbeds.rows)
         if let positionIds, positionIds.count != inputsEmbeds.rows {
-            throw ModelError(.input, file: "position_ids", "has \(positionIds.count) values for \(inputsEmbeds.rows) tokens")
+            throw ModelError(
+                .input, file: "position_ids", "has \(positionIds.count) values for \(inputsEmbeds.rows) tokens")
         }
         let x = try embeddings(inputsEmbeds: inputsEmbeds, tokenTypeIds: tokenTypeIds, positionIds: positionIds)
         let (last, states) = encode(x, attentionMask: attentionMask, outputHiddenStates: outputHiddenStates)
@@ -59,8 +63,10 @@ public struct BertModel: Sendable {
 
     /// The encoder alone (`BertEncoder`) on already-embedded `[B, T, C]` input.
     /// - Returns: the last hidden state, and with `outputHiddenStates` the input followed by each layer's output.
-    public func encode(_ x: Activations, attentionMask: [Float]?, outputHiddenStates: Bool = false) -> (Activations, [Activations]) {
-        let bias = attentionMask.map(Kernels.keyBias(fromMask:))                  // [B·T]: 0 or finfo.min
+    public func encode(_ x: Activations, attentionMask: [Float]?, outputHiddenStates: Bool = false) -> (
+        Activations, [Activations]
+    ) {
+        let bias = attentionMask.map(Kernels.keyBias(fromMask:))  // [B·T]: 0 or finfo.min
         var h = x
         var states = outputHiddenStates ? [x] : []
         for layer in layers {
@@ -93,27 +99,33 @@ public struct BertForMaskedLM: Sendable {
         bert = try BertModel(scope["bert"], configuration: c, addPoolingLayer: false)
         let predictions = scope["cls"]["predictions"]
         transformDense = try Linear(predictions["transform"]["dense"], inputs: c.hiddenSize, outputs: c.hiddenSize)
-        transformLayerNorm = try LayerNorm(predictions["transform"]["LayerNorm"], size: c.hiddenSize, epsilon: c.layerNormEpsilon)
+        transformLayerNorm = try LayerNorm(
+            predictions["transform"]["LayerNorm"], size: c.hiddenSize, epsilon: c.layerNormEpsilon)
         let decoder = predictions["decoder"]
-        decoderWeight = try decoder.tiedTensor("weight", to: bert.wordEmbeddingTable, tiedKey: scope.key("bert.embeddings.word_embeddings.weight"),
-                                               shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
+        decoderWeight = try decoder.tiedTensor(
+            "weight", to: bert.wordEmbeddingTable, tiedKey: scope.key("bert.embeddings.word_embeddings.weight"),
+            shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
         // `cls.predictions.bias` and `cls.predictions.decoder.bias` are one parameter: either may be stored.
         if !predictions.contains("bias"), decoder.contains("bias") {
             decoderBias = try decoder.tensor("bias", shape: [c.vocabularySize])
         } else {
-            let bias = try predictions.tensor("bias", shape: [c.vocabularySize])   // reported as missing under its own name
-            decoderBias = try decoder.tiedTensor("bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
+            // reported as missing under its own name
+            let bias = try predictions.tensor("bias", shape: [c.vocabularySize])
+            decoderBias = try decoder.tiedTensor(
+                "bias", to: bias, tiedKey: predictions.key("bias"), shape: [c.vocabularySize], tie: true)
         }
     }
 
     /// Prediction scores from hidden states: `[B, T, C] → [B, T, V]`.
     public func logits(_ hidden: Activations) -> Activations {
         let (B, T, C) = (hidden.batch, hidden.length, hidden.width)
-        var h = transformDense(hidden.values, rows: B * T)                        // [B·T, C]
+        var h = transformDense(hidden.values, rows: B * T)  // [B·T, C]
         bert.configuration.activation.apply(&h)
         transformLayerNorm.apply(&h)
         let v = decoderBias.count
-        let y = Kernels.affine(h, rows: B * T, inputs: C, weight: decoderWeight, bias: decoderBias, outputs: v, weightIsOutIn: true)   // [B·T, V]
+        let y = Kernels.affine(
+            // [B·T, V]
+            h, rows: B * T, inputs: C, weight: decoderWeight, bias: decoderBias, outputs: v, weightIsOutIn: true)
         return Activations(unchecked: y, batch: B, length: T, width: v)
     }
 }
@@ -125,7 +137,7 @@ public struct BertForSequenceClassification: Sendable {
 
     public init(_ scope: ParameterScope, configuration c: BertConfiguration) throws {
         bert = try BertModel(scope["bert"], configuration: c, addPoolingLayer: true)
-        classifier = try Linear(scope["classifier"], inputs: c.hiddenSize, outputs: c.labelCount)   // [L, C]
+        classifier = try Linear(scope["classifier"], inputs: c.hiddenSize, outputs: c.labelCount)  // [L, C]
     }
 
     /// `[B, C]` pooled output → `[B, L]` logits.

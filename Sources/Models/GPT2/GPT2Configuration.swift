@@ -29,9 +29,11 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
     public var headSize: Int { hiddenSize / headCount }
 
     /// A configuration with the given sizes and defaults elsewhere (for tests and programmatic models).
-    public init(vocabularySize: Int = 50257, hiddenSize: Int = 768, layerCount: Int = 12, headCount: Int = 12,
-                innerSize: Int? = nil, activation: ActivationFunction = .geluTanh, maxPositions: Int = 1024,
-                layerNormEpsilon: Float = 1e-5) {
+    public init(
+        vocabularySize: Int = 50257, hiddenSize: Int = 768, layerCount: Int = 12, headCount: Int = 12,
+        innerSize: Int? = nil, activation: ActivationFunction = .geluTanh, maxPositions: Int = 1024,
+        layerNormEpsilon: Float = 1e-5
+    ) {
         self.vocabularySize = vocabularySize
         self.hiddenSize = hiddenSize
         self.layerCount = layerCount
@@ -73,16 +75,18 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let modelType: String = try c.decode(.modelType, default: "gpt2")
         guard modelType == "gpt2" else {
-            throw ModelError(.configuration, file: file, field: "model_type",
-                             "`model_type` is \"\(modelType)\" but a GPT-2 model was asked for")
+            throw ModelError(
+                .configuration, file: file, field: "model_type",
+                "`model_type` is \"\(modelType)\" but a GPT-2 model was asked for")
         }
         vocabularySize = try c.decode(.vocabSize, default: 50257)
         hiddenSize = try c.decode(.nEmbd, .hiddenSize, default: 768)
         layerCount = try c.decode(.nLayer, .numHiddenLayers, default: 12)
         headCount = try c.decode(.nHead, .numAttentionHeads, default: 12)
         innerSize = try c.firstPresent([.nInner]) ?? 4 * hiddenSize
-        activation = try ConfigurationCheck.activation(try c.decode(.activationFunction, default: "gelu_new"),
-                                                       "activation_function", file: file)
+        activation = try ConfigurationCheck.activation(
+            try c.decode(.activationFunction, default: "gelu_new"),
+            "activation_function", file: file)
         maxPositions = try c.decode(.nPositions, .maxPositionEmbeddings, .nCtx, default: 1024)
         layerNormEpsilon = try c.decode(.layerNormEpsilon, default: 1e-5)
         scaleAttentionWeights = try c.decode(.scaleAttnWeights, default: true)
@@ -93,15 +97,19 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
         eosTokenId = try c.decode(.eosTokenId, default: 50256)
         architectures = try c.decode(.architectures, default: [])
         if try c.decode(.addCrossAttention, default: false) {
-            throw ModelError(.configuration, file: file, field: "add_cross_attention",
-                             "`add_cross_attention` is true; GPT-2 with cross-attention layers is not supported")
+            throw ModelError(
+                .configuration, file: file, field: "add_cross_attention",
+                "`add_cross_attention` is true; GPT-2 with cross-attention layers is not supported")
         }
-        for (value, field) in [(vocabularySize, "vocab_size"), (hiddenSize, "n_embd"), (layerCount, "n_layer"),
-                               (headCount, "n_head"), (innerSize, "n_inner"), (maxPositions, "n_positions")] {
+        for (value, field) in [
+            (vocabularySize, "vocab_size"), (hiddenSize, "n_embd"), (layerCount, "n_layer"),
+            (headCount, "n_head"), (innerSize, "n_inner"), (maxPositions, "n_positions"),
+        ] {
             try ConfigurationCheck.positive(value, field, file: file)
         }
-        try ConfigurationCheck.divisible(hidden: hiddenSize, heads: headCount, hiddenField: "n_embd",
-                                         headsField: "n_head", file: file)
+        try ConfigurationCheck.divisible(
+            hidden: hiddenSize, heads: headCount, hiddenField: "n_embd",
+            headsField: "n_head", file: file)
     }
 
     /// Decodes `json` (a parsed `config.json`).

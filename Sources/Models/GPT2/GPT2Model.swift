@@ -4,11 +4,11 @@
 /// `GPT2Block`: `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
 public struct GPT2Block: Sendable {
     public let ln1: LayerNorm
-    public let cAttn: Linear        // Conv1D [C, 3C]
-    public let attnProjection: Linear   // Conv1D [C, C]
+    public let cAttn: Linear  // Conv1D [C, 3C]
+    public let attnProjection: Linear  // Conv1D [C, C]
     public let ln2: LayerNorm
-    public let cFc: Linear          // Conv1D [C, F]
-    public let mlpProjection: Linear    // Conv1D [F, C]
+    public let cFc: Linear  // Conv1D [C, F]
+    public let mlpProjection: Linear  // Conv1D [F, C]
     let activation: ActivationFunction
     let heads: Int
     let scale: Float
@@ -31,22 +31,23 @@ public struct GPT2Block: Sendable {
     /// `[B, T, C] → [B, T, C]`; `keyBias` `[B·T]` from the padding mask, nil for none.
     public func callAsFunction(_ x: Activations, keyBias: [Float]?) -> Activations {
         let (B, T, C) = (x.batch, x.length, x.width)
-        let qkv = cAttn(ln1(x.values), rows: B * T)                               // [B·T, C] · [C, 3C] → [B·T, 3C]
+        let qkv = cAttn(ln1(x.values), rows: B * T)  // [B·T, C] · [C, 3C] → [B·T, 3C]
         let shape = AttentionShape(batch: B, length: T, heads: heads, headSize: C / heads, scale: scale, causal: true)
         // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
-        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in   // [B·T, C]
+        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in  // [B·T, C]
             qkv.withUnsafeBufferPointer { p in
                 let base = p.baseAddress!
                 // q | k | v are column blocks of the packed rows: views with row stride 3C.
-                Kernels.attention(AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
-                                  shape: shape, keyBias: keyBias, output: pc.baseAddress!)
+                Kernels.attention(
+                    AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
+                    shape: shape, keyBias: keyBias, output: pc.baseAddress!)
             }
             initialized = B * T * C
         }
-        var h = attnProjection(context, rows: B * T)                              // [B·T, C]
+        var h = attnProjection(context, rows: B * T)  // [B·T, C]
         Kernels.add(x.values, to: &h)
-        let m = cFc(ln2(h), rows: B * T, activation: activation)                  // [B·T, F]
-        var y = mlpProjection(m, rows: B * T)                                     // [B·T, C]
+        let m = cFc(ln2(h), rows: B * T, activation: activation)  // [B·T, F]
+        var y = mlpProjection(m, rows: B * T)  // [B·T, C]
         Kernels.add(h, to: &y)
         return Activations(unchecked: y, batch: B, length: T, width: C)
     }
@@ -85,14 +86,16 @@ public struct GPT2Model: Sendable {
 
     /// `wte(ids)`: `[B, T, C]`, before position embeddings.
     public func wordEmbeddings(_ inputs: ModelInputs) throws -> Activations {
-        Activations(unchecked: try tokenEmbeddings(inputs.inputIds), batch: inputs.batch, length: inputs.length,
-                    width: tokenEmbeddings.size)
+        Activations(
+            unchecked: try tokenEmbeddings(inputs.inputIds), batch: inputs.batch, length: inputs.length,
+            width: tokenEmbeddings.size)
     }
 
     /// The forward pass over token ids (positions 0…T−1 in every row unless `inputs.positionIds` says otherwise).
     public func callAsFunction(_ inputs: ModelInputs, outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
-        try callAsFunction(inputsEmbeds: try wordEmbeddings(inputs), attentionMask: inputs.attentionMask,
-                           tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds, outputHiddenStates: outputHiddenStates)
+        try callAsFunction(
+            inputsEmbeds: try wordEmbeddings(inputs), attentionMask: inputs.attentionMask,
+            tokenTypeIds: inputs.tokenTypeIds, positionIds: inputs.positionIds, outputHiddenStates: outputHiddenStates)
     }
 
     /// The forward pass from `inputs_embeds` `[B, T, C]`: position embeddings (and, as transformers does for
@@ -100,17 +103,23 @@ public struct GPT2Model: Sendable {
     /// with the padding mask (`[B·T]` 0/1, nil for none). `positionIds` `[B·T]` replaces the default 0…T−1 in
     /// every row (generation with left padding derives them from the mask).
     /// - Throws: `ModelError(.input)` when a position exceeds `n_positions` or the width is not `n_embd`.
-    public func callAsFunction(inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]? = nil,
-                               positionIds: [Int]? = nil, outputHiddenStates: Bool = false) throws -> GPT2ModelOutput {
+    public func callAsFunction(
+        inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]? = nil,
+        positionIds: [Int]? = nil, outputHiddenStates: Bool = false
+    ) throws -> GPT2ModelOutput {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == configuration.hiddenSize else {
-            throw ModelError(.input, file: "inputs_embeds", "width \(C) differs from n_embd \(configuration.hiddenSize)")
+            throw ModelError(
+                .input, file: "inputs_embeds", "width \(C) differs from n_embd \(configuration.hiddenSize)")
         }
         guard positionIds != nil || T <= configuration.maxPositions else {
-            throw ModelError(.input, file: "input_ids", "sequence length \(T) exceeds n_positions \(configuration.maxPositions); split the input into shorter sequences")
+            throw ModelError(
+                .input, file: "input_ids",
+                "sequence length \(T) exceeds n_positions \(configuration.maxPositions); split the input into shorter sequences"
+            )
         }
         try checkMask(attentionMask, rows: B * T)
-        var x = inputsEmbeds.values                                               // [B·T, C]
+        var x = inputsEmbeds.values  // [B·T, C]
         for (ids, name) in [(tokenTypeIds, "token_type_ids"), (positionIds, "position_ids")] {
             if let ids, ids.count != B * T {
                 throw ModelError(.input, file: name, "has \(ids.count) values for \(B * T) tokens")
@@ -118,7 +127,7 @@ public struct GPT2Model: Sendable {
         }
         try positionEmbeddings.gather(positionIds ?? (0..<B).flatMap { _ in 0..<T }, adding: &x, what: "position_ids")
         if let tokenTypeIds { try tokenEmbeddings.gather(tokenTypeIds, adding: &x, what: "token_type_ids") }
-        let bias = attentionMask.map(Kernels.keyBias(fromMask:))                 // [B·T]
+        let bias = attentionMask.map(Kernels.keyBias(fromMask:))  // [B·T]
         var h = Activations(unchecked: x, batch: B, length: T, width: C)
         var states: [Activations] = []
         for block in blocks {
@@ -140,15 +149,17 @@ public struct GPT2LMHeadModel: Sendable {
     /// Builds from the checkpoint root (keys `transformer.…` and `lm_head.weight`).
     public init(_ scope: ParameterScope, configuration c: GPT2Configuration) throws {
         transformer = try GPT2Model(scope["transformer"], configuration: c)
-        lmHead = try scope["lm_head"].tiedTensor("weight", to: transformer.wordEmbeddingTable, tiedKey: scope.key("transformer.wte.weight"),
-                                                 shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
+        lmHead = try scope["lm_head"].tiedTensor(
+            "weight", to: transformer.wordEmbeddingTable, tiedKey: scope.key("transformer.wte.weight"),
+            shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
     }
 
     /// Next-token logits from hidden states after `ln_f`: `[B, T, C] · [V, C]ᵀ → [B, T, V]`.
     public func logits(_ hidden: Activations) -> Activations {
         let v = transformer.configuration.vocabularySize
-        let y = Kernels.affine(hidden.values, rows: hidden.rows, inputs: hidden.width, weight: lmHead, bias: nil,
-                               outputs: v, weightIsOutIn: true)
+        let y = Kernels.affine(
+            hidden.values, rows: hidden.rows, inputs: hidden.width, weight: lmHead, bias: nil,
+            outputs: v, weightIsOutIn: true)
         return Activations(unchecked: y, batch: hidden.batch, length: hidden.length, width: v)
     }
 }

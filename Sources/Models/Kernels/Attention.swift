@@ -64,14 +64,18 @@ extension Kernels {
     /// - Parameters:
     ///   - keyBias: `[B·T]` additive bias per key (see `keyBias(fromMask:)`), or nil for no padding.
     ///   - output: `[B·T, C]`, row stride C, every element written.
-    public static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
-                                 output: UnsafeMutablePointer<Float>) {
+    public static func attention(
+        _ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
+        output: UnsafeMutablePointer<Float>
+    ) {
         attention(x, shape: s, keyBias: keyBias, output: output, portable: false)
     }
 
     /// `attention` with the kernel's portable loops (what machines without AVX2 + FMA run) when `portable`.
-    package static func attention(_ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
-                                  output: UnsafeMutablePointer<Float>, portable: Bool) {
+    package static func attention(
+        _ x: AttentionOperands, shape s: AttentionShape, keyBias: [Float]?,
+        output: UnsafeMutablePointer<Float>, portable: Bool
+    ) {
         let kernel = portable ? ckernels_attention_block_portable : ckernels_attention_block
         let (T, D, H, C) = (s.length, s.headSize, s.heads, s.heads * s.headSize)
         guard T > 0, H > 0, s.batch > 0 else { return }
@@ -94,17 +98,20 @@ extension Kernels {
                     let queries = min(block, T - q0), keys = s.causal ? q0 + queries : T
                     let offset = b * T * x.rowStride + h * D
                     // [queries, D] of Q, [keys, D] of K and V → [queries, D] at rows b·T + q0…, columns h·D… of the output
-                    kernel(x.query + offset + q0 * x.rowStride, x.key + offset, x.value + offset, x.rowStride,
-                           output + (b * T + q0) * C + h * D, C, queries, keys, D, s.scale,
-                           bias.map { $0 + b * T }, s.causal ? q0 : -1, scratch)
+                    kernel(
+                        x.query + offset + q0 * x.rowStride, x.key + offset, x.value + offset, x.rowStride,
+                        output + (b * T + q0) * C + h * D, C, queries, keys, D, s.scale,
+                        bias.map { $0 + b * T }, s.causal ? q0 : -1, scratch)
                 }
             }
         }
     }
 
     /// The same computation with plain loops and no BLAS: the reference `attention` is tested against.
-    package static func referenceAttention(query: [Float], key: [Float], value: [Float], rowStride: Int,
-                                           shape s: AttentionShape, keyBias: [Float]?) -> [Float] {
+    package static func referenceAttention(
+        query: [Float], key: [Float], value: [Float], rowStride: Int,
+        shape s: AttentionShape, keyBias: [Float]?
+    ) -> [Float] {
         let (T, D, C) = (s.length, s.headSize, s.heads * s.headSize)
         var out = [Float](repeating: 0, count: s.batch * T * C)
         for b in 0..<s.batch {
@@ -113,7 +120,9 @@ extension Kernels {
                     var weights = [Float](repeating: 0, count: T)
                     for j in 0..<T {
                         var dot: Float = 0
-                        for d in 0..<D { dot += query[(b * T + i) * rowStride + h * D + d] * key[(b * T + j) * rowStride + h * D + d] }
+                        for d in 0..<D {
+                            dot += query[(b * T + i) * rowStride + h * D + d] * key[(b * T + j) * rowStride + h * D + d]
+                        }
                         weights[j] = dot * s.scale + (keyBias?[b * T + j] ?? 0)
                         if s.causal, j > i { weights[j] = -.infinity }
                     }

@@ -8,24 +8,30 @@ public enum Kernels {
     /// `C[M×N] = alpha·A[M×K]·op(B) + beta·C`, where `op(B)` is `B[K×N]`, or `Bᵀ` for `B` stored `[N×K]` when
     /// `transposeB`. Leading dimensions (row strides) allow strided views such as one head of a packed QKV.
     /// - Precondition: `m·n > 0` implies `k > 0` (an empty reduction would leave C unwritten).
-    public static func gemm(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
-                            _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
-                            alpha: Float = 1, beta: Float = 0) {
+    public static func gemm(
+        _ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+        _ c: UnsafeMutablePointer<Float>, ldc: Int, m: Int, n: Int, k: Int,
+        alpha: Float = 1, beta: Float = 0
+    ) {
         guard m > 0, n > 0 else { return }
-        ckernels_sgemm(transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        ckernels_sgemm(
+            transposeB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
     /// `act(x[M×K] · w + b)` for a weight stored `[N×K]` (`nn.Linear`, `weightIsOutIn` true) or `[K×N]`
     /// (GPT-2 `Conv1D`); the bias and the activation are applied in one pass over the rows, on all threads.
     /// - Returns: `[M×N]`.
-    public static func affine(_ x: [Float], rows m: Int, inputs k: Int, weight: [Float], bias: [Float]?,
-                              outputs n: Int, weightIsOutIn: Bool, activation: ActivationFunction = .linear) -> [Float] {
+    public static func affine(
+        _ x: [Float], rows m: Int, inputs k: Int, weight: [Float], bias: [Float]?,
+        outputs n: Int, weightIsOutIn: Bool, activation: ActivationFunction = .linear
+    ) -> [Float] {
         // beta = 0: sgemm writes every element of C without reading it, so C needs no zeroing.
         [Float](unsafeUninitializedCapacity: m * n) { py, initialized in
             x.withUnsafeBufferPointer { px in
                 weight.withUnsafeBufferPointer { pw in
-                    gemm(px.baseAddress!, lda: k, pw.baseAddress!, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
-                         py.baseAddress!, ldc: n, m: m, n: n, k: k)
+                    gemm(
+                        px.baseAddress!, lda: k, pw.baseAddress!, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
+                        py.baseAddress!, ldc: n, m: m, n: n, k: k)
                 }
             }
             initialized = m * n

@@ -21,8 +21,10 @@ extension Kernels {
     /// - Throws: `ModelError(.system)` naming the library and how to install it.
     public static func loadBLAS() throws {
         if let why = ckernels_blas_load() {
-            throw ModelError(.system, file: "libopenblas.so.0",
-                             "OpenBLAS cannot be loaded (\(String(cString: why))); install it: apt-get install libopenblas0, or make deps")
+            throw ModelError(
+                .system, file: "libopenblas.so.0",
+                "OpenBLAS cannot be loaded (\(String(cString: why))); install it: apt-get install libopenblas0, or make deps"
+            )
         }
     }
 

@@ -29,8 +29,9 @@ public struct Linear: Sendable {
 
     /// `[rows, in] → [rows, out]`, then `activation` (fused with the bias).
     public func callAsFunction(_ x: [Float], rows: Int, activation: ActivationFunction = .linear) -> [Float] {
-        Kernels.affine(x, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs,
-                       weightIsOutIn: layout == .outIn, activation: activation)
+        Kernels.affine(
+            x, rows: rows, inputs: inputs, weight: weight, bias: bias, outputs: outputs,
+            weightIsOutIn: layout == .outIn, activation: activation)
     }
 }
 
@@ -79,7 +80,10 @@ public struct Embedding: Sendable {
         if x.isEmpty { x = [Float](repeating: 0, count: ids.count * size) }
         for (r, id) in ids.enumerated() {
             guard id >= 0, id < count else {
-                throw ModelError(.input, file: what, "value \(id) at position \(r) is outside the table of \(count) rows; check that the ids belong to this model's vocabulary")
+                throw ModelError(
+                    .input, file: what,
+                    "value \(id) at position \(r) is outside the table of \(count) rows; check that the ids belong to this model's vocabulary"
+                )
             }
             let base = id * size, out = r * size
             table.withUnsafeBufferPointer { t in

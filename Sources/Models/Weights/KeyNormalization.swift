@@ -69,10 +69,15 @@ public func normalizeKeys(_ names: [String], layout: KeyLayout, file: String) th
         sources[key] = original
     }
     guard duplicates.isEmpty else {
-        throw ModelError(.weights, file: file, field: duplicates.first,
-                         "key names collide after normalisation: \(duplicates.joined(separator: "; ")); remove one of each pair")
+        throw ModelError(
+            .weights, file: file, field: duplicates.first,
+            "key names collide after normalisation: \(duplicates.joined(separator: "; ")); remove one of each pair")
     }
-    if !dropped.isEmpty { notes.append("dropped \(dropped.count) buffers (\(dropped.prefix(3).joined(separator: ", "))\(dropped.count > 3 ? ", …" : ""))") }
+    if !dropped.isEmpty {
+        notes.append(
+            "dropped \(dropped.count) buffers (\(dropped.prefix(3).joined(separator: ", "))\(dropped.count > 3 ? ", …" : ""))"
+        )
+    }
     return NormalizedKeys(sources: sources, droppedBuffers: dropped, notes: notes)
 }
 

@@ -54,8 +54,9 @@ public final class WeightStore {
         // The values are copied out, so the mapped file's pages need not stay resident beside the copy.
         defer { tensor.releaseResidentPages() }
         do { return try tensor.floatValues() } catch {
-            throw ModelError(.weights, file: archive.path, field: original,
-                             "tensor `\(original)` is \(tensor.dtype.rawValue), which cannot be read as float32")
+            throw ModelError(
+                .weights, file: archive.path, field: original,
+                "tensor `\(original)` is \(tensor.dtype.rawValue), which cannot be read as float32")
         }
     }
 
@@ -78,10 +79,14 @@ public final class WeightStore {
         guard missing.isEmpty, unexpected.isEmpty, problems.isEmpty else {
             var parts: [String] = []
             if !missing.isEmpty { parts.append("missing \(missing.count): \(missing.joined(separator: ", "))") }
-            if !unexpected.isEmpty { parts.append("unexpected \(unexpected.count): \(unexpected.joined(separator: ", "))") }
+            if !unexpected.isEmpty {
+                parts.append("unexpected \(unexpected.count): \(unexpected.joined(separator: ", "))")
+            }
             parts.append(contentsOf: problems)
-            throw ModelError(.weights, file: archive.path, field: missing.first ?? unexpected.first,
-                "weights do not fit \(model): \(parts.joined(separator: "; ")); check that config.json and the architecture belong to these weights")
+            throw ModelError(
+                .weights, file: archive.path, field: missing.first ?? unexpected.first,
+                "weights do not fit \(model): \(parts.joined(separator: "; ")); check that config.json and the architecture belong to these weights"
+            )
         }
     }
 }
@@ -127,11 +132,14 @@ public struct ParameterScope {
 
     /// A weight tied to `tied` (FORMATS.md §4.4 step 5): when `name` is absent and `tie` is true, the tied
     /// values are used; a present one must equal them, otherwise both keys are reported.
-    public func tiedTensor(_ name: String, to tied: [Float], tiedKey: String, shape: [Int], tie: Bool) throws -> [Float] {
+    public func tiedTensor(_ name: String, to tied: [Float], tiedKey: String, shape: [Int], tie: Bool) throws -> [Float]
+    {
         guard tie else { return try tensor(name, shape: shape) }
         guard let own = try optionalTensor(name, shape: shape) else { return tied }
         if own != tied, !tied.isEmpty {
-            store.report("`\(key(name))` differs from `\(tiedKey)` although tie_word_embeddings is true (set it to false in config.json to keep a separate head)")
+            store.report(
+                "`\(key(name))` differs from `\(tiedKey)` although tie_word_embeddings is true (set it to false in config.json to keep a separate head)"
+            )
         }
         return tied
     }
