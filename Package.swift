@@ -23,7 +23,9 @@ let package = Package(
         // with dlopen at the first GEMM, and the checkpoint writers' CRC-32 (PCLMULQDQ, chosen at run time) and
         // write-back hint; no unsafe flags.
         .target(name: "CKernels", dependencies: ["CZlibRaw"]),
-        .target(name: "TensorCore", dependencies: ["CHalf"]),
+        // The SIGBUS handler that turns reads past the end of a truncated mapped input into an error (MappedFile).
+        .target(name: "CMappedFileGuard"),
+        .target(name: "TensorCore", dependencies: ["CHalf", "CMappedFileGuard"]),
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw", "CKernels"]),
         .target(name: "KeyMaps", dependencies: ["TensorCore", "Checkpoints"]),
         .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),

@@ -1,4 +1,5 @@
 // The one error type of checkpoint I/O: a kind, the file, the tensor or field, and a one-line message.
+import TensorCore
 
 /// A failure reading or writing a checkpoint. `description` is one line naming the file, the tensor or field,
 /// what is wrong (expected versus actual) and, where there is one, what to do.
@@ -41,4 +42,22 @@ public struct CheckpointError: Error, CustomStringConvertible, Sendable, Equatab
 public func isGitLFSPointer(_ bytes: UnsafeRawBufferPointer) -> Bool {
     let signature = Array("version https://git-lfs".utf8)
     return bytes.count >= signature.count && zip(signature, bytes).allSatisfy { $0 == $1 }
+}
+
+extension CheckpointError {
+    /// The error for a file that could not be opened (`.io`, "cannot open: …") or that changed while it was mapped.
+    public init(_ error: MappedFileError, tensor: String? = nil) {
+        self.init(
+            error.changedWhileReading ? .truncated : .io, file: error.path, tensor: tensor,
+            error.changedWhileReading
+                ? "\(error.reason); nothing was written — run the command again once the file is complete"
+                : "cannot open: \(error.reason)")
+    }
+}
+
+/// The bytes of a small input file (a config, tokenizer or text file), opened like every input: regular files
+/// only, without blocking (`InputFile`).
+/// - Throws: `CheckpointError(.io)` naming the file.
+public func readInputFile(_ path: String) throws -> [UInt8] {
+    do { return try InputFile.contents(path) } catch let error as MappedFileError { throw CheckpointError(error) }
 }

@@ -71,13 +71,29 @@ public struct TensorSource: Sendable {
             try stream(file, size, body)
             return
         }
-        try loadChecked(file: file).forEachChunk(ofSize: size) { piece in
-            var offset = 0
-            while offset < piece.count {
-                let count = min(size, piece.count - offset)
-                try body(UnsafeRawBufferPointer(rebasing: piece[offset..<(offset + count)]))
-                offset += count
+        let tensor = try loadChecked(file: file)
+        do {
+            try tensor.forEachChunk(ofSize: size) { piece in
+                var offset = 0
+                while offset < piece.count {
+                    let count = min(size, piece.count - offset)
+                    try body(UnsafeRawBufferPointer(rebasing: piece[offset..<(offset + count)]))
+                    offset += count
+                }
             }
+        } catch {
+            // A write from pages past the end of a truncated input fails (EFAULT): name the input, not the output.
+            try Self.checkUnchanged(tensor, name: info.name)
+            throw error
+        }
+        try Self.checkUnchanged(tensor, name: info.name)
+    }
+
+    /// Throws `CheckpointError(.truncated)` naming the input file when `tensor` is a view of a mapped file that
+    /// shrank while it was read (another process truncated it): the bytes just streamed may be zeros.
+    public static func checkUnchanged(_ tensor: Tensor, name: String) throws {
+        do { try tensor.storage.checkUnchanged() } catch let error as MappedFileError {
+            throw CheckpointError(error, tensor: name)
         }
     }
 

@@ -53,7 +53,7 @@ public struct LoadedRMT {
         }
         let configuration: RMTConfiguration
         do {
-            configuration = try RMTConfiguration.decode(try Data(contentsOf: URL(fileURLWithPath: rmtPath)))
+            configuration = try RMTConfiguration.decode(Data(try readInputFile(rmtPath)))
         } catch let e as RMTError {
             throw CheckpointError(.configuration, file: rmtPath, tensor: e.field, e.description)
         }

@@ -107,7 +107,9 @@ func specialTokenIDs(folder: String, config: JSONValue) throws -> SpecialTokenID
         case .object(let vocab)? = json["model"]?["vocab"]
     {
         for (token, id) in vocab { if let i = id.integerValue { vocabulary[token] = Int64(i) } }
-    } else if let text = try? String(contentsOfFile: "\(folder)/vocab.txt", encoding: .utf8) {
+    } else if FileManager.default.fileExists(atPath: "\(folder)/vocab.txt"),
+        let text = String(validating: try readInputFile("\(folder)/vocab.txt"), as: UTF8.self)
+    {
         for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
         where vocabulary[String(line)] == nil {
             vocabulary[String(line)] = Int64(i)

@@ -54,5 +54,12 @@ public final class TensorStorage: @unchecked Sendable {
     /// True when the bytes live in a mapped file rather than owned memory.
     public var isMapped: Bool { mapped != nil }
 
+    /// Throws when these bytes are a view of a mapped file that shrank since it was mapped, so what was read from
+    /// them may be zeros instead of the file's bytes (`MappedFile.checkUnchanged`). Owned storage never throws.
+    /// - Throws: `MappedFileError` with `changedWhileReading` set.
+    public func checkUnchanged() throws {
+        try mapped?.checkUnchanged()
+    }
+
     deinit { owned?.deallocate() }
 }

@@ -169,8 +169,8 @@ struct RunCommand: ParsableCommand {
 
 /// The non-empty lines of a text file.
 func readLines(_ path: String) throws -> [String] {
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        throw CheckpointError(.io, file: path, "cannot read the text file (missing, or not UTF-8)")
+    guard let text = String(validating: try readInputFile(path), as: UTF8.self) else {
+        throw CheckpointError(.invalidArgument, file: path, "is not valid UTF-8 text; re-save it as UTF-8")
     }
     let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
         !$0.trimmingCharacters(in: .whitespaces).isEmpty

@@ -35,10 +35,8 @@ struct TokenizeCommand: ParsableCommand {
             if let text {
                 input = text
             } else if let file {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CheckpointError(.io, file: file, "cannot be read; check the path given to --file")
-                }
-                guard let decoded = String(data: data, encoding: .utf8) else {
+                let data = try readInputFile(file)
+                guard let decoded = String(validating: data, as: UTF8.self) else {
                     throw CheckpointError(.invalidArgument, file: file, "is not valid UTF-8 text; re-save it as UTF-8")
                 }
                 input = decoded

@@ -53,11 +53,14 @@ public final class WeightStore {
         let tensor = try archive.tensor(named: original)
         // The values are copied out, so the mapped file's pages need not stay resident beside the copy.
         defer { tensor.releaseResidentPages() }
-        do { return try tensor.floatValues() } catch {
+        let values: [Float]
+        do { values = try tensor.floatValues() } catch {
             throw ModelError(
                 .weights, file: archive.path, field: original,
                 "tensor `\(original)` is \(tensor.dtype.rawValue), which cannot be read as float32")
         }
+        try TensorSource.checkUnchanged(tensor, name: original)  // the file was not truncated while read
+        return values
     }
 
     /// Records a problem found by a layer (an untied head that differs from the embeddings).
