@@ -66,7 +66,7 @@ extension TensorArchive {
 
     /// The info for `name`.
     public func info(for name: String) throws -> TensorInfo {
-        guard let i = tensorInfos.first(where: { $0.name == name }) else {
+        guard let i = tensorInfos.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         return i

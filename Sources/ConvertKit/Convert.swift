@@ -96,6 +96,8 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     }
     let renamed = try renameSources(TensorSource.all(of: archive), to: options.names, file: source.path)
     var sources = renamed.sources
+    // Every writer refuses these names (TensorNamePolicy); say so against the input that holds them.
+    try TensorNamePolicy.check(sources.map(\.info.name), file: source.path)
     var castCount = 0
     if let target = options.dtype {
         // After renaming, so the writers stream the cast chunk by chunk (casting commutes with the TF transposes).

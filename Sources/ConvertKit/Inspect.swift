@@ -48,11 +48,24 @@ public func inspect(_ checkpoint: Checkpoint) -> InspectReport {
 }
 
 extension InspectReport {
-    /// Stable JSON: sorted keys, 2-space indentation, no escaped slashes, final newline.
+    /// Stable JSON: sorted keys, 2-space indentation, no escaped slashes, final newline. Every control character
+    /// in a string (names come from untrusted files) is a `\u` escape, so the report cannot drive a terminal.
     public func json() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
+        let text = String(decoding: try encoder.encode(self), as: UTF8.self)
+        // The encoder escapes U+0000–U+001F; DEL, C1 and bidirectional controls are escaped here (only strings
+        // can hold them, and `\uXXXX` there decodes to the same string).
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar.value >= 0x20, escapedControlCharacters(String(scalar)) != String(scalar) {
+                let digits = String(scalar.value, radix: 16)
+                out.append(contentsOf: "\\u\(String(repeating: "0", count: 4 - digits.count) + digits)".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out) + "\n"
     }
 
     /// A human-readable summary followed by a table of tensors.
@@ -73,15 +86,17 @@ extension InspectReport {
         if !sideFiles.isEmpty { lines.append("side files:    \(sideFiles.joined(separator: ", "))") }
         for n in notes { lines.append("note:          \(n)") }
         lines.append("")
-        let nameWidth = min(72, max(4, tensors.map(\.name.count).max() ?? 4))
+        let names = tensors.map { escapedControlCharacters($0.name) }
+        let nameWidth = min(72, max(4, names.map(\.count).max() ?? 4))
         let shapes = tensors.map { "[" + $0.shape.map(String.init).joined(separator: ", ") + "]" }
         let shapeWidth = max(5, shapes.map(\.count).max() ?? 5)
         func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
         lines.append("\(pad("name", nameWidth))  \(pad("dtype", 7))  \(pad("shape", shapeWidth))  bytes")
-        for (t, shape) in zip(tensors, shapes) {
-            lines.append("\(pad(t.name, nameWidth))  \(pad(t.dtype, 7))  \(pad(shape, shapeWidth))  \(t.bytes)")
+        for ((t, name), shape) in zip(zip(tensors, names), shapes) {
+            lines.append("\(pad(name, nameWidth))  \(pad(t.dtype, 7))  \(pad(shape, shapeWidth))  \(t.bytes)")
         }
-        return lines.joined(separator: "\n") + "\n"
+        // Names, metadata and notes come from the file: control characters are shown as `\u{1B}`.
+        return lines.map(escapedControlCharacters).joined(separator: "\n") + "\n"
     }
 }
 

@@ -41,37 +41,11 @@ public enum HDF5Writer {
         }
     }
 
-    /// The §3.7 name rules: no empty names, no leading or trailing `/`, no `//`, no `.` or `..` component, and
+    /// The §3.7 name rules: the policy of every writer (`TensorNamePolicy`: not empty, no `..` component, not
+    /// absolute, no control characters) plus HDF5's group paths: no trailing `/`, no `//`, no `.` component, and
     /// no name that is also a group prefix of another.
     static func validateNames(_ names: [String], file: String) throws {
-        let all = Set(names)
-        for name in names {
-            let components = name.split(separator: "/", omittingEmptySubsequences: false)
-            let problem: String? =
-                name.isEmpty
-                ? "an empty name"
-                : name.hasPrefix("/") || name.hasSuffix("/")
-                    ? "a leading or trailing `/`"
-                    : components.contains("")
-                        ? "`//`"
-                        : components.contains(where: { $0 == "." || $0 == ".." })
-                            ? "a `.` or `..` component"
-                            : nil
-            if let problem {
-                throw CheckpointError(
-                    .invalidName, file: file, tensor: name,
-                    "tensor name `\(name)` has \(problem), which HDF5 paths cannot hold; rename the tensor")
-            }
-            var prefix = ""
-            for component in components.dropLast() {
-                prefix += (prefix.isEmpty ? "" : "/") + component
-                if all.contains(prefix) {
-                    throw CheckpointError(
-                        .invalidName, file: file, tensor: name,
-                        "`\(prefix)` is both a tensor and a group of `\(name)` in HDF5; rename one of them")
-                }
-            }
-        }
+        try TensorNamePolicy.check(names, file: file, hierarchical: true)
     }
 
     /// An upper bound of the output size: the uncompressed data plus room for HDF5's metadata.

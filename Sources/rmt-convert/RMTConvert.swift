@@ -27,14 +27,16 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as CheckpointError {
-        FileHandle.standardError.write("error: \(error.description)\n".data(using: .utf8)!)
+        // Names from untrusted files may hold terminal escapes: the line shows them as `\u{1B}`.
+        FileHandle.standardError.write("error: \(escapedControlCharacters(error.description))\n".data(using: .utf8)!)
         throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
     } catch let error as ValidationError {
         throw error
     } catch {
-        FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
+        let flat = "\(error)".split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
+        FileHandle.standardError.write("error: \(escapedControlCharacters(flat))\n".data(using: .utf8)!)
         throw ExitCode.failure
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import Checkpoints
-import ConvertKit
+@testable import ConvertKit
 
 @Suite("rmt-convert inspect and convert, run as a binary")
 struct InspectCLITests {
@@ -30,6 +30,46 @@ struct InspectCLITests {
         #expect(bf16?["shape"] as? [Int] == [2, 2])
         #expect(bf16?["bytes"] as? Int == 8)
         #expect(report?["format"] as? String == "safetensors")
+    }
+
+    @Test(
+        "inspect shows names with terminal escapes and NUL escaped, in the table and in JSON, and never prints them raw"
+    )
+    func escapedNames() throws {
+        for (file, raw, shown) in [
+            ("st_name_escape", "\u{1B}[2J\u{1B}[31mred", "\\u{1B}[2J\\u{1B}[31mred"),
+            ("st_name_nul", "a\u{0}b", "a\\u{0}b"),
+        ] {
+            let table = try rmtConvert(["inspect", "fixtures/malformed/\(file).safetensors"])
+            #expect(table.status == 0, "\(table.stderr)")
+            #expect(table.stdout.contains(shown), "\(table.stdout)")
+            #expect(!table.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+            let json = try rmtConvert(["inspect", "fixtures/malformed/\(file).safetensors", "--json"])
+            #expect(json.status == 0, "\(json.stderr)")
+            #expect(!json.stdout.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
+            let report = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+            let names = (report?["tensors"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+            #expect(names == [raw])  // the JSON escapes decode to the name as stored
+        }
+        // C1 controls and bidirectional overrides, which JSONEncoder leaves raw, are escaped as well.
+        let report = InspectReport(
+            path: "p", format: "safetensors", weightsFile: "p", architecture: nil, architectureSource: nil,
+            tensorCount: 1, parameterCount: 1, totalBytes: 4,
+            tensors: [.init(name: "c1\u{9B}2J\u{202E}x", dtype: "F32", shape: [1], bytes: 4)], metadata: [:],
+            aliases: [:], sideFiles: [], notes: [])
+        let text = try report.json()
+        #expect(text.contains(#""name" : "c1\u009b2J\u202ex""#), "\(text)")
+        #expect(report.table().contains("c1\\u{9B}2J\\u{202E}x"))
+    }
+
+    @Test("An error naming a tensor with terminal escapes shows them escaped on its one line")
+    func escapedErrorLine() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let r = try rmtConvert(["convert", "fixtures/malformed/st_name_escape.safetensors", "\(folder)/out.npz"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("tensor name `\\u{1B}[2J\\u{1B}[31mred` holds a control character (U+001B)"))
+        #expect(!r.stderr.unicodeScalars.contains { $0.value == 0x1B })
     }
 
     @Test("inspect of the real all-MiniLM-L6-v2 finds a 22.7M-parameter BERT")

@@ -103,6 +103,26 @@ struct NPZReaderTests {
     }
 
     @Test(
+        "bytes after a member's array data are ignored and noted, as numpy 2.4.6 ignores them; `..` and absolute member names are refused",
+        arguments: [ZipCompression.stored, .deflate])
+    func trailingBytesAndMemberPaths(_ compression: ZipCompression) throws {
+        let scratch = try Scratch()
+        let trailing = try makeZip(scratch.path, [("w.npy", npyMember([1, 2]) + [9, 9, 9], compression, false)])
+        let archive = try NPZArchive(path: try scratch.file("t.npz", trailing))
+        let w = try archive.tensor(named: "w")
+        withExtendedLifetime(w) { #expect(Array(w.bytes) == [1, 2]) }
+        #expect(
+            archive.notes == ["`w`: 3 trailing bytes after the array data of member `w.npy` ignored, as numpy does"])
+        for (member, problem) in [("../up.npy", "has a `..` component"), ("/abs.npy", "is an absolute path")] {
+            let zip = try makeZip(scratch.path, [(member, npyMember([1]), compression, false)])
+            expectError(.invalidName, containing: "member `\(member)`: tensor name `\(member.dropLast(4))` \(problem)")
+            {
+                _ = try NPZArchive(path: try scratch.file("p.npz", zip))
+            }
+        }
+    }
+
+    @Test(
         "a wrong CRC-32 fails reading a stored or deflated member, unless checking is off",
         arguments: ["n4_savez.npz", "n4_savez_compressed.npz"])
     func crc(_ file: String) throws {

@@ -16,7 +16,7 @@ struct NPZWriterTests {
         return [
             TensorSource(name: "h.0.attn.c_attn.weight", tensor: try t(.f32, [3, 5])),
             TensorSource(name: "x/y", tensor: try t(.i64, [2])),
-            TensorSource(name: "/leading", tensor: try t(.f16, [7])),
+            TensorSource(name: "leading/.hidden", tensor: try t(.f16, [7])),
             TensorSource(name: "namé", tensor: try t(.u8, [3])),
             TensorSource(name: "scalar", tensor: try t(.f64, [])),
             TensorSource(name: "empty", tensor: try t(.i32, [0, 4])),

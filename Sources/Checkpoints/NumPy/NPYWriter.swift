@@ -58,6 +58,7 @@ public enum NPYWriter {
     /// - Parameters:
     ///   - keepBF16: write bf16 as raw `<V2` bits; otherwise bf16 is widened to `<f4` (exact).
     public static func write(_ source: TensorSource, to path: String, overwrite: Bool, keepBF16: Bool = false) throws {
+        try TensorNamePolicy.check([source.info.name], file: path)
         let prepared = NPYWriter.prepared(source, keepBF16: keepBF16)
         let header = try header(for: prepared.info, file: path)
         guard header.count - 10 <= 0xFFFF else {

@@ -14,7 +14,7 @@ public final class NPZArchive: TensorArchive {
     public let notes: [String]
     /// The underlying ZIP index.
     public let zip: ZipArchive
-    private let members: [String: (entry: ZipEntry, header: NPYHeader)]
+    private let members: [UTF8Key: (entry: ZipEntry, header: NPYHeader)]
     private let options: NPYReadOptions
 
     /// Opens and validates `path`.
@@ -33,10 +33,16 @@ public final class NPZArchive: TensorArchive {
             )
         }
         var infos: [TensorInfo] = []
-        var members: [String: (entry: ZipEntry, header: NPYHeader)] = [:]
+        var members: [UTF8Key: (entry: ZipEntry, header: NPYHeader)] = [:]
         var notes: [String] = []
         for entry in zip.entries {
             let key = entry.name.hasSuffix(".npy") ? String(entry.name.dropLast(4)) : entry.name
+            if let problem = TensorNamePolicy.pathProblem(key) {
+                throw CheckpointError(
+                    .invalidName, file: path, tensor: key,
+                    "member `\(escapedControlCharacters(entry.name))`: tensor name `\(escapedControlCharacters(key))` \(problem); `unzip` would write it outside its folder, so the archive is refused — rename the array and save again"
+                )
+            }
             guard let header = try NPZArchive.readHeader(entry, zip: zip, key: key, options: options) else {
                 if skipNonArrays {
                     notes.append("member `\(entry.name)` is not an NPY array; skipped")
@@ -46,7 +52,7 @@ public final class NPZArchive: TensorArchive {
                     .unsupportedContent, file: path, tensor: entry.name,
                     "member `\(entry.name)` is not an NPY array (no \\x93NUMPY magic); an .npz must hold only arrays")
             }
-            guard members[key] == nil else {
+            guard members[UTF8Key(key)] == nil else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: key,
                     "two members both give the key `\(key)`; keys must be unique")
@@ -61,7 +67,12 @@ public final class NPZArchive: TensorArchive {
             if header.voidDeclaredBF16 {
                 notes.append("`\(key)`: void dtype '\(header.descr)' read as bf16, as requested")
             }
-            members[key] = (entry, header)
+            if end < entry.uncompressedSize {  // numpy ignores them too (FORMATS.md §2.2)
+                notes.append(
+                    "`\(key)`: \(entry.uncompressedSize - end) trailing bytes after the array data of member `\(entry.name)` ignored, as numpy does"
+                )
+            }
+            members[UTF8Key(key)] = (entry, header)
             infos.append(TensorInfo(name: key, dtype: header.dtype, shape: header.shape))
         }
         self.members = members
@@ -70,7 +81,7 @@ public final class NPZArchive: TensorArchive {
     }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let (entry, header) = members[name] else {
+        guard let (entry, header) = members[UTF8Key(name)] else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let data: TensorStorage

@@ -24,20 +24,17 @@ public enum NPZWriter {
     /// Writes `sources` to `path`, streaming one tensor at a time.
     /// - Parameter progress: called with the bytes written so far after each tensor.
     /// - Returns: notes for the user (one line when bf16 tensors were widened to f32).
-    /// - Throws: `CheckpointError` for empty or duplicate names, float8 tensors, or I/O; nothing is left behind.
+    /// - Throws: `CheckpointError` for names `TensorNamePolicy` refuses, duplicate names, float8 tensors, or I/O;
+    ///   nothing is left behind.
     @discardableResult
     public static func write(
         _ sources: [TensorSource], to path: String, options: Options,
         progress: ((Int) -> Void)? = nil
     ) throws -> [String] {
-        var names = Set<String>()
+        try TensorNamePolicy.check(sources.map(\.info.name), file: path)
+        var names = Set<UTF8Key>()
         for source in sources {
-            guard !source.info.name.isEmpty else {
-                throw CheckpointError(
-                    .invalidName, file: path, tensor: "", "a tensor has an empty name, which .npz cannot key; rename it"
-                )
-            }
-            guard names.insert(source.info.name).inserted else {
+            guard names.insert(UTF8Key(source.info.name)).inserted else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: source.info.name,
                     "tensor `\(source.info.name)` appears twice; names must be unique")

@@ -12,7 +12,7 @@ public final class SafetensorsArchive: TensorArchive {
     public let aliases: [String: String]
     public let notes: [String]
     private let file: MappedFile
-    private let index: [String: Int]
+    private let index: [UTF8Key: Int]
 
     /// Opens and validates `path`.
     /// - Throws: `CheckpointError` (official safetensors kinds for header problems, `.io` when unreadable).
@@ -23,12 +23,12 @@ public final class SafetensorsArchive: TensorArchive {
         }
         header = try SafetensorsHeader.parse(file.bytes, fileSize: file.count, path: path)
         tensorInfos = header.entries.map(\.info)
-        var index: [String: Int] = [:]
-        for (i, e) in header.entries.enumerated() { index[e.info.name] = i }
+        var index: [UTF8Key: Int] = [:]
+        for (i, e) in header.entries.enumerated() { index[UTF8Key(e.info.name)] = i }
         self.index = index
         // A metadata key that is not a tensor, whose value names a tensor, is an alias (HF tied-weight convention).
         var aliases: [String: String] = [:]
-        for (k, v) in header.metadata where index[k] == nil && index[v] != nil { aliases[k] = v }
+        for (k, v) in header.metadata where index[UTF8Key(k)] == nil && index[UTF8Key(v)] != nil { aliases[k] = v }
         self.aliases = aliases
         notes = header.notes
     }
@@ -36,7 +36,7 @@ public final class SafetensorsArchive: TensorArchive {
     public var metadata: [(key: String, value: String)] { header.metadata }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let i = index[name] ?? aliases[name].flatMap({ index[$0] }) else {
+        guard let i = index[UTF8Key(name)] ?? aliases[name].flatMap({ index[UTF8Key($0)] }) else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let e = header.entries[i]

@@ -79,13 +79,13 @@ public struct SafetensorsHeader: Sendable {
             CheckpointError(.invalidHeaderDeserialization, file: path, "invalid JSON in header: \(message)")
         }
         guard case .object(let members) = json else { throw deser("the header is not a JSON object") }
-        var seen = Set<String>()
+        var seen = Set<UTF8Key>()
         var metadata: [(key: String, value: String)] = []
         var hasMetadata = false
         var notes: [String] = []
-        var raw: [(name: String, dtype: DType, shape: [Int], begin: Int, end: Int, overflow: Bool)] = []
+        var raw: [(name: String, dtype: DType, shape: [Int], text: String, begin: Int, end: Int, overflow: Bool)] = []
         for (name, value) in members {
-            guard seen.insert(name).inserted else {
+            guard seen.insert(UTF8Key(name)).inserted else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: name,
                     "duplicate key `\(name)` in header; the file was not written by a conforming writer")
@@ -95,10 +95,10 @@ public struct SafetensorsHeader: Sendable {
                 case .null: continue
                 case .object(let items):
                     hasMetadata = true
-                    var keys = Set<String>()
+                    var keys = Set<UTF8Key>()
                     for (k, v) in items {
                         guard let s = v.stringValue else { throw deser("metadata value for `\(k)` is not a string") }
-                        guard keys.insert(k).inserted else { throw deser("duplicate metadata key `\(k)`") }
+                        guard keys.insert(UTF8Key(k)).inserted else { throw deser("duplicate metadata key `\(k)`") }
                         metadata.append((k, s))
                     }
                 default: throw deser("`__metadata__` is not an object of strings")
@@ -110,9 +110,9 @@ public struct SafetensorsHeader: Sendable {
                     .invalidName, file: path, tensor: name, "a tensor has an empty name; rename it before use")
             }
             guard case .object(let fields) = value else { throw deser("entry `\(name)` is not a tensor object") }
-            var fieldNames = Set<String>()
+            var fieldNames = Set<UTF8Key>()
             for f in fields {
-                guard fieldNames.insert(f.key).inserted else {
+                guard fieldNames.insert(UTF8Key(f.key)).inserted else {
                     throw deser("duplicate field `\(f.key)` in tensor `\(name)`")
                 }
                 if !["dtype", "shape", "data_offsets"].contains(f.key) {
@@ -130,13 +130,17 @@ public struct SafetensorsHeader: Sendable {
                 throw deser("missing or invalid field `shape` in tensor `\(name)`")
             }
             var shape: [Int] = []
+            var dimensions: [UInt64] = []
             var overflow = false
             for d in dims {
                 guard let u = d.unsignedIntegerValue else {
                     throw deser("shape of tensor `\(name)` holds a value that is not an integer from 0 to 2^64 − 1")
                 }
+                dimensions.append(u)
                 if u > UInt64(Int.max) { overflow = true; shape.append(Int.max) } else { shape.append(Int(u)) }
             }
+            // The shape as written (dimensions above 2^63 − 1, which no tensor library can hold, are not clamped).
+            let shapeText = "[" + dimensions.map(String.init).joined(separator: ", ") + "]"
             guard case .array(let offs)? = value["data_offsets"] else {
                 throw deser("missing or invalid field `data_offsets` in tensor `\(name)`")
             }
@@ -144,7 +148,7 @@ public struct SafetensorsHeader: Sendable {
                 throw deser("`data_offsets` of tensor `\(name)` must be two integers from 0 to 2^64 − 1")
             }
             let clamp = { (v: UInt64) -> Int in v > UInt64(Int.max) ? Int.max : Int(v) }
-            raw.append((name, dtype, shape, clamp(b), clamp(e), overflow))
+            raw.append((name, dtype, shape, shapeText, clamp(b), clamp(e), overflow))
         }
         // Rule 5–6: walk in data-offset order (ties broken by name for determinism).
         raw.sort { a, b in
@@ -162,10 +166,16 @@ public struct SafetensorsHeader: Sendable {
                 )
             }
             let shape = Shape(t.shape)
-            guard !t.overflow, let bytes = shape.checkedByteCount(t.dtype) else {
+            guard !t.overflow else {
                 throw CheckpointError(
                     .validationOverflow, file: path, tensor: t.name,
-                    "overflow computing buffer size from shape and/or element type for tensor `\(t.name)` (shape \(t.shape)); the header is corrupt"
+                    "tensor `\(t.name)` has a dimension above 2^63 − 1, which torch and numpy cannot hold (shape \(t.text)); the header is corrupt"
+                )
+            }
+            guard let bytes = shape.checkedByteCount(t.dtype) else {
+                throw CheckpointError(
+                    .validationOverflow, file: path, tensor: t.name,
+                    "overflow computing buffer size from shape and/or element type for tensor `\(t.name)` (shape \(t.text)); the header is corrupt"
                 )
             }
             guard t.end - t.begin == bytes else {

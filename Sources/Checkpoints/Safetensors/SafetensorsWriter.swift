@@ -6,18 +6,20 @@ import TensorCore
 /// with spaces to a multiple of 8.
 public enum SafetensorsWriter {
     /// The serialized header (with its 8-byte length prefix) and the write order of `infos`.
-    /// - Throws: `CheckpointError` for empty, duplicate or reserved names and for an oversized header.
+    /// - Throws: `CheckpointError` for names `TensorNamePolicy` refuses, duplicate or reserved names, and for an
+    ///   oversized header.
     public static func header(for infos: [TensorInfo], metadata: [(key: String, value: String)]?, path: String) throws
         -> (bytes: [UInt8], order: [Int])
     {
-        var names = Set<String>()
+        try TensorNamePolicy.check(infos.map(\.name), file: path)
+        var names = Set<UTF8Key>()
         for info in infos {
-            guard !info.name.isEmpty, info.name != "__metadata__" else {
+            guard info.name != "__metadata__" else {
                 throw CheckpointError(
                     .invalidName, file: path, tensor: info.name,
                     "tensor name `\(info.name)` cannot be written to safetensors; rename it")
             }
-            guard names.insert(info.name).inserted else {
+            guard names.insert(UTF8Key(info.name)).inserted else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: info.name,
                     "tensor `\(info.name)` appears twice; names must be unique")

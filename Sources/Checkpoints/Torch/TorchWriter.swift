@@ -27,7 +27,7 @@ public enum TorchWriter {
     ///     the tensors (e.g. `TorchWriter.modelStateDictCheckpoint`); nil writes the state dict itself.
     ///   - overwrite: replace an existing file (otherwise `.alreadyExists`).
     ///   - progress: called with the storage bytes written so far after each tensor.
-    /// - Throws: `CheckpointError` for empty or duplicate names, aliases to unknown tensors, a tensor that loads
+    /// - Throws: `CheckpointError` for names `TensorNamePolicy` refuses, duplicate names, aliases to unknown tensors, a tensor that loads
     ///   with another dtype or shape than declared, or an I/O failure; nothing is left at `path` then.
     public static func write(
         _ sources: [TensorSource], aliases: [String: String] = [:], to path: String,
@@ -83,15 +83,12 @@ public enum TorchWriter {
     static func layout(_ sources: [TensorSource], aliases: [String: String], path: String) throws
         -> [TorchPickledTensor]
     {
+        try TensorNamePolicy.check(sources.map(\.info.name) + aliases.keys.sorted(), file: path)
         var entries: [TorchPickledTensor] = []
-        var index: [String: Int] = [:]
+        var index: [UTF8Key: Int] = [:]
         for (i, source) in sources.enumerated() {
             let info = source.info
-            guard !info.name.isEmpty else {
-                throw CheckpointError(
-                    .invalidName, file: path, tensor: info.name, "a tensor has an empty name; rename it before writing")
-            }
-            guard index[info.name] == nil else {
+            guard index[UTF8Key(info.name)] == nil else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: info.name,
                     "tensor `\(info.name)` appears twice; names must be unique")
@@ -101,21 +98,23 @@ public enum TorchWriter {
                     .validationOverflow, file: path, tensor: info.name,
                     "overflow computing the size of tensor `\(info.name)`")
             }
-            index[info.name] = i
+            index[UTF8Key(info.name)] = i
             entries.append(
                 TorchPickledTensor(
                     name: info.name, dtype: info.dtype, shape: info.shape, storageKey: String(i),
                     storageByteCount: bytes))
         }
         for (alias, firstTarget) in aliases.sorted(by: { $0.key < $1.key }) {
-            guard index[alias] == nil else {
+            guard index[UTF8Key(alias)] == nil else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: alias, "`\(alias)` is both a tensor and an alias; drop one")
             }
             var target = firstTarget
             var seen: Set<String> = [alias]
-            while index[target] == nil, let next = aliases[target], seen.insert(target).inserted { target = next }
-            guard let stored = index[target] else {
+            while index[UTF8Key(target)] == nil, let next = aliases[target], seen.insert(target).inserted {
+                target = next
+            }
+            guard let stored = index[UTF8Key(target)] else {
                 throw CheckpointError(
                     .invalidArgument, file: path, tensor: alias,
                     "alias `\(alias)` points to `\(firstTarget)`, which is not a tensor being written")

@@ -63,7 +63,7 @@ public final class ZipArchive {
     }
 
     /// The member named `name`, if any.
-    public func entry(named name: String) -> ZipEntry? { entries.first { $0.name == name } }
+    public func entry(named name: String) -> ZipEntry? { entries.first { $0.name.utf8.elementsEqual(name.utf8) } }
 
     /// The member's uncompressed bytes.
     ///

@@ -85,7 +85,7 @@ struct ZipDirectory {
         var reader = ByteReader(dirBytes)
         var entries: [ZipEntry] = []
         entries.reserveCapacity(directory.count)
-        var names = Set<String>()
+        var names = Set<UTF8Key>()
         for index in 0..<directory.count {
             func fail(_ m: String) -> CheckpointError {
                 CheckpointError(
@@ -118,7 +118,7 @@ struct ZipDirectory {
                     "member `\(name)` uses compression method \(method); only stored (0) and deflate (8) are supported, re-create the archive with those"
                 )
             }
-            guard names.insert(name).inserted else {
+            guard names.insert(UTF8Key(name)).inserted else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: name,
                     "member `\(name)` appears twice in the archive; names must be unique")

@@ -25,7 +25,7 @@ public final class ZipWriter {
     private let out: AtomicFileWriter
     private var central: [UInt8] = []
     private var memberCount = 0
-    private var names = Set<String>()
+    private var names = Set<UTF8Key>()
     private var finished = false
 
     /// Bytes written so far (the offset the next member's local header will get).
@@ -81,7 +81,7 @@ public final class ZipWriter {
         guard !name.isEmpty, name.utf8.count <= 0xFFFF else {
             throw CheckpointError(.invalidName, file: path, tensor: name, "ZIP member name must have 1 to 65 535 bytes")
         }
-        guard names.insert(name).inserted else {
+        guard names.insert(UTF8Key(name)).inserted else {
             throw CheckpointError(
                 .duplicateKey, file: path, tensor: name, "member `\(name)` was added twice; names must be unique")
         }
