@@ -68,16 +68,16 @@ struct ResourceLimitTests {
             ([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x2E] as [UInt8], true),
             ([0x80, 0x02, 0x5D, 0x71, 0x00, 0x68, 0x00, 0x61, 0x30, 0x7D, 0x2E], false),
         ] {
-            weak var list: PickleListBox?
+            final class Watch { weak var list: PickleListBox? }
+            let watch = Watch()
             pickle.withUnsafeBytes { raw in
                 var unpickler = Unpickler(raw, file: "test.pkl", record: "test.pkl")
+                unpickler.listCreated = { watch.list = $0 }
                 let loaded = (try? unpickler.load()) != nil
                 #expect(loaded == !refused)
-                guard case .list(let box)? = unpickler.memo[0] else { Issue.record("memo 0 is not the list"); return }
-                #expect(box.items.isEmpty, "the list still holds itself (refused: \(refused))")
-                list = box
+                #expect(unpickler.memo.isEmpty && unpickler.stack.isEmpty && unpickler.lists.isEmpty)
             }
-            #expect(list == nil, "the list outlived its unpickler (refused: \(refused))")
+            #expect(watch.list == nil, "the list outlived its load (refused: \(refused))")
         }
     }
 

@@ -6,17 +6,20 @@ final class PickleListBox {
     var items: [PickleNode] = []
 }
 
-/// A mutable dict under construction, in insertion order; a repeated key replaces the value in place.
+/// A mutable dict under construction, in insertion order; a repeated key (compared by UTF-8 bytes for strings, as
+/// Python compares them) replaces the value in place.
 final class PickleDictBox {
     var keys: [PickleValue] = []
+    /// The height of each key's value tree (keys are frozen when set).
+    var keyHeights: [Int] = []
     var values: [PickleNode] = []
-    fileprivate var stringIndex: [String: Int] = [:]
+    fileprivate var stringIndex: [UTF8Key: Int] = [:]
     fileprivate var intIndex: [Int: Int] = [:]
 
-    func set(_ key: PickleValue, _ value: PickleNode) {
+    func set(_ key: PickleValue, height keyHeight: Int = 0, _ value: PickleNode) {
         let existing: Int?
         switch key {
-        case .string(let s): existing = stringIndex[s]
+        case .string(let s): existing = stringIndex[UTF8Key(s)]
         case .int(let i): existing = intIndex[i]
         default: existing = keys.firstIndex(of: key)
         }
@@ -25,29 +28,40 @@ final class PickleDictBox {
             return
         }
         switch key {
-        case .string(let s): stringIndex[s] = keys.count
+        case .string(let s): stringIndex[UTF8Key(s)] = keys.count
         case .int(let i): intIndex[i] = keys.count
         default: break
         }
         keys.append(key)
+        keyHeights.append(keyHeight)
         values.append(value)
     }
 }
 
 extension PickleDictBox {
-    /// Drops every entry.
+    /// Drops every entry, without recursion (`PickleNode.dismantle`).
     func removeAll() {
+        PickleNode.dismantle(&values)
         keys = []
-        values = []
+        keyHeights = []
         stringIndex = [:]
         intIndex = [:]
     }
 }
 
 /// One stack or memo item.
+///
+/// Immutable items (`value`, `tuple`) carry the height of their tree (0 for a scalar), computed when they are
+/// built, so nesting is bounded for every container kind as the pickle runs, not only when it is frozen: a tuple or
+/// frozenset nested deeper than `maximumDepth` is refused by the opcode that builds it. Lists, dicts and sets are
+/// mutable boxes shared through the memo; a box counts one level where it is held, and freezing checks the depth
+/// through boxes. Nothing nested can therefore be deeper than `maximumDepth` tuples or values, and `dismantle`
+/// frees what the unpickler holds without recursion at all.
 enum PickleNode {
-    case value(PickleValue)
-    case tuple([PickleNode])
+    /// A finished value and the height of its tree.
+    case value(PickleValue, height: Int = 0)
+    /// A tuple and its height (a box inside counts one level).
+    case tuple([PickleNode], height: Int)
     case list(PickleListBox)
     case dict(PickleDictBox)
     case set(PickleListBox)
@@ -55,32 +69,92 @@ enum PickleNode {
     /// Python nests at most ~1000 levels before its own recursion limit; checkpoints use fewer than 10.
     static let maximumDepth = 512
 
-    /// The immutable value tree. `budget` bounds the total number of nodes produced, so a pickle that shares
-    /// one list many times at many levels (exponential when copied) fails instead of exhausting memory; a
-    /// self-containing list fails on depth.
-    func frozen(depth: Int, budget: inout Int, error: (String) -> CheckpointError) throws -> PickleValue {
-        guard depth < PickleNode.maximumDepth else {
-            throw error("containers nested deeper than \(PickleNode.maximumDepth) levels (or a container holds itself)")
+    static let tooDeep = "containers nested deeper than \(maximumDepth) levels (or a container holds itself)"
+
+    /// The height of this item's tree as far as it is immutable (a box counts 1).
+    var height: Int {
+        switch self {
+        case .value(_, let height), .tuple(_, let height): return height
+        case .list, .dict, .set: return 1
         }
+    }
+
+    /// The immutable value tree and its height. `budget` bounds the total number of nodes produced, so a pickle
+    /// that shares one list many times at many levels (exponential when copied) fails instead of exhausting memory;
+    /// a self-containing list fails on depth.
+    func frozen(depth: Int, budget: inout Int, error: (String) -> CheckpointError) throws -> (
+        value: PickleValue, height: Int
+    ) {
+        guard depth < PickleNode.maximumDepth else { throw error(PickleNode.tooDeep) }
         budget -= 1
         guard budget >= 0 else { throw error("the value tree is far larger than the pickle (shared containers)") }
+        func all(_ items: [PickleNode]) throws -> (values: [PickleValue], height: Int) {
+            var values: [PickleValue] = []
+            values.reserveCapacity(items.count)
+            var height = 0
+            for item in items {
+                let frozen = try item.frozen(depth: depth + 1, budget: &budget, error: error)
+                values.append(frozen.value)
+                height = max(height, frozen.height)
+            }
+            return (values, height + 1)
+        }
         switch self {
-        case .value(let v):
-            return v
-        case .tuple(let items):
-            return .tuple(try items.map { try $0.frozen(depth: depth + 1, budget: &budget, error: error) })
+        case .value(let v, let height):
+            guard depth + height < PickleNode.maximumDepth else { throw error(PickleNode.tooDeep) }
+            return (v, height)
+        case .tuple(let items, _):
+            let (values, height) = try all(items)
+            return (.tuple(values), height)
         case .list(let box):
-            return .list(try box.items.map { try $0.frozen(depth: depth + 1, budget: &budget, error: error) })
+            let (values, height) = try all(box.items)
+            return (.list(values), height)
         case .set(let box):
-            return .set(try box.items.map { try $0.frozen(depth: depth + 1, budget: &budget, error: error) })
+            let (values, height) = try all(box.items)
+            return (.set(values), height)
         case .dict(let box):
             var entries: [PickleDictEntry] = []
             entries.reserveCapacity(box.keys.count)
-            for (key, value) in zip(box.keys, box.values) {
-                entries.append(
-                    PickleDictEntry(key: key, value: try value.frozen(depth: depth + 1, budget: &budget, error: error)))
+            var height = 0
+            for (i, (key, value)) in zip(box.keys, box.values).enumerated() {
+                guard depth + 1 + box.keyHeights[i] < PickleNode.maximumDepth else { throw error(PickleNode.tooDeep) }
+                let frozen = try value.frozen(depth: depth + 1, budget: &budget, error: error)
+                entries.append(PickleDictEntry(key: key, value: frozen.value))
+                height = max(height, frozen.height, box.keyHeights[i])
             }
-            return .dict(entries)
+            return (.dict(entries), height + 1)
+        }
+    }
+
+    /// Empties `nodes` and frees everything they alone hold with a work list instead of recursion, so that no depth
+    /// of nesting can overflow the stack while it is freed.
+    static func dismantle(_ nodes: inout [PickleNode]) {
+        var pending = nodes
+        nodes = []
+        var values: [PickleValue] = []
+        while let node = pending.popLast() {
+            switch node {
+            case .tuple(let items, _): pending.append(contentsOf: items)
+            case .value(let value, let height) where height > 0: values.append(value)
+            default: break
+            }
+        }
+        PickleValue.dismantle(&values)
+    }
+}
+
+extension PickleValue {
+    /// Frees `values` with a work list instead of recursion (see `PickleNode.dismantle`).
+    static func dismantle(_ values: inout [PickleValue]) {
+        var pending = values
+        values = []
+        while let value = pending.popLast() {
+            switch value {
+            case .list(let items), .tuple(let items), .set(let items): pending.append(contentsOf: items)
+            case .dict(let entries):
+                for entry in entries { pending += [entry.key, entry.value] }
+            default: break
+            }
         }
     }
 }

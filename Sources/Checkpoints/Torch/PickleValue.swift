@@ -35,7 +35,7 @@ public indirect enum PickleValue: Sendable, Equatable {
 
     /// The value for a string key when this is a dict.
     public subscript(key: String) -> PickleValue? {
-        dictEntries?.last(where: { $0.key == .string(key) })?.value
+        dictEntries?.last(where: { $0.key.stringValue?.utf8.elementsEqual(key.utf8) == true })?.value
     }
 
     /// The string when this is a `str`.

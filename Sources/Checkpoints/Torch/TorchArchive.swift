@@ -26,9 +26,9 @@ public final class TorchArchive: TensorArchive {
 
     private let file: MappedFile
     private let zipArchive: ZipArchive?
-    private let records: [String: TorchStorageRecord]
-    private let references: [String: TorchTensorReference]
-    private var verifiedRecords = Set<String>()
+    private let records: [UTF8Key: TorchStorageRecord]
+    private let references: [UTF8Key: TorchTensorReference]
+    private var verifiedRecords = Set<UTF8Key>()
     /// The record folder of a zip archive (`archive`, `pytorch_model`, …).
     public let folder: String?
 
@@ -49,7 +49,7 @@ public final class TorchArchive: TensorArchive {
             bytes.count >= offset + signature.count
                 && Swift.zip(signature, bytes[offset..<offset + signature.count]).allSatisfy { $0 == $1 }
         }
-        let rootRecords: [String: TorchStorageRecord]
+        let rootRecords: [UTF8Key: TorchStorageRecord]
         if starts([0x50, 0x4B, 0x03, 0x04]) || starts([0x50, 0x4B, 0x05, 0x06]) {
             let zip = try ZipArchive(file: file, path: path)
             let layout = try TorchArchive.readZipLayout(zip, path: path)
@@ -80,13 +80,13 @@ public final class TorchArchive: TensorArchive {
         }
         records = rootRecords
         stateDict = try TorchStateDict.locate(in: root, key: stateDictKey, file: path)
-        var references: [String: TorchTensorReference] = [:]
+        var references: [UTF8Key: TorchTensorReference] = [:]
         for (name, reference) in stateDict.tensors {
             let recordName = folder.map { "\($0)/data/\(reference.storage.key)" } ?? "storage \(reference.storage.key)"
             try TorchTensorMaterializer.validate(
-                reference, name: name, record: rootRecords[reference.storage.key],
+                reference, name: name, record: rootRecords[UTF8Key(reference.storage.key)],
                 recordName: recordName, file: path)
-            references[name] = reference
+            references[UTF8Key(name)] = reference
         }
         self.references = references
         tensorInfos = stateDict.tensors.map {
@@ -100,10 +100,10 @@ public final class TorchArchive: TensorArchive {
     }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let reference = references[name] ?? aliases[name].flatMap({ references[$0] }) else {
+        guard let reference = references[UTF8Key(name)] ?? aliases[name].flatMap({ references[UTF8Key($0)] }) else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
-        let key = reference.storage.key
+        let key = UTF8Key(reference.storage.key)
         guard let record = records[key] else {  // validated at open; kept as a check, not a crash
             throw CheckpointError(.corrupt, file: path, tensor: name, "tensor `\(name)`: storage `\(key)` is missing")
         }
@@ -111,7 +111,7 @@ public final class TorchArchive: TensorArchive {
             switch record {
             case .mapped(let range):
                 if let zip = zipArchive, let folder, !verifiedRecords.contains(key),
-                    let entry = zip.entry(named: "\(folder)/data/\(key)")
+                    let entry = zip.entry(named: "\(folder)/data/\(key.string)")
                 {
                     _ = try zip.contents(of: entry, verifyCRC: true)
                     verifiedRecords.insert(key)
@@ -139,7 +139,7 @@ public final class TorchArchive: TensorArchive {
         let folder: String
         let root: PickleValue
         let bigEndian: Bool
-        let records: [String: TorchStorageRecord]
+        let records: [UTF8Key: TorchStorageRecord]
     }
 
     static func readZipLayout(_ zip: ZipArchive, path: String) throws -> ZipLayout {
@@ -187,10 +187,10 @@ public final class TorchArchive: TensorArchive {
         let pickleBytes = try zip.contents(of: pickle)
         var unpickler = Unpickler(pickleBytes.bytes, file: path, record: pickle.name)
         let root = try unpickler.load()
-        var records: [String: TorchStorageRecord] = [:]
+        var records: [UTF8Key: TorchStorageRecord] = [:]
         let prefix = "\(folder)/data/"
         for entry in zip.entries where entry.name.hasPrefix(prefix) {
-            let key = String(entry.name.dropFirst(prefix.count))
+            let key = UTF8Key(String(entry.name.dropFirst(prefix.count)))
             records[key] = entry.compression == .stored ? .mapped(entry.dataRange) : .deflated(entry)
         }
         return ZipLayout(folder: folder, root: root, bigEndian: bigEndian, records: records)

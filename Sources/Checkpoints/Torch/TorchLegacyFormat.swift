@@ -15,7 +15,7 @@ enum TorchLegacyFormat {
         let root: PickleValue
         let littleEndian: Bool
         /// Storage key → absolute byte range of its data in the file.
-        let records: [String: Range<Int>]
+        let records: [UTF8Key: Range<Int>]
     }
 
     static func read(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Contents {
@@ -29,7 +29,8 @@ enum TorchLegacyFormat {
         guard version == .int(protocolVersion) else {
             throw CheckpointError(
                 .unsupportedContent, file: path,
-                "legacy torch protocol version \(version) is not supported (1001 is read)")
+                "legacy torch protocol version \(version.intValue.map(String.init) ?? version.typeName) is not supported (1001 is read)"
+            )
         }
         var infoReader = Unpickler(bytes, offset: versionReader.offset, file: path, record: "system info")
         let info = try infoReader.load()
@@ -43,11 +44,11 @@ enum TorchLegacyFormat {
             throw corrupt("the storage key list is not a list")
         }
 
-        var records: [String: Range<Int>] = [:]
+        var records: [UTF8Key: Range<Int>] = [:]
         var offset = keysReader.offset
         for value in keyValues {
             guard case .string(let key) = value else { throw corrupt("a storage key is not a string") }
-            guard let storage = objectReader.storages[key], storage.byteOffset == 0 else {
+            guard let storage = objectReader.storages[UTF8Key(key)], storage.byteOffset == 0 else {
                 throw corrupt("storage `\(key)` is listed but never referenced by the pickle")
             }
             guard let raw = ByteReader.peek(UInt64.self, in: bytes, at: offset) else {
@@ -65,7 +66,7 @@ enum TorchLegacyFormat {
                     "legacy torch file: storage `\(key)` needs \(byteCount) bytes at byte \(start) but the file has \(bytes.count); the file is truncated"
                 )
             }
-            records[key] = start..<(start + byteCount)
+            records[UTF8Key(key)] = start..<(start + byteCount)
             offset = start + byteCount
         }
         return Contents(root: root, littleEndian: littleEndian, records: records)

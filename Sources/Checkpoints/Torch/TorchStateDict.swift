@@ -67,19 +67,19 @@ public struct TorchStateDict: Sendable {
         var tensors: [(name: String, reference: TorchTensorReference)] = []
         var aliases: [String: String] = [:]
         // Views already stored, by storage key, so alias detection stays linear for large state dicts.
-        var byStorage: [String: [Int]] = [:]
+        var byStorage: [UTF8Key: [Int]] = [:]
         for entry in entries {
             guard case .string(let name) = entry.key, case .tensor(let reference) = entry.value else { continue }
             guard !name.isEmpty else {
                 throw CheckpointError(
                     .invalidName, file: file, tensor: name, "a tensor has an empty name; rename it before use")
             }
-            let candidates = byStorage[reference.storage.key, default: []]
+            let candidates = byStorage[UTF8Key(reference.storage.key), default: []]
             if let same = candidates.first(where: { tensors[$0].reference.isSameView(as: reference) }) {
                 aliases[name] = tensors[same].name
                 continue
             }
-            byStorage[reference.storage.key, default: []].append(tensors.count)
+            byStorage[UTF8Key(reference.storage.key), default: []].append(tensors.count)
             tensors.append((name, reference))
         }
         var notes: [String] = []

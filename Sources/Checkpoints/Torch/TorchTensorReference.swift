@@ -101,7 +101,8 @@ public struct TorchTensorReference: Sendable, Equatable {
 
     /// Two references are aliases when they view the same storage in exactly the same way.
     public func isSameView(as other: TorchTensorReference) -> Bool {
-        storage.key == other.storage.key && storage.byteOffset == other.storage.byteOffset && dtype == other.dtype
+        storage.key.utf8.elementsEqual(other.storage.key.utf8) && storage.byteOffset == other.storage.byteOffset
+            && dtype == other.dtype
             && offset == other.offset && shape == other.shape && strides == other.strides
     }
 }

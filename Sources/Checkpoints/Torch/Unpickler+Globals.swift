@@ -38,10 +38,10 @@ extension Unpickler {
 
     /// REDUCE / NEWOBJ / NEWOBJ_EX on an allowed tag.
     mutating func call(_ callable: PickleNode, arguments: PickleNode, keywords: PickleNode?) throws -> PickleNode {
-        guard case .value(.global(let module, let name)) = callable else {
+        guard case .value(.global(let module, let name), _) = callable else {
             throw corrupt("REDUCE needs a global to call, found \(try frozen(callable).typeName)")
         }
-        guard case .tuple(let argNodes) = arguments else {
+        guard case .tuple(let argNodes, _) = arguments else {
             throw corrupt("the arguments of \(module).\(name) are not a tuple")
         }
         if let keywords {
@@ -56,23 +56,25 @@ extension Unpickler {
             if let first = argNodes.first {
                 switch first {
                 case .list(let items), .set(let items): box.items = items.items
-                case .tuple(let items): box.items = items
+                case .tuple(let items, _): box.items = items
                 default: throw corrupt("\(qualified) takes a list, found \(try frozen(first).typeName)")
                 }
             }
             guard qualified == "collections.OrderedDict" else { return .set(box) }
             let dict = newDict()
             for pair in box.items {
-                guard case .tuple(let kv) = pair, kv.count == 2 else {
+                guard case .tuple(let kv, _) = pair, kv.count == 2 else {
                     throw corrupt("OrderedDict takes (key, value) pairs")
                 }
-                dict.set(try frozen(kv[0]), kv[1])
+                let key = try frozenWithHeight(kv[0])
+                dict.set(key.value, height: key.height, kv[1])
             }
             return .dict(dict)
         default:
             break
         }
-        let args = try argNodes.map { try frozen($0) }
+        let frozenArgs = try argNodes.map { try frozenWithHeight($0) }
+        let args = frozenArgs.map(\.value)
         switch qualified {
         case "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3":
             return .value(.tensor(try rebuildTensor(args, version: name.hasSuffix("v3") ? 3 : 2)))
@@ -85,7 +87,7 @@ extension Unpickler {
             guard args.count <= 1 else { throw corrupt("torch.Size takes one argument") }
             switch args.first {
             case nil: return .value(.tuple([]))
-            case .tuple(let items)?, .list(let items)?: return .value(.tuple(items))
+            case .tuple(let items)?, .list(let items)?: return try value(.tuple(items), height: frozenArgs[0].height)
             case let other?: throw corrupt("torch.Size takes a tuple, found \(other.typeName)")
             }
         case "torch.device":
@@ -133,7 +135,7 @@ extension Unpickler {
     /// BUILD (set state): ignorable on dicts (`OrderedDict._metadata`) and tensors; refused elsewhere.
     mutating func build(_ target: PickleNode, state: PickleNode) throws {
         switch target {
-        case .dict, .value(.tensor): return
+        case .dict, .value(.tensor, _): return
         default: throw fail(.unsupportedContent, "BUILD on a \(try frozen(target).typeName) is not supported")
         }
     }
@@ -157,12 +159,12 @@ extension Unpickler {
         }
         let root = TorchStorageReference(key: key, kind: kind, location: location, elementCount: numel)
         guard root.byteCount != nil else { throw corrupt("storage `\(key)` size overflows") }
-        if let cached = storages[key] {
+        if let cached = storages[UTF8Key(key)] {
             guard cached.kind == kind, cached.elementCount == numel else {
                 throw corrupt("storage `\(key)` is declared twice with different types or sizes")
             }
         } else {
-            storages[key] = root
+            storages[UTF8Key(key)] = root
         }
         guard items.count == 6, items[5] != .none else { return root }
         // Legacy storage view: (view_key, offset, view_numel) into the root storage.
@@ -175,7 +177,7 @@ extension Unpickler {
         let reference = TorchStorageReference(
             key: key, kind: kind, location: location, elementCount: numel,
             byteOffset: start * kind.elementSize)
-        storages[viewKey] = storages[viewKey] ?? reference
+        storages[UTF8Key(viewKey)] = storages[UTF8Key(viewKey)] ?? reference
         return reference
     }
 

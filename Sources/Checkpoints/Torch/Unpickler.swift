@@ -20,7 +20,7 @@ public struct Unpickler {
     var stack: [PickleNode] = []
     var marks: [Int] = []
     var memo: [Int: PickleNode] = [:]
-    var storages: [String: TorchStorageReference] = [:]
+    var storages: [UTF8Key: TorchStorageReference] = [:]
     /// Where the opcode being executed starts, for error messages.
     var opcodeOffset = 0
     var opcode: UInt8 = 0
@@ -30,6 +30,8 @@ public struct Unpickler {
     /// Every list, set and dict box this `load()` created, emptied when it returns (see `releaseContainers`).
     var lists: [PickleListBox] = []
     var dicts: [PickleDictBox] = []
+    /// Called with every list box created (tests keep a weak reference to check that each one is freed).
+    var listCreated: ((PickleListBox) -> Void)? = nil
 
     /// Prepares to read the pickle starting at `offset` of `bytes`.
     public init(_ bytes: UnsafeRawBufferPointer, offset: Int = 0, file: String, record: String) {
@@ -74,8 +76,8 @@ public struct Unpickler {
         case 0x30: _ = try pop()
         case 0x31: _ = try popToMark()
         case 0x32: stack.append(try top())
-        case 0x29: stack.append(.tuple([]))
-        case 0x74: stack.append(.tuple(try popToMark()))
+        case 0x29: stack.append(.tuple([], height: 1))
+        case 0x74: stack.append(try tuple(try popToMark()))
         case 0x85, 0x86, 0x87:
             let n = Int(op - 0x84)
             guard stack.count >= n, stack.count - n >= (marks.last ?? 0) else {
@@ -83,7 +85,7 @@ public struct Unpickler {
             }
             let items = Array(stack.suffix(n))
             stack.removeLast(n)
-            stack.append(.tuple(items))
+            stack.append(try tuple(items))
         case 0x5D: stack.append(.list(newList()))
         case 0x61:
             let item = try pop()
@@ -94,18 +96,24 @@ public struct Unpickler {
         case 0x7D: stack.append(.dict(newDict()))
         case 0x73:
             let value = try pop(), key = try pop()
-            try dictBox(try top(), for: "SETITEM").set(try frozen(key), value)
+            let frozenKey = try frozenWithHeight(key)
+            try dictBox(try top(), for: "SETITEM").set(frozenKey.value, height: frozenKey.height, value)
         case 0x75:
             let items = try popToMark()
             guard items.count % 2 == 0 else { throw corrupt("SETITEMS with an odd number of items") }
             let box = try dictBox(try top(), for: "SETITEMS")
-            for i in stride(from: 0, to: items.count, by: 2) { box.set(try frozen(items[i]), items[i + 1]) }
+            for i in stride(from: 0, to: items.count, by: 2) {
+                let key = try frozenWithHeight(items[i])
+                box.set(key.value, height: key.height, items[i + 1])
+            }
         case 0x8F: stack.append(.set(newList()))
         case 0x90:
             let items = try popToMark()
             guard case .set(let box) = try top() else { throw corrupt("ADDITEMS on something that is not a set") }
             box.items.append(contentsOf: items)
-        case 0x91: stack.append(.value(.set(try popToMark().map { try frozen($0) })))
+        case 0x91:
+            let items = try popToMark().map { try frozenWithHeight($0) }
+            stack.append(try value(.set(items.map(\.value)), height: 1 + (items.map(\.height).max() ?? 0)))
         case 0x4E: stack.append(.value(.none))
         case 0x88: stack.append(.value(.bool(true)))
         case 0x89: stack.append(.value(.bool(false)))
@@ -213,9 +221,23 @@ public struct Unpickler {
         return box
     }
 
+    /// A tuple node, refused when it would nest deeper than `PickleNode.maximumDepth`.
+    func tuple(_ items: [PickleNode]) throws -> PickleNode {
+        let height = 1 + (items.map(\.height).max() ?? 0)
+        guard height < PickleNode.maximumDepth else { throw corrupt(PickleNode.tooDeep) }
+        return .tuple(items, height: height)
+    }
+
+    /// A value node of the given height, refused when deeper than `PickleNode.maximumDepth`.
+    func value(_ value: PickleValue, height: Int) throws -> PickleNode {
+        guard height < PickleNode.maximumDepth else { throw corrupt(PickleNode.tooDeep) }
+        return .value(value, height: height)
+    }
+
     mutating func newList() -> PickleListBox {
         let box = PickleListBox()
         lists.append(box)
+        listCreated?(box)
         return box
     }
 
@@ -225,16 +247,26 @@ public struct Unpickler {
         return box
     }
 
-    /// Empties the boxes of this load. Their contents have been frozen into values by then, and a pickle can make
-    /// a box hold itself (APPEND after BINPUT): a reference cycle that would otherwise never be freed.
+    /// Empties the stack, the memo and the boxes of this load, without recursion (`PickleNode.dismantle`). The
+    /// boxes' contents have been frozen into values by then, and a pickle can make a box hold itself (APPEND after
+    /// BINPUT): a reference cycle that would otherwise never be freed.
     mutating func releaseContainers() {
-        for box in lists { box.items = [] }
+        PickleNode.dismantle(&stack)
+        var memoNodes = Array(memo.values)
+        memo = [:]
+        PickleNode.dismantle(&memoNodes)
+        for box in lists { PickleNode.dismantle(&box.items) }
         for box in dicts { box.removeAll() }
         lists = []
         dicts = []
     }
 
     mutating func frozen(_ node: PickleNode) throws -> PickleValue {
+        try frozenWithHeight(node).value
+    }
+
+    /// The frozen value and the height of its tree.
+    mutating func frozenWithHeight(_ node: PickleNode) throws -> (value: PickleValue, height: Int) {
         var remaining = freezeBudget
         defer { freezeBudget = remaining }
         return try node.frozen(depth: 0, budget: &remaining, error: corrupt)
