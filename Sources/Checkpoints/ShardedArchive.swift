@@ -13,11 +13,15 @@ public final class ShardedArchive: TensorArchive {
     public var metadata: [(key: String, value: String)] { shards.first?.metadata ?? [] }
     /// The index file's `metadata` object (`total_size`, …), as text.
     public let indexMetadata: [(key: String, value: String)]
-    private let owner: [String: Int]
+    private let owner: [UTF8Key: Int]
 
     /// Opens the index at `indexPath` and every shard it names, using `open` for each shard file.
-    /// - Throws: `CheckpointError` (`.shardIndex`) when the index is malformed, a mapped tensor is missing from
-    ///   its shard, or a tensor appears in two shards.
+    ///
+    /// Shards are file names in the index's own folder, and never index files themselves (names ending in
+    /// `.index.json`, in any case): indexes do not nest, so no chain of them can lead back to itself (an index
+    /// naming itself used to recurse until the stack overflowed).
+    /// - Throws: `CheckpointError` (`.shardIndex`) when the index is malformed or names a path or another index, a
+    ///   mapped tensor is missing from its shard, or a tensor appears in two shards.
     public init(indexPath: String, open: (String) throws -> any TensorArchive) throws {
         path = indexPath
         let file: MappedFile
@@ -35,39 +39,50 @@ public final class ShardedArchive: TensorArchive {
         }
         let folder = indexPath.lastIndex(of: "/").map { String(indexPath[...$0]) } ?? ""
         var shardNames: [String] = []
-        var expected: [String: Set<String>] = [:]
+        var expected: [UTF8Key: Set<UTF8Key>] = [:]
         for (tensor, value) in map {
-            guard let shard = value.stringValue, !shard.contains("/"), !shard.isEmpty else {
+            guard let shard = value.stringValue, !shard.contains("/"), !shard.contains("\\"), !shard.isEmpty,
+                shard != ".", shard != ".."
+            else {
                 throw CheckpointError(
                     .shardIndex, file: indexPath, tensor: tensor,
                     "weight_map entry for `\(tensor)` is not a file name in the same folder")
             }
-            if expected[shard] == nil { shardNames.append(shard) }
-            expected[shard, default: []].insert(tensor)
+            guard !shard.lowercased().hasSuffix(".index.json") else {
+                throw CheckpointError(
+                    .shardIndex, file: indexPath, tensor: tensor,
+                    "weight_map entry for `\(tensor)` names `\(shard)`, an index file; an index lists shard files only (indexes do not nest, so none can loop back to itself) — fix the index"
+                )
+            }
+            if expected[UTF8Key(shard)] == nil { shardNames.append(shard) }
+            expected[UTF8Key(shard), default: []].insert(UTF8Key(tensor))
         }
         var shards: [any TensorArchive] = []
         var infos: [TensorInfo] = []
-        var owner: [String: Int] = [:]
+        var owner: [UTF8Key: Int] = [:]
         var notes: [String] = []
         for name in shardNames {
             let archive = try open(folder + name)
-            let want = expected[name] ?? []
-            let have = Set(archive.tensorNames)
-            if let missing = want.subtracting(have).sorted().first {
+            let want = expected[UTF8Key(name)] ?? []
+            let have = Set(archive.tensorNames.map { UTF8Key($0) })
+            if let missing = want.subtracting(have).map(\.string).sorted(by: {
+                $0.utf8.lexicographicallyPrecedes($1.utf8)
+            })
+            .first {
                 throw CheckpointError(
                     .shardIndex, file: indexPath, tensor: missing,
                     "tensor `\(missing)` is mapped to \(name) but that shard does not contain it; the index and shards do not match"
                 )
             }
             for info in archive.tensorInfos {
-                if !want.contains(info.name) {
+                if !want.contains(UTF8Key(info.name)) {
                     notes.append("tensor `\(info.name)` in \(name) is not listed in the index")
                 }
-                if owner[info.name] != nil {
+                if owner[UTF8Key(info.name)] != nil {
                     throw CheckpointError(
                         .shardIndex, file: indexPath, tensor: info.name, "tensor `\(info.name)` appears in two shards")
                 }
-                owner[info.name] = shards.count
+                owner[UTF8Key(info.name)] = shards.count
                 infos.append(info)
             }
             shards.append(archive)
@@ -91,7 +106,7 @@ public final class ShardedArchive: TensorArchive {
     }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let i = owner[name] else {
+        guard let i = owner[UTF8Key(name)] else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         return try shards[i].tensor(named: name)
