@@ -13,6 +13,10 @@ import TensorCore
 /// of `KeyMaps`: names come out as Hugging Face PyTorch keys, BERT kernels transposed, GPT-2 biases reshaped,
 /// tied heads as aliases, all listed in `notes`. Any other file is read as one tensor per dataset, named by its
 /// path, in byte-wise name order. The file stays open until the archive is released; reads copy the data.
+///
+/// Only bytes stored in the file itself are read: a file holding an external link (to an object of another file),
+/// a dataset with external raw storage (its bytes in other files, e.g. `/etc/passwd`) or a virtual dataset (its
+/// bytes mapped from datasets of other files) is refused when it opens, naming the link or dataset.
 public final class HDF5Archive: TensorArchive {
     public let path: String
     public var format: CheckpointFormat { .hdf5 }
@@ -31,7 +35,7 @@ public final class HDF5Archive: TensorArchive {
 
     let context: H5Context
     let file: H5Handle
-    var entries: [String: Entry] = [:]
+    var entries: [UTF8Key: Entry] = [:]
 
     /// Opens `path` and indexes every tensor (validating types, filters and shapes).
     /// - Throws: `CheckpointError`: not HDF5, an unsupported dataset (named), a broken Keras layout.
@@ -39,6 +43,10 @@ public final class HDF5Archive: TensorArchive {
         self.path = path
         H5Context.silenceErrorStack()
         context = H5Context(path: path)
+        // libhdf5 opens the path itself: check first that it is a regular file (a FIFO would block it).
+        do { try InputFile.checkRegular(path) } catch let e as MappedFileError {
+            throw CheckpointError(.io, file: path, "cannot open: \(e.reason)")
+        }
         guard H5Fis_hdf5(path) > 0 else {
             throw CheckpointError(
                 .formatMismatch, file: path, "is not an HDF5 file (no HDF5 signature); check the file or pass --format")
@@ -47,6 +55,7 @@ public final class HDF5Archive: TensorArchive {
         var st = stat()
         let fileSize = stat(path, &st) == 0 ? Int(st.st_size) : 0
         let root = try context.own(H5Gopen2(file.id, "/", h5Default), .group, "open the root group")
+        try context.refuseLinksOutsideFile(root.id)
         if let kerasRoot = try kerasRootPath(root.id) {
             isKerasLayout = true
             try indexKeras(rootPath: kerasRoot, fileSize: fileSize)
@@ -56,7 +65,7 @@ public final class HDF5Archive: TensorArchive {
     }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let entry = entries[name] else {
+        guard let entry = entries[UTF8Key(name)] else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let raw = try context.read(entry.dataset, in: file.id, name: name)
@@ -91,7 +100,7 @@ public final class HDF5Archive: TensorArchive {
         }
         for datasetPath in try context.datasetPaths(in: root) {
             let info = try context.describe(datasetPath, in: root, fileSize: fileSize)
-            entries[datasetPath] = Entry(dataset: info, transform: .none)
+            entries[UTF8Key(datasetPath)] = Entry(dataset: info, transform: .none)
             tensorInfos.append(TensorInfo(name: datasetPath, dtype: info.dtype, shape: info.shape))
         }
     }

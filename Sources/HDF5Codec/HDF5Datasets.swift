@@ -67,6 +67,7 @@ extension H5Context {
     /// Opens dataset `path` and classifies it.
     func describe(_ path: String, in location: hid_t, fileSize: Int) throws -> DatasetInfo {
         let d = try own(H5Dopen2(location, path, h5Default), .dataset, "open dataset `\(path)`", tensor: path)
+        try checkStoredInFile(d.id, path)
         try checkFilters(d.id, path)
         let dtype = try classify(d.id, path)
         let shape = try datasetShape(d.id, path)
@@ -85,6 +86,51 @@ extension H5Context {
             )
         }
         return DatasetInfo(path: path, dtype: dtype, shape: shape)
+    }
+
+    /// Refuses a dataset whose bytes live outside the file: external raw storage (`H5Pget_external_count`) or a
+    /// virtual dataset (`H5Pget_layout` = `H5D_VIRTUAL`), naming the first other file. Either would make a crafted
+    /// `.h5` carry any file of the machine into the converted checkpoint.
+    func checkStoredInFile(_ dataset: hid_t, _ path: String) throws {
+        let plist = try own(
+            H5Dget_create_plist(dataset), .propertyList, "read the creation properties of `\(path)`", tensor: path)
+        func refuse(_ what: String) -> CheckpointError {
+            CheckpointError(
+                .unsupportedContent, file: self.path, tensor: path,
+                "\(what); rmt-convert reads only data stored in the file itself — copy the data into the file (h5py: write `f[name][...]` as a new dataset) and try again"
+            )
+        }
+        var name = [CChar](repeating: 0, count: 1024)
+        if H5Pget_external_count(plist.id) > 0 {
+            _ = H5Pget_external(plist.id, 0, name.count - 1, &name, nil, nil)
+            throw refuse("dataset `\(path)` keeps its data in external file `\(String(cString: name))`")
+        }
+        if H5Pget_layout(plist.id) == H5D_VIRTUAL {
+            var dataset = [CChar](repeating: 0, count: 1024)
+            _ = H5Pget_virtual_filename(plist.id, 0, &name, name.count - 1)
+            _ = H5Pget_virtual_dsetname(plist.id, 0, &dataset, dataset.count - 1)
+            throw refuse(
+                "dataset `\(path)` is a virtual dataset reading `\(String(cString: dataset))` of `\(String(cString: name))`"
+            )
+        }
+    }
+
+    /// Refuses a file with an external link (or a user-defined link class) anywhere below `group`: following it
+    /// would read another file, and skipping it would lose the tensor without a word.
+    func refuseLinksOutsideFile(_ group: hid_t) throws {
+        var found = chdf5_outside_link()
+        try check(chdf5_first_outside_link(group, &found), "walk the links of the file")
+        guard found.kind != 0 else { return }
+        func text<T>(_ field: inout T) -> String {
+            withUnsafeBytes(of: &field) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+        }
+        let name = text(&found.name)
+        throw CheckpointError(
+            .unsupportedContent, file: self.path, tensor: name,
+            found.kind == 1
+                ? "`\(name)` is an external link to `\(text(&found.object))` in `\(text(&found.file))`; rmt-convert reads only data stored in the file itself — copy the linked data into this file and try again"
+                : "`\(name)` is a user-defined HDF5 link, which rmt-convert does not follow; replace it by the data it stands for"
+        )
     }
 
     /// Fails with the filter's number and name when libhdf5 cannot decode it (§3.8).

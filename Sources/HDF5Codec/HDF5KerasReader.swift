@@ -44,7 +44,7 @@ extension HDF5Archive {
         for (entry, weight) in zip(plan.entries, found) {
             let dataset = try context.describe(weight.datasetPath, in: file.id, fileSize: fileSize)
             let shape = try entry.transform.pytorchShape(forTF: dataset.shape, file: path, tensor: weight.datasetPath)
-            entries[entry.key] = Entry(dataset: dataset, transform: entry.transform)
+            entries[UTF8Key(entry.key)] = Entry(dataset: dataset, transform: entry.transform)
             tensorInfos.append(TensorInfo(name: entry.key, dtype: dataset.dtype, shape: shape))
         }
         aliases = plan.aliases
