@@ -28,10 +28,34 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
-    /// The member named `key` of an object (the last one when duplicated), or nil.
+    /// The member named `key` of an object (the last one when duplicated, as Python's `json` keeps it), or nil.
+    /// Keys are compared by their UTF-8 bytes, not by Unicode canonical equivalence.
     public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
-        return members.last(where: { $0.key == key })?.value
+        return members.last(where: { $0.key.utf8.elementsEqual(key.utf8) })?.value
+    }
+
+    /// This value with each object keeping one member per key: the last value given for it, at the place of the
+    /// key's first occurrence, which is what Python's `json` module builds (a dict). Keys are compared by their
+    /// UTF-8 bytes. Configs (config.json, rmt_config.json) are read this way, as transformers reads them.
+    public func lastValueForEachKey() -> JSONValue {
+        switch self {
+        case .object(let members):
+            var position: [UTF8Key: Int] = [:]
+            var result: [(key: String, value: JSONValue)] = []
+            for member in members {
+                let value = member.value.lastValueForEachKey()
+                if let i = position[UTF8Key(member.key)] {
+                    result[i].value = value
+                } else {
+                    position[UTF8Key(member.key)] = result.count
+                    result.append((member.key, value))
+                }
+            }
+            return .object(result)
+        case .array(let items): return .array(items.map { $0.lastValueForEachKey() })
+        default: return self
+        }
     }
 
     /// The string value, or nil.

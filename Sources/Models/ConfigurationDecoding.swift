@@ -6,11 +6,15 @@ import Foundation
 extension CodingUserInfoKey {
     /// The path of the config file being decoded, for error messages.
     static let configurationFile = CodingUserInfoKey(rawValue: "rmt.configurationFile")!
+    /// The parsed config (duplicate keys resolved), for fields whose keys Foundation would compare as Swift strings.
+    static let configurationJSON = CodingUserInfoKey(rawValue: "rmt.configurationJSON")!
 }
 
 extension Decoder {
     /// The config file named in `userInfo`, or `config.json`.
     var configurationFile: String { userInfo[.configurationFile] as? String ?? "config.json" }
+    /// The parsed config being decoded, when `decodeConfiguration` passed it.
+    var configurationJSON: JSONValue? { userInfo[.configurationJSON] as? JSONValue }
 }
 
 extension KeyedDecodingContainer {
@@ -29,12 +33,17 @@ extension KeyedDecodingContainer {
 }
 
 /// Decodes a configuration from parsed JSON.
+///
+/// A key given twice takes its last value, as Python's `json` (and so transformers) reads it; keys are compared
+/// by their UTF-8 bytes (`JSONValue.lastValueForEachKey()`).
 /// - Parameter file: the config's path, named in every error.
 /// - Throws: `ModelError(.configuration)` naming the field for type errors and failed validations.
-func decodeConfiguration<T: Decodable>(_ type: T.Type, from json: JSONValue, file: String) throws -> T {
+func decodeConfiguration<T: Decodable>(_ type: T.Type, from parsed: JSONValue, file: String) throws -> T {
+    let json = parsed.lastValueForEachKey()
     try checkNumbers(json, field: "", file: file)
     let decoder = JSONDecoder()
     decoder.userInfo[.configurationFile] = file
+    decoder.userInfo[.configurationJSON] = json
     do {
         return try decoder.decode(T.self, from: Data(json.compactBytes()))
     } catch let error as ModelError {
@@ -86,6 +95,28 @@ private func describe(_ type: Any.Type) -> String {
     }
 }
 
+/// The largest sizes a config may name, far above every released BERT or GPT-2 (and most larger models), so
+/// that no product of sizes overflows and a hostile config cannot ask for absurd allocations (README, "Untrusted
+/// files"). Whether the weights present match the config is checked when they are loaded.
+public enum ConfigurationLimits {
+    /// Transformer blocks (`num_hidden_layers`, `n_layer`); the largest models have about 130.
+    public static let layers = 1024
+    /// Attention heads (`num_attention_heads`, `n_head`).
+    public static let heads = 4096
+    /// Hidden size (`hidden_size`, `n_embd`); the largest models use about 25 000.
+    public static let hidden = 1 << 20
+    /// Feed-forward size (`intermediate_size`, `n_inner`).
+    public static let intermediate = 1 << 22
+    /// Vocabulary (`vocab_size`); the largest use about 260 000.
+    public static let vocabulary = 1 << 24
+    /// Positions (`max_position_embeddings`, `n_positions`).
+    public static let positions = 1 << 24
+    /// Token types (`type_vocab_size`); BERT uses 2.
+    public static let tokenTypes = 1024
+    /// Classifier labels (`num_labels`, `id2label`).
+    public static let labels = 1 << 20
+}
+
 /// Validations shared by both families.
 enum ConfigurationCheck {
     static func positive(_ value: Int, _ field: String, file: String) throws {
@@ -94,6 +125,36 @@ enum ConfigurationCheck {
                 .configuration, file: file, field: field, "`\(field)` is \(value) but must be positive; fix config.json"
             )
         }
+    }
+
+    /// A positive size no larger than `limit` (`ConfigurationLimits`).
+    static func size(_ value: Int, _ field: String, limit: Int, file: String) throws {
+        try positive(value, field, file: file)
+        guard value <= limit else {
+            throw ModelError(
+                .configuration, file: file, field: field,
+                "`\(field)` is \(value), at most \(limit) is supported (no model comes near it); fix config.json")
+        }
+    }
+
+    /// `layer_norm_eps`: LayerNorm divides by sqrt(variance + eps), so eps must be positive and survive the
+    /// conversion to float32 (1e-50 becomes 0, 1e300 infinity).
+    static func epsilon(_ value: Double, _ field: String, file: String) throws -> Float {
+        let single = Float(value)
+        guard value > 0, single > 0, single.isFinite else {
+            throw ModelError(
+                .configuration, file: file, field: field,
+                "`\(field)` must be a positive, finite float32 but is \(value); fix config.json (transformers' defaults are 1e-12 for BERT, 1e-5 for GPT-2)"
+            )
+        }
+        return single
+    }
+
+    /// The number of distinct keys of the object `field` of the config (by UTF-8 bytes, as Python counts them),
+    /// or nil when it is absent or not an object.
+    static func distinctKeyCount(_ json: JSONValue?, _ field: String) -> Int? {
+        guard case .object(let members)? = json?[field] else { return nil }
+        return Set(members.map { UTF8Key($0.key) }).count
     }
 
     static func activation(_ name: String, _ field: String, file: String) throws -> ActivationFunction {

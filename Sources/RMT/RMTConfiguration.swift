@@ -1,5 +1,7 @@
 // `rmt_config.json`: every RMT setting the project writes and reads (RMT.md §5.7).
+import Checkpoints
 import Foundation
+import Models
 
 /// The two RMT variants.
 public enum RMTVariant: String, Codable, Sendable, CaseIterable {
@@ -108,11 +110,24 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
                 : ["modeling_rmt.sequence_classification.RMTEncoderForSequenceClassification"])
     }
 
-    /// Decodes `rmt_config.json`, checking the invariants of RMT.md §2.2, §3.2 and §5.7.
+    /// The most memory tokens a config may name.
+    public static let maximumMemoryTokens = 1 << 16
+    /// The longest segment, input or segment count a config may name.
+    public static let maximumLength = 1 << 24
+
+    /// Decodes `rmt_config.json`, checking the invariants of RMT.md §2.2, §3.2 and §5.7. The text is parsed
+    /// strictly (`JSONValue`) and a key given twice takes its last value, as in Python.
     /// - Throws: `RMTError` naming the field.
     public static func decode(_ data: Data) throws -> RMTConfiguration {
+        let json: JSONValue
+        do { json = try data.withUnsafeBytes { try JSONValue.parse($0) } } catch {
+            throw RMTError("rmt_config.json", "invalid JSON: \(error); fix or re-create it with `rmt-convert wrap`")
+        }
         let config: RMTConfiguration
-        do { config = try JSONDecoder().decode(RMTConfiguration.self, from: data) } catch let DecodingError.keyNotFound(
+        do {
+            config = try JSONDecoder().decode(
+                RMTConfiguration.self, from: Data(json.lastValueForEachKey().compactBytes()))
+        } catch let DecodingError.keyNotFound(
             key, _)
         {
             throw RMTError(
@@ -130,11 +145,20 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
         return config
     }
 
-    /// Checks the numeric invariants.
+    /// Checks the numeric invariants, sizes first (so that no arithmetic on them can overflow).
     public func validate() throws {
         guard rmtFormatVersion == 1 else {
             throw RMTError(
                 "rmt_format_version", "\(rmtFormatVersion) is not supported (expected 1); upgrade rmt-convert")
+        }
+        let L = RMTConfiguration.maximumLength
+        for (value, field, limit) in [
+            (numMemTokens, "num_mem_tokens", RMTConfiguration.maximumMemoryTokens), (segmentSize, "segment_size", L),
+            (inputSize, "input_size", L), (maxNSegments ?? 1, "max_n_segments", L),
+            (k2.map { $0 == Int.min ? Int.max : abs($0) } ?? 0, "k2", L),
+            (backboneVocabSize, "backbone_vocab_size", ConfigurationLimits.vocabulary),
+        ] where value > limit {
+            throw RMTError(field, "is \(value), at most \(limit) is supported; fix rmt_config.json")
         }
         guard numMemTokens >= 1 else { throw RMTError("num_mem_tokens", "must be at least 1, got \(numMemTokens)") }
         guard segmentSize >= 1 else { throw RMTError("segment_size", "must be at least 1, got \(segmentSize)") }

@@ -1,4 +1,5 @@
 import Checkpoints
+import Foundation
 import Testing
 import TestSupport
 @testable import RMT
@@ -50,5 +51,44 @@ struct RMTCheckpointTests {
             try RMTCheckpoint.read(SafetensorsArchive(path: path), path: path)
         }
         #expect(error?.message.contains("not an RMT checkpoint") == true)
+    }
+}
+
+@Suite("rmt_config.json limits")
+struct RMTConfigurationLimitTests {
+    /// The decoder fixture's rmt_config.json with the number fields in `changes` replaced.
+    static func decoded(_ changes: [String: String]) throws -> RMTConfiguration {
+        let text = String(decoding: try Fixtures.bytes(Fixtures.path("rmt/decoder/rmt_config.json")), as: UTF8.self)
+        guard case .object(var members) = try JSONValue.parse(text) else { throw CocoaError(.fileReadCorruptFile) }
+        for (field, value) in changes {
+            let i = try #require(members.firstIndex { $0.key == field })
+            members[i].value = .number(value)
+        }
+        return try RMTConfiguration.decode(Data(JSONValue.object(members).compactBytes()))
+    }
+
+    @Test("Sizes whose arithmetic would overflow or whose ids would be allocated are refused by name, without a trap")
+    func limits() throws {
+        _ = try Self.decoded([:])
+        for (field, value, limit) in [
+            ("num_mem_tokens", "4611686018427387904", "65536"), ("segment_size", "9223372036854775807", "16777216"),
+            ("input_size", "9223372036854775807", "16777216"), ("max_n_segments", "4611686018427387904", "16777216"),
+            ("k2", "-9223372036854775808", "16777216"), ("backbone_vocab_size", "9223372036854775807", "16777216"),
+        ] {
+            #expect {
+                _ = try Self.decoded([field: value])
+            } throws: {
+                "\($0)".hasPrefix("\(field): is ") && "\($0)".contains("at most \(limit) is supported")
+            }
+        }
+    }
+
+    @Test("A key given twice takes its last value, as in Python")
+    func duplicateKeys() throws {
+        let text = String(decoding: try Fixtures.bytes(Fixtures.path("rmt/decoder/rmt_config.json")), as: UTF8.self)
+        let repeated = text.replacingOccurrences(
+            of: #""num_mem_tokens": 2,"#, with: #""num_mem_tokens": 7, "num_mem_tokens": 2,"#)
+        #expect(repeated != text)
+        #expect(try RMTConfiguration.decode(Data(repeated.utf8)).numMemTokens == 2)
     }
 }

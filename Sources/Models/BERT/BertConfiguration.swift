@@ -83,12 +83,15 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
             try c.decode(.hiddenAct, default: "gelu"), "hidden_act", file: file)
         maxPositions = try c.decode(.maxPositionEmbeddings, default: 512)
         typeVocabularySize = try c.decode(.typeVocabSize, default: 2)
-        layerNormEpsilon = try c.decode(.layerNormEps, default: 1e-12)
+        layerNormEpsilon = try ConfigurationCheck.epsilon(
+            try c.decode(.layerNormEps, default: 1e-12), "layer_norm_eps", file: file)
         padTokenId = try c.decode(.padTokenId, default: 0)
         tieWordEmbeddings = try c.decode(.tieWordEmbeddings, default: true)
         architectures = try c.decode(.architectures, default: [])
         let labels: [String: String]? = try c.firstPresent([.id2label])
-        labelCount = try labels?.count ?? c.decode(.numLabels, default: 2)
+        labelCount =
+            try ConfigurationCheck.distinctKeyCount(decoder.configurationJSON, "id2label") ?? labels?.count
+            ?? c.decode(.numLabels, default: 2)
 
         let positions: String = try c.decode(.positionEmbeddingType, default: "absolute")
         guard positions == "absolute" else {
@@ -106,13 +109,15 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
                 .configuration, file: file, field: "add_cross_attention",
                 "`add_cross_attention` is true; cross-attention layers are not supported")
         }
-        for (value, field) in [
-            (vocabularySize, "vocab_size"), (hiddenSize, "hidden_size"), (layerCount, "num_hidden_layers"),
-            (headCount, "num_attention_heads"), (intermediateSize, "intermediate_size"),
-            (maxPositions, "max_position_embeddings"), (typeVocabularySize, "type_vocab_size"),
-            (labelCount, "num_labels"),
+        typealias Limits = ConfigurationLimits
+        for (value, field, limit) in [
+            (vocabularySize, "vocab_size", Limits.vocabulary), (hiddenSize, "hidden_size", Limits.hidden),
+            (layerCount, "num_hidden_layers", Limits.layers), (headCount, "num_attention_heads", Limits.heads),
+            (intermediateSize, "intermediate_size", Limits.intermediate),
+            (maxPositions, "max_position_embeddings", Limits.positions),
+            (typeVocabularySize, "type_vocab_size", Limits.tokenTypes), (labelCount, "num_labels", Limits.labels),
         ] {
-            try ConfigurationCheck.positive(value, field, file: file)
+            try ConfigurationCheck.size(value, field, limit: limit, file: file)
         }
         try ConfigurationCheck.divisible(
             hidden: hiddenSize, heads: headCount, hiddenField: "hidden_size",

@@ -83,12 +83,14 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
         hiddenSize = try c.decode(.nEmbd, .hiddenSize, default: 768)
         layerCount = try c.decode(.nLayer, .numHiddenLayers, default: 12)
         headCount = try c.decode(.nHead, .numAttentionHeads, default: 12)
-        innerSize = try c.firstPresent([.nInner]) ?? 4 * hiddenSize
+        let (fourTimesHidden, overflow) = hiddenSize.multipliedReportingOverflow(by: 4)
+        innerSize = try c.firstPresent([.nInner]) ?? (overflow ? Int.max : fourTimesHidden)
         activation = try ConfigurationCheck.activation(
             try c.decode(.activationFunction, default: "gelu_new"),
             "activation_function", file: file)
         maxPositions = try c.decode(.nPositions, .maxPositionEmbeddings, .nCtx, default: 1024)
-        layerNormEpsilon = try c.decode(.layerNormEpsilon, default: 1e-5)
+        layerNormEpsilon = try ConfigurationCheck.epsilon(
+            try c.decode(.layerNormEpsilon, default: 1e-5), "layer_norm_epsilon", file: file)
         scaleAttentionWeights = try c.decode(.scaleAttnWeights, default: true)
         scaleAttentionByInverseLayerIndex = try c.decode(.scaleAttnByInverseLayerIdx, default: false)
         reorderAndUpcastAttention = try c.decode(.reorderAndUpcastAttn, default: false)
@@ -101,11 +103,13 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
                 .configuration, file: file, field: "add_cross_attention",
                 "`add_cross_attention` is true; GPT-2 with cross-attention layers is not supported")
         }
-        for (value, field) in [
-            (vocabularySize, "vocab_size"), (hiddenSize, "n_embd"), (layerCount, "n_layer"),
-            (headCount, "n_head"), (innerSize, "n_inner"), (maxPositions, "n_positions"),
+        typealias Limits = ConfigurationLimits
+        for (value, field, limit) in [
+            (vocabularySize, "vocab_size", Limits.vocabulary), (hiddenSize, "n_embd", Limits.hidden),
+            (layerCount, "n_layer", Limits.layers), (headCount, "n_head", Limits.heads),
+            (innerSize, "n_inner", Limits.intermediate), (maxPositions, "n_positions", Limits.positions),
         ] {
-            try ConfigurationCheck.positive(value, field, file: file)
+            try ConfigurationCheck.size(value, field, limit: limit, file: file)
         }
         try ConfigurationCheck.divisible(
             hidden: hiddenSize, heads: headCount, hiddenField: "n_embd",
