@@ -140,10 +140,8 @@ extension PipelineTokenizer {
 
     /// BertProcessing's `cls` / `sep`: ["[CLS]", 101].
     static func specialTokenId(_ fields: JSONFields, _ key: String) throws -> Int {
-        guard let pair = try fields.array(key), pair.count == 2, let number = pair[1].unsignedIntegerValue,
-            let id = Int(exactly: number)
-        else {
-            throw fields.wrongType(key, "a [token, id] pair")
+        guard let pair = try fields.array(key), pair.count == 2, let id = tokenId(pair[1]) else {
+            throw fields.wrongType(key, "a [token, id] pair with \(tokenIdExpectation)")
         }
         return id
     }
@@ -172,12 +170,12 @@ extension PipelineTokenizer {
                     file: fields.file, field: piecePath, "must be {\"Sequence\": …} or {\"SpecialToken\": {\"id\": …}}")
             }
             guard let entry = try specials?.object(name), let idValues = try entry.array("ids"),
-                case let ids = idValues.compactMap({ $0.unsignedIntegerValue.flatMap { Int(exactly: $0) } }),
+                case let ids = idValues.compactMap(tokenId),
                 ids.count == idValues.count
             else {
                 throw tokenizerError(
                     file: fields.file, field: fields.fieldPath("special_tokens.\(name)"),
-                    "must give the ids of special token '\(name)' used by the template")
+                    "must give the ids of special token '\(name)' used by the template, each \(tokenIdExpectation)")
             }
             if sequenceSeen { suffix += ids } else { prefix += ids }
         }
@@ -190,10 +188,11 @@ extension PipelineTokenizer {
     static func addedTokens(_ fields: JSONFields) throws -> [AddedToken] {
         try (try fields.array("added_tokens") ?? []).enumerated().map { index, item in
             let token = JSONFields(value: item, file: fields.file, path: "added_tokens[\(index)]")
-            guard case .object = item, let number = token.optional("id")?.unsignedIntegerValue,
-                let id = Int(exactly: number)
-            else {
+            guard case .object = item else {
                 throw tokenizerError(file: fields.file, field: token.path, "must be an object with an integer id")
+            }
+            guard let id = token.optional("id").flatMap(tokenId) else {
+                throw tokenizerError(file: fields.file, field: token.fieldPath("id"), "must be \(tokenIdExpectation)")
             }
             let special = try token.bool("special", default: false)
             return AddedToken(

@@ -16,16 +16,12 @@ enum TokenizerFileReading {
         return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && !isFolder.boolValue
     }
 
-    /// The bytes of `path`.
+    /// The bytes of `path`, opened like every input (regular files only, without blocking).
     static func bytes(_ path: String) throws -> Data {
         guard FileManager.default.fileExists(atPath: path) else {
             throw tokenizerError(.io, file: path, field: nil, "no such file")
         }
-        do {
-            return try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw tokenizerError(.io, file: path, field: nil, "cannot be read (\(error.localizedDescription))")
-        }
+        return Data(try readInputFile(path))
     }
 
     /// The text of `path`, which must be UTF-8.
@@ -141,7 +137,18 @@ struct JSONFields {
     }
 }
 
-/// A token → id vocabulary from a JSON object, ids checked to be non-negative integers.
+/// A token id as `tokenizers` reads one: an integer from 0 to 2^32 − 1 (Rust `u32`); nil otherwise. `tokenizers`
+/// 0.22.2 refuses 2^32 in a vocabulary, an added token or a post-processor ("invalid value: integer
+/// `4294967296`, expected u32").
+func tokenId(_ value: JSONValue) -> Int? {
+    guard let number = value.unsignedIntegerValue, number <= UInt64(UInt32.max) else { return nil }
+    return Int(number)
+}
+
+/// What a field holding a token id must be, for errors.
+let tokenIdExpectation = "a token id from 0 to 4294967295"
+
+/// A token → id vocabulary from a JSON object, ids checked as `tokenId` does.
 func vocabulary(from value: JSONValue, file: String, field: String) throws -> [TokenBytes: Int] {
     guard case .object(let members) = value else {
         throw tokenizerError(file: file, field: field, "must be an object mapping tokens to ids")
@@ -149,8 +156,8 @@ func vocabulary(from value: JSONValue, file: String, field: String) throws -> [T
     var vocabulary: [TokenBytes: Int] = [:]
     vocabulary.reserveCapacity(members.count)
     for member in members {
-        guard let number = member.value.unsignedIntegerValue, let id = Int(exactly: number), id <= Int(Int32.max) else {
-            throw tokenizerError(file: file, field: "\(field).\(member.key)", "must be a non-negative integer id")
+        guard let id = tokenId(member.value) else {
+            throw tokenizerError(file: file, field: "\(field).\(member.key)", "must be \(tokenIdExpectation)")
         }
         vocabulary[Array(member.key.utf8)] = id
     }

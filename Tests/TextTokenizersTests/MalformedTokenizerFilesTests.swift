@@ -66,7 +66,7 @@ struct MalformedTokenizerFilesTests {
         #expect(missing.description.contains("field 'model': is missing"))
         let wrongType = try #require(
             try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"WordPiece","vocab":{"[UNK]":"0"}}"#)]))
-        #expect(wrongType.description.contains("field 'model.vocab.[UNK]': must be a non-negative integer id"))
+        #expect(wrongType.description.contains("field 'model.vocab.[UNK]': must be a token id from 0 to 4294967295"))
         let unknown = try #require(
             try loadError(["tokenizer.json": wordPieceJSON(model: #"{"type":"Unigram","vocab":{"a":0}}"#)]))
         #expect(unknown.kind == .unsupportedContent)
@@ -123,5 +123,42 @@ struct MalformedTokenizerFilesTests {
         try Fixtures.write([0x5B, 0x55, 0x4E, 0x4B, 0x5D, 0x0A, 0xFF, 0xFE, 0x0A], to: "\(folder)/vocab.txt")
         let binary = try #require(throws: CheckpointError.self) { try loadTokenizer(folder: folder) }
         #expect(binary.description.contains("field 'line 2': is not valid UTF-8"))
+    }
+}
+
+@Suite("Token ids as tokenizers reads them")
+struct TokenIdRangeTests {
+    /// A WordPiece tokenizer.json with `vocab` ids, `added` tokens and a `post` processor.
+    func json(vocabId: UInt64 = 1, added: String = "[]", post: String = "null") -> String {
+        #"{"added_tokens":"# + added + #","pre_tokenizer":{"type":"BertPreTokenizer"},"post_processor":"# + post
+            + #","model":{"type":"WordPiece","vocab":{"[UNK]":0,"a":"# + String(vocabId) + "}}}"
+    }
+
+    @Test(
+        "Ids up to 2^32 − 1 load and 2^32 is refused, in the vocabulary, added tokens and post-processors (tokenizers 0.22.2: u32)"
+    )
+    func range() throws {
+        let largest: UInt64 = 4_294_967_295
+        let addedToken = { (id: UInt64) in
+            #"[{"id":"# + String(id)
+                + #","content":"[X]","single_word":false,"lstrip":false,"rstrip":false,"normalized":false,"special":true}]"#
+        }
+        let bert = { (id: UInt64) in
+            #"{"type":"BertProcessing","sep":["[SEP]","# + String(id) + #"],"cls":["[CLS]",1]}"#
+        }
+        let template = { (id: UInt64) in
+            #"{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"special_tokens":{"[CLS]":{"id":"[CLS]","ids":["#
+                + String(id) + "]}}}"
+        }
+        for (label, file) in [
+            ("vocab", { json(vocabId: $0) }), ("added", { json(added: addedToken($0)) }),
+            ("BertProcessing", { json(post: bert($0)) }), ("TemplateProcessing", { json(post: template($0)) }),
+        ] as [(String, (UInt64) -> String)] {
+            #expect(try loadError(["tokenizer.json": file(largest)]) == nil, "\(label) at 2^32 − 1")
+            let error = try loadError(["tokenizer.json": file(largest + 1)])
+            #expect(
+                error?.description.contains("4294967295") == true, "\(label): \(error.map(\.description) ?? "accepted")"
+            )
+        }
     }
 }
