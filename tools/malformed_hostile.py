@@ -10,6 +10,7 @@ tools/make_malformed_fixtures.py (which see for the expected.json fields and how
     vocabulary, labels; BERT and GPT-2), `layer_norm_eps` 0, negative, or out of float32 range, and
     rmt_config.json sizes whose arithmetic overflows;
  5. named pipes (FIFOs) as config.json, weights, a shard or tokenizer.json: the test makes the pipe (`fifo`);
+    symlinks from a folder to files outside it (a side file, a shard);
  6. tensor and member names that leave their folder (`..`, absolute, Windows `..\\`), hold NUL or terminal
     escapes, read from safetensors, torch and npz, converted to every writer (`convert_to`);
  7. names equal under Unicode canonical equivalence (two tensors), duplicate keys in config.json (the last one
@@ -200,7 +201,11 @@ def rmt_folder(name, rmt_config):
     return "malformed/" + name
 
 
-# ---------------------------------------------------------------------------------------------- 5. FIFOs
+# ---------------------------------------------------------------------------------------------- 5. FIFOs, symlinks
+
+def link(name, target):
+    """A symlink in the corpus (git keeps it), pointing outside its case folder."""
+    os.symlink(target, os.path.join(ROOT, name))
 
 def fifo_cases():
     write("fifo_config/model.safetensors", bert_weights())
@@ -216,6 +221,13 @@ def fifo_cases():
     case("malformed/fifo_tokenizer", "tokenizer.json: cannot open: is a named pipe (FIFO), not a regular file",
          fails=["convert", "tokenize"], succeeds=["inspect"], fifo="tokenizer.json",
          why="convert copies tokenizer files; tokenize reads them")
+    config_folder("symlink_outside", BERT_CONFIG)
+    link("symlink_outside/tokenizer.json", "../inputs/input_ids.npy")
+    case("malformed/symlink_outside", "tokenizer.json: cannot open: is a symbolic link to ",
+         fails=["inspect", "convert", "run"], why="convert copied the target into its output (any file of the machine)")
+    write("symlink_shard/model.safetensors.index.json", index_json({"a": "model-00001-of-00001.safetensors"}))
+    link("symlink_shard/model-00001-of-00001.safetensors", "../shard_index_nested/model-00001-of-00001.safetensors")
+    case("malformed/symlink_shard", "outside the checkpoint folder")
     write("fifo_hdf5/config.json", (json.dumps(BERT_CONFIG, indent=2, sort_keys=True) + "\n").encode())
     case("malformed/fifo_hdf5", "tf_model.h5: cannot open: is a named pipe (FIFO), not a regular file",
          fifo="tf_model.h5", why="libhdf5 opens files by path; the path is checked first")

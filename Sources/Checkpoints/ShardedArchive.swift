@@ -62,6 +62,12 @@ public final class ShardedArchive: TensorArchive {
         var owner: [UTF8Key: Int] = [:]
         var notes: [String] = []
         for name in shardNames {
+            // A shard may not be a symlink to a file outside the index's folder either.
+            do { try InputFile.checkInside(folder + name, folder: folder.isEmpty ? "." : folder) } catch let e
+                as MappedFileError
+            {
+                throw CheckpointError(e, tensor: name)
+            }
             let archive = try open(folder + name)
             let want = expected[UTF8Key(name)] ?? []
             let have = Set(archive.tensorNames.map { UTF8Key($0) })

@@ -64,8 +64,14 @@ public struct Checkpoint {
             throw CheckpointError(
                 .io, file: path, "folder holds no weights file (looked for \(weightFileNames.joined(separator: ", ")))")
         }
-        let archive = try ArchiveRegistry.open("\(folder)/\(weights)", format: format, readOptions: readOptions)
         let side = sideFileNames.filter { FileManager.default.fileExists(atPath: "\(folder)/\($0)") }
+        // Nothing is read from outside the folder through a symlink (InputFile.checkInside).
+        for name in [weights] + side {
+            do { try InputFile.checkInside("\(folder)/\(name)", folder: folder) } catch let e as MappedFileError {
+                throw CheckpointError(e)
+            }
+        }
+        let archive = try ArchiveRegistry.open("\(folder)/\(weights)", format: format, readOptions: readOptions)
         return Checkpoint(
             path: path, isFolder: true, weightsPath: "\(folder)/\(weights)", archive: archive,
             config: try readJSON("\(folder)/config.json"), rmtConfig: try readJSON("\(folder)/rmt_config.json"),

@@ -64,6 +64,35 @@ public enum InputFile {
         }
     }
 
+    /// Checks that `path`, once every symlink is resolved, lies inside `folder`, so that a checkpoint folder cannot
+    /// make rmt-convert read (and copy into its output) a file from elsewhere through a symlink, as a cloned
+    /// repository or an unpacked archive may hold. The one exception is the Hugging Face cache, whose snapshot
+    /// folders `…/snapshots/<revision>/` link every file to the repository's `…/blobs/`. A path that does not
+    /// exist passes (opening it reports that).
+    /// - Throws: `MappedFileError` naming the path and where it leads.
+    public static func checkInside(_ path: String, folder: String) throws {
+        guard let target = resolved(path), let base = resolved(folder) else { return }
+        if target.hasPrefix(base == "/" ? "/" : base + "/") { return }
+        let parts = base.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count >= 3, parts[parts.count - 2] == "snapshots",
+            target.hasPrefix(parts.dropLast(2).joined(separator: "/") + "/blobs/")
+        {
+            return
+        }
+        throw MappedFileError(
+            path: path,
+            reason:
+                "is a symbolic link to \(target), outside the checkpoint folder; rmt-convert reads nothing from outside the input folder — copy the file into the folder"
+        )
+    }
+
+    /// `path` with every symlink resolved (`realpath`), or nil when it does not exist.
+    static func resolved(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+
     /// What a non-regular file is, or nil for a regular file.
     static func irregularKind(_ mode: mode_t) -> String? {
         switch mode & S_IFMT {

@@ -50,6 +50,34 @@ struct InputFileTests {
         try mapped.checkUnchanged()
     }
 
+    @Test("Symlinks may stay inside the folder, or lead from a Hugging Face snapshot to its blobs, and nowhere else")
+    func symlinksStayInside() throws {
+        let root = try Folder()
+        let fm = FileManager.default
+        let snapshot = "\(root.path)/models--x/snapshots/abc", blobs = "\(root.path)/models--x/blobs"
+        try fm.createDirectory(atPath: snapshot, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: blobs, withIntermediateDirectories: true)
+        try Fixtures.write([1], to: "\(blobs)/sha")
+        try Fixtures.write([2], to: "\(snapshot)/real.json")
+        try Fixtures.write([3], to: "\(root.path)/secret")
+        try fm.createSymbolicLink(atPath: "\(snapshot)/model.safetensors", withDestinationPath: "../../blobs/sha")
+        try fm.createSymbolicLink(atPath: "\(snapshot)/config.json", withDestinationPath: "real.json")
+        try fm.createSymbolicLink(atPath: "\(snapshot)/tokenizer.json", withDestinationPath: "../../../secret")
+        for name in ["model.safetensors", "config.json", "real.json", "missing.json"] {
+            try InputFile.checkInside("\(snapshot)/\(name)", folder: snapshot)
+        }
+        #expect {
+            try InputFile.checkInside("\(snapshot)/tokenizer.json", folder: snapshot)
+        } throws: { "\($0)".contains("is a symbolic link to") && "\($0)".contains("outside the checkpoint folder") }
+        // blobs/ counts only for a folder inside snapshots/.
+        try fm.createSymbolicLink(atPath: "\(root.path)/link", withDestinationPath: "models--x/blobs/sha")
+        try InputFile.checkInside("\(root.path)/link", folder: root.path)
+        try fm.createDirectory(atPath: "\(root.path)/models--x/other", withIntermediateDirectories: true)
+        #expect { try InputFile.checkInside("\(blobs)/sha", folder: "\(root.path)/models--x/other") } throws: { _ in
+            true
+        }
+    }
+
     @Test("Pages past the end of a mapped file truncated under the reader read as zeros, and the mapping says so")
     func truncatedWhileMapped() throws {
         let folder = try Folder()
