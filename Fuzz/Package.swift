@@ -5,7 +5,9 @@
 import PackageDescription
 
 // Each target defines `LLVMFuzzerTestOneInput`; libFuzzer supplies `main`.
-let fuzzTargets = ["FuzzSafetensorsHeader", "FuzzNPYHeader", "FuzzZipDirectory", "FuzzUnpickler", "FuzzConfig"]
+let fuzzTargets = [
+    "FuzzSafetensorsHeader", "FuzzNPYHeader", "FuzzZipDirectory", "FuzzUnpickler", "FuzzConfig", "FuzzShardIndex",
+]
 
 let package = Package(
     name: "rmt-convert-fuzz",

@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SECONDS_PER_TARGET=${1:-${FUZZ_SECONDS:-60}}
 [ $# -gt 0 ] && shift
-TARGETS=${*:-FuzzSafetensorsHeader FuzzNPYHeader FuzzZipDirectory FuzzUnpickler FuzzConfig}
+TARGETS=${*:-FuzzSafetensorsHeader FuzzNPYHeader FuzzZipDirectory FuzzUnpickler FuzzConfig FuzzShardIndex}
 SWIFT=${SWIFT:-swift}
 FINDINGS=fixtures/fuzz-findings
 mkdir -p "$FINDINGS"
@@ -34,8 +34,9 @@ seed FuzzNPYHeader fixtures/numpy/*.npy fixtures/malformed/npy_*.npy
 seed FuzzZipDirectory fixtures/numpy/*.npz fixtures/malformed/npz_*.npz fixtures/malformed/pt_*.bin \
     fixtures/torch/state_dict.pt fixtures/torch/state_dict_p4.pt fixtures/torch/nested.pth fixtures/torch/evil_os_system.pt
 seed FuzzUnpickler fixtures/torch/*.pkl fixtures/torch/state_dict_legacy.pt
-seed FuzzConfig fixtures/models/*/config.json fixtures/malformed/cfg_*/config.json fixtures/malformed/config_control/config.json \
-    fixtures/rmt/*/rmt_config.json fixtures/rmt/*/*/rmt_config.json
+seed FuzzConfig fixtures/models/*/config.json fixtures/malformed/cfg_*/config.json fixtures/malformed/config_control*/config.json \
+    fixtures/rmt/*/rmt_config.json fixtures/rmt/*/*/rmt_config.json fixtures/malformed/rmt_*/rmt_config.json
+seed FuzzShardIndex fixtures/models/*/*.index.json fixtures/malformed/shard_*/*.index.json
 
 status=0
 for target in $TARGETS; do
@@ -52,7 +53,8 @@ for target in $TARGETS; do
         status=1
         echo "   FINDING: see $log and $FINDINGS/"
     fi
-    rm -f "/dev/shm/rmt-convert-fuzz-$pid".* "/tmp/rmt-convert-fuzz-$pid".*   # FuzzSupport's scratch files
+    rm -rf "/dev/shm/rmt-convert-fuzz-$pid".* "/dev/shm/rmt-convert-fuzz-$pid"-* \
+        "/tmp/rmt-convert-fuzz-$pid".* "/tmp/rmt-convert-fuzz-$pid"-*   # FuzzSupport's scratch files and folders
     grep -E "^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)" "$log" | sed 's/^/   /' || true
 done
 exit $status
