@@ -139,12 +139,18 @@ def bert_weights(vocab=8, hidden=4, positions=8, layers=1, intermediate=4):
                   (p + "output.dense.weight", (hidden, intermediate)), (p + "output.dense.bias", (hidden,)),
                   (p + "output.LayerNorm.weight", (hidden,)), (p + "output.LayerNorm.bias", (hidden,))]
     names += [("pooler.dense.weight", (hidden, hidden)), ("pooler.dense.bias", (hidden,))]
+    return f32_weights(names, lambda k, j: ((k * 31 + j * 7) % 17 - 8) / 64.0)
+
+
+def f32_weights(names, value):
+    """A safetensors file of f32 tensors (name, shape), in sorted name order, element j of the k-th being
+    value(k, j)."""
     header, data = {"__metadata__": {"format": "pt"}}, b""
     for k, (name, shape) in enumerate(sorted(names)):
         count = 1
         for d in shape:
             count *= d
-        values = [((k * 31 + j * 7) % 17 - 8) / 64.0 for j in range(count)]
+        values = [value(k, j) for j in range(count)]
         header[name] = {"dtype": "F32", "shape": list(shape), "data_offsets": [len(data), len(data) + 4 * count]}
         data += struct.pack("<%df" % count, *values)
     return st(header, data)

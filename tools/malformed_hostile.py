@@ -23,7 +23,7 @@ import os
 import struct
 import zlib
 
-from malformed_common import (BERT_CONFIG, F32x2, FIXTURES, ROOT, bert_weights, case, config_folder, npy, pk_str,
+from malformed_common import (BERT_CONFIG, F32x2, FIXTURES, ROOT, bert_weights, case, config_folder, f32_weights, npy,
                               rebuild, st, state_dict_pickle, torch_zip, write, zip_archive)
 
 DEEP = 100_000
@@ -122,7 +122,7 @@ def deep_pickle_cases():
 
 def gpt2_weights(vocab=8, hidden=4, positions=8, layers=1, prefix="", extra=()):
     """A valid tiny GPT2Model safetensors file (deterministic values); names get `prefix`, `extra` adds tensors."""
-    names = list(extra) + [("wte.weight", (vocab, hidden)), ("wpe.weight", (positions, hidden)), ("ln_f.weight", (hidden,)),
+    names = [("wte.weight", (vocab, hidden)), ("wpe.weight", (positions, hidden)), ("ln_f.weight", (hidden,)),
              ("ln_f.bias", (hidden,))]
     for i in range(layers):
         p = "h.%d." % i
@@ -132,16 +132,8 @@ def gpt2_weights(vocab=8, hidden=4, positions=8, layers=1, prefix="", extra=()):
                   (p + "attn.c_proj.bias", (hidden,)), (p + "mlp.c_fc.weight", (hidden, 4 * hidden)),
                   (p + "mlp.c_fc.bias", (4 * hidden,)), (p + "mlp.c_proj.weight", (4 * hidden, hidden)),
                   (p + "mlp.c_proj.bias", (hidden,))]
-    header, data = {"__metadata__": {"format": "pt"}}, b""
-    for k, (name, shape) in enumerate(sorted(names)):
-        count = 1
-        for d in shape:
-            count *= d
-        values = [((k * 29 + j * 5) % 13 - 6) / 32.0 for j in range(count)]
-        header[prefix + name if not name.startswith("memory_cell.memory") else name] = tensor_entry(
-            [len(data), len(data) + 4 * count], shape)
-        data += struct.pack("<%df" % count, *values)
-    return st(header, data)
+    return f32_weights(list(extra) + [(prefix + name, shape) for name, shape in names],
+                       lambda k, j: ((k * 29 + j * 5) % 13 - 6) / 32.0)
 
 
 GPT2_CONFIG = {"model_type": "gpt2", "architectures": ["GPT2Model"], "vocab_size": 8, "n_embd": 4, "n_layer": 1,

@@ -12,7 +12,12 @@ public enum ScratchFile {
 
     /// Replaces the scratch file's contents with `bytes` and returns its path.
     public static func write(_ bytes: UnsafeRawBufferPointer, suffix: String) -> String {
-        let target = path + suffix
+        replaceFile(path + suffix, with: bytes)
+    }
+
+    /// Replaces the file at `target` with `bytes` and returns `target`; the harness stops on failure.
+    @discardableResult
+    static func replaceFile(_ target: String, with bytes: UnsafeRawBufferPointer) -> String {
         let fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         guard fd >= 0 else { fatalError("fuzz harness: cannot create \(target)") }
         defer { close(fd) }
@@ -51,17 +56,7 @@ public enum ScratchFolder {
 
     /// Replaces `folder/name` with `bytes` and returns its path.
     public static func write(_ bytes: UnsafeRawBufferPointer, named name: String, in folder: String) -> String {
-        let target = "\(folder)/\(name)"
-        let fd = open(target, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { fatalError("fuzz harness: cannot create \(target)") }
-        defer { close(fd) }
-        var done = 0
-        while done < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + done, bytes.count - done)
-            guard n > 0 else { fatalError("fuzz harness: cannot write \(target)") }
-            done += n
-        }
-        return target
+        ScratchFile.replaceFile("\(folder)/\(name)", with: bytes)
     }
 
     private static func contents(of path: String) -> [UInt8]? {
