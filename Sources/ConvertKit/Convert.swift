@@ -45,6 +45,8 @@ public struct ConvertSummary: Encodable, Sendable {
     public let seconds: Double
     public let castTensors: Int
     public let copiedFiles: [String]
+    /// `note: …` lines for the user (standard error), e.g. bf16 widened for NumPy; not part of the JSON.
+    public var notes: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case source, outputs, format, seconds
@@ -80,7 +82,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     let start = Date()
     var isDir: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: destination, isDirectory: &isDir)
-    let extensionFormat = ArchiveRegistry.format(forExtensionOf: destination)
+    let extensionFormat = ArchiveOpener.format(forExtensionOf: destination)
     let toFolder =
         (exists && isDir.boolValue) || options.maxShardSize != nil || (source.isFolder && extensionFormat == nil)
     guard let format = options.format ?? (toFolder ? (extensionFormat ?? .safetensors) : extensionFormat) else {
@@ -125,15 +127,18 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
         : [destination]
     var outputs: [String] = []
     var copied: [String] = []
+    var notes: [String] = []
     try writingOutputs(planned, force: options.force, folder: toFolder ? destination : nil) {
         if toFolder {
             if let maxShard = options.maxShardSize {
-                outputs = try writeShards(
+                (outputs, notes) = try writeShards(
                     sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions,
                     bar: bar)
             } else {
                 let path = "\(destination)/\(folderWeightsName(format))"
-                try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) { bar.update($0) }
+                notes = try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) {
+                    bar.update($0)
+                }
                 outputs = [path]
             }
             if source.isFolder {
@@ -145,7 +150,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
                 }
             }
         } else {
-            try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) {
+            notes = try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) {
                 bar.update($0)
             }
             outputs = [destination]
@@ -154,7 +159,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     return ConvertSummary(
         source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
         bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
-        copiedFiles: copied)
+        copiedFiles: copied, notes: notes)
 }
 
 /// The files `convert` writes into the output folder `folder`: the weights (or shards and their index), then
@@ -177,21 +182,22 @@ func plannedFolderOutputs(
     return paths + (source.isFolder ? source.sideFiles.map { "\(folder)/\($0)" } : [])
 }
 
-/// Writes shards and their index into `folder`; returns the paths written.
+/// Writes shards and their index into `folder`; returns the paths written and the writers' notes.
 func writeShards(
     _ sources: [TensorSource], format: CheckpointFormat, folder: String, maxShardSize: Int,
     options: WriteOptions, bar: ProgressBar
-) throws -> [String] {
+) throws -> (paths: [String], notes: [String]) {
     let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
     let stem = format == .torch ? "pytorch_model" : "model"
     var weightMap: [(tensor: String, file: String)] = []
     var paths: [String] = []
+    var notes: [String] = []
     var doneBytes = 0
     for (i, members) in plan.enumerated() {
         let name = shardFileName(stem: stem, fileExtension: format.fileExtension, index: i, count: plan.count)
         let shardSources = members.map { sources[$0] }
         let base = doneBytes
-        try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) {
+        notes += try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) {
             bar.update(base + $0)
         }
         doneBytes += shardSources.reduce(0) { $0 + $1.info.byteCount }
@@ -203,42 +209,5 @@ func writeShards(
     let out = try AtomicFileWriter(destination: indexPath, overwrite: options.overwrite)
     try out.write(Array(text.utf8))
     try out.commit()
-    return paths + [indexPath]
-}
-
-/// Writes the files `paths` with `body`, all or nothing: refuses, before anything is written, to replace any that
-/// exists unless `force`; creates `folder` (when given) first; and when `body` throws, removes those of `paths`
-/// that did not exist before, and `folder` if this call created it and it is empty again. Files replaced with
-/// `force` before a later one failed stay replaced (each is written atomically on its own).
-func writingOutputs(_ paths: [String], force: Bool, folder: String? = nil, _ body: () throws -> Void) throws {
-    let preexisting = Set(paths.filter { FileManager.default.fileExists(atPath: $0) })
-    try refuseExistingOutputs(paths, force: force)
-    let createdFolder = folder.map { !FileManager.default.fileExists(atPath: $0) } ?? false
-    do {
-        if let folder { try createDirectory(folder) }
-        try body()
-    } catch {
-        for path in paths where !preexisting.contains(path) { try? FileManager.default.removeItem(atPath: path) }
-        if createdFolder, let folder { rmdir(folder) }  // only succeeds when empty
-        throw error
-    }
-}
-
-/// Refuses, before anything is written, to replace any of `paths` that exists, unless `force`.
-/// - Throws: `CheckpointError(.alreadyExists)` naming the first existing path.
-func refuseExistingOutputs(_ paths: [String], force: Bool) throws {
-    guard !force, let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
-    throw CheckpointError(
-        .alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
-}
-
-/// Copies a small side file through `AtomicFileWriter`.
-func copyFileAtomically(from source: String, to destination: String, overwrite: Bool) throws {
-    let file: MappedFile
-    do { file = try MappedFile(path: source) } catch let e as MappedFileError {
-        throw CheckpointError(.io, file: source, "cannot open: \(e.reason)")
-    }
-    let out = try AtomicFileWriter(destination: destination, overwrite: overwrite)
-    try out.write(file.bytes)
-    try out.commit()
+    return (paths + [indexPath], notes)
 }

@@ -68,13 +68,6 @@ func writeRMTWeights(_ checkpoint: RMTCheckpoint, to path: String, options: RMTE
     }
 }
 
-/// Writes text atomically.
-func writeText(_ text: String, to path: String, overwrite: Bool) throws {
-    let out = try AtomicFileWriter(destination: path, overwrite: overwrite)
-    try out.write(Array(text.utf8))
-    try out.commit()
-}
-
 /// Converts the RMT checkpoint at `source` (a project folder, a reference run directory or `model_best/`) to
 /// the folder `destination`: the reference state dict in `options.format`, or `model_best.pth` with
 /// `referencePth`; with `unwrap`, a plain backbone checkpoint plus `memory.safetensors` instead.

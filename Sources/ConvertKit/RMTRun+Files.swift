@@ -46,7 +46,7 @@ public func runRMTToFile(
     _ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool,
     generate: Int? = nil
 ) throws -> RunSummary {
-    guard let format = ArchiveRegistry.format(forExtensionOf: output) else {
+    guard let format = ArchiveOpener.format(forExtensionOf: output) else {
         throw CheckpointError(
             .unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }

@@ -165,7 +165,7 @@ public func loadModel(_ checkpoint: Checkpoint, architecture: ModelArchitecture?
 public func runModel(_ checkpoint: Checkpoint, inputs: ModelInputs, to output: String, options: RunOptions) throws
     -> RunSummary
 {
-    guard let format = options.format ?? ArchiveRegistry.format(forExtensionOf: output) else {
+    guard let format = options.format ?? ArchiveOpener.format(forExtensionOf: output) else {
         throw CheckpointError(
             .unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }

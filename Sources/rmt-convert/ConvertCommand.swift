@@ -116,6 +116,7 @@ struct ConvertCommand: ParsableCommand {
                 format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
                 compress: compress, force: force, keepBF16: keepBF16, names: names)
             let summary = try convert(checkpoint, to: destination, options: options)
+            for note in summary.notes { printError(note + "\n") }
             printOut(json ? try encodeJSON(summary) : summary.line + "\n")
         }
     }

@@ -45,3 +45,8 @@ extension CheckpointFormat: ExpressibleByArgument {}
 func printOut(_ text: String) {
     FileHandle.standardOutput.write(text.data(using: .utf8)!)
 }
+
+/// Writes `text` to stderr (notes, warnings, errors).
+func printError(_ text: String) {
+    FileHandle.standardError.write(text.data(using: .utf8)!)
+}
