@@ -1,9 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Imports point downward only:
-//   TensorCore ← Checkpoints ← HDF5Codec ← ConvertKit ← rmt-convert
-// The model graph and RMT targets sit between Checkpoints and ConvertKit.
+// Imports point downward only (docs/ARCHITECTURE.md):
+//   TensorCore ← Checkpoints ← KeyMaps ← HDF5Codec ← ConvertKit ← rmt-convert
+//                              KeyMaps ← Models ← RMT ← ConvertKit
+// KeyMaps is the name-rule mechanism; the families' names live in Models (BERT/, GPT2/).
 let package = Package(
     name: "rmt-convert",
     products: [
@@ -27,8 +28,8 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["TensorCore", "CZlibRaw", "CKernels"]),
         .target(name: "KeyMaps", dependencies: ["TensorCore", "Checkpoints"]),
         .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),
-        // Configs, scoped weight loading and the float32 BERT / GPT-2 forward pass over OpenBLAS.
-        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "CKernels"]),
+        // Model families (registry, names, typed loading) and the float32 BERT / GPT-2 forward pass over OpenBLAS.
+        .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CKernels"]),
         // Memory tokens and segment recurrence around the models (RMT.md).
         .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
         .target(name: "TextTokenizers", dependencies: ["Checkpoints"]),
@@ -43,8 +44,9 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ConvertKit", "TestSupport"]),
         .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "Checkpoints", "TensorCore", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
-        .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Checkpoints", "TestSupport"]),
-        .testTarget(name: "HDF5CodecTests", dependencies: ["HDF5Codec", "CHDF5", "KeyMaps", "ConvertKit", "TestSupport"]),
+        .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Models", "Checkpoints", "TestSupport"]),
+        .testTarget(
+            name: "HDF5CodecTests", dependencies: ["HDF5Codec", "CHDF5", "KeyMaps", "Models", "ConvertKit", "TestSupport"]),
         .testTarget(name: "TextTokenizersTests", dependencies: ["TextTokenizers", "ConvertKit", "TestSupport"]),
     ]
 )

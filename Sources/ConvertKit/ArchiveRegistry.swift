@@ -1,6 +1,7 @@
 // Choosing and confirming a file's format, and opening or writing it with the right codec.
 import Checkpoints
 import HDF5Codec
+import Models
 import TensorCore
 
 /// Opens and writes checkpoint files by format. Checkpoints opens every format but HDF5; this is the one place
@@ -8,7 +9,7 @@ import TensorCore
 public enum ArchiveRegistry {
     /// An opener for every format: Checkpoints' readers plus HDF5 read through the families' name maps.
     public static func opener(readOptions: ReadOptions = ReadOptions()) -> ArchiveOpener {
-        ArchiveOpener(readOptions: readOptions) { try HDF5Archive(path: $0) }
+        ArchiveOpener(readOptions: readOptions) { try HDF5Archive(path: $0, keyMaps: ModelRegistry.keyMaps) }
     }
 
     /// Opens the file at `path` as `format` (from the extension when nil), after confirming the content.

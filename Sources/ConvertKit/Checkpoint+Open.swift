@@ -1,5 +1,7 @@
 // Opening a checkpoint with every reader (HDF5 included), and telling which model family it holds.
 import Checkpoints
+import Models
+import RMT
 
 extension Checkpoint {
     /// Opens `path` (a weights file or a folder holding one) with every reader, HDF5 included.
@@ -28,12 +30,9 @@ extension Checkpoint {
         return Checkpoint.guessArchitecture(names: archive.tensorNames) == nil ? nil : "tensor names"
     }
 
-    /// Recognises BERT, GPT-2 and RMT key layouts by characteristic names.
+    /// Recognises the RMT layouts and the registered families by their characteristic names.
     public static func guessArchitecture(names: [String]) -> String? {
-        let set = Set(names)
-        if set.contains("memory_cell.memory") || set.contains("mem_token_ids") { return "rmt" }
-        if names.contains(where: { $0.hasSuffix("embeddings.word_embeddings.weight") }) { return "bert" }
-        if names.contains(where: { $0 == "wte.weight" || $0.hasSuffix(".wte.weight") }) { return "gpt2" }
-        return nil
+        if RMTCheckpoint.recognizes(names: names) { return "rmt" }
+        return ModelRegistry.family(recognizing: names)?.modelType
     }
 }

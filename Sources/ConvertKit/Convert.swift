@@ -2,6 +2,7 @@
 import Checkpoints
 import Foundation
 import KeyMaps
+import Models
 import TensorCore
 
 /// What `convert` should do; the CLI fills it from flags.
@@ -96,7 +97,8 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             .invalidArgument, file: destination,
             "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
     }
-    let renamed = try renameSources(TensorSource.all(of: archive), to: options.names, file: source.path)
+    let renamed = try renameSources(
+        TensorSource.all(of: archive), to: options.names, maps: ModelRegistry.keyMaps, file: source.path)
     var sources = renamed.sources
     var castCount = 0
     if let target = options.dtype {
@@ -114,7 +116,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
         if options.names != .tf, sources.contains(where: { $0.info.name == target }) { meta.append((alias, target)) }
     }
     writeOptions.metadata = [("format", options.names == .tf ? "tf" : "pt")] + meta
-    writeOptions.kerasModelName = renamed.tfModelClass?.rawValue
+    writeOptions.kerasModelName = renamed.tfModelClass?.name
     let totalBytes = sources.reduce(0) { $0 + $1.info.byteCount }
     let bar = ProgressBar(label: "convert", total: totalBytes)
     defer { bar.finish() }

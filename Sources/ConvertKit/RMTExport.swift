@@ -1,6 +1,7 @@
 // Writing RMT folders and exporting RMT checkpoints in the reference's layouts (RMT.md §5.7).
 import Checkpoints
 import Foundation
+import Models
 import RMT
 import TensorCore
 

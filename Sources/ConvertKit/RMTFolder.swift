@@ -79,11 +79,8 @@ public struct LoadedRMT {
         var backboneConfig = rawConfig
         switch configuration.variant {
         case .decoder:
-            let (model, _) = try ModelLoader.load(
-                config: rawConfig, configFile: configPath, archive: archive, architecture: .gpt2LMHeadModel)
-            guard case .gpt2LMHead(let gpt2) = model else {
-                preconditionFailure("loader returned another architecture")
-            }
+            let (gpt2, _) = try ModelLoader.load(
+                GPT2LMHeadModel.self, config: rawConfig, configFile: configPath, archive: archive)
             wrapper = .decoder(
                 try DecoderRMT(
                     backbone: gpt2, memory: try checkpoint.memory!.floatValues(),
@@ -93,12 +90,8 @@ public struct LoadedRMT {
             // Build from the grown table: vocab_size = V + m whatever the folder's config.json says (RMT.md §5.5).
             let grown = configuration.backboneVocabSize + configuration.numMemTokens
             backboneConfig = rawConfig.setting("vocab_size", to: .number(String(grown)))
-            let (model, _) = try ModelLoader.load(
-                config: backboneConfig, configFile: configPath, archive: archive,
-                architecture: .bertForSequenceClassification)
-            guard case .bertForSequenceClassification(let bert) = model else {
-                preconditionFailure("loader returned another architecture")
-            }
+            let (bert, _) = try ModelLoader.load(
+                BertForSequenceClassification.self, config: backboneConfig, configFile: configPath, archive: archive)
             let special =
                 configuration.specialTokenIds
                 ?? SpecialTokenIDs(pad: 0, cls: checkpoint.clsID ?? 101, sep: checkpoint.sepID ?? 102)

@@ -145,7 +145,7 @@ public struct RunSummary: Encodable, Sendable {
 /// Builds the model of `checkpoint` (a folder with `config.json`).
 /// - Throws: `CheckpointError(.configuration)` without a config; `ModelError` for bad configs or weights.
 public func loadModel(_ checkpoint: Checkpoint, architecture: ModelArchitecture? = nil) throws -> (
-    model: LoadedModel, report: LoadReport
+    model: any RunnableModel, report: LoadReport
 ) {
     guard let config = checkpoint.config else {
         throw CheckpointError(

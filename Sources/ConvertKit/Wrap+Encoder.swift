@@ -9,7 +9,7 @@ func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
     -> WrappedRMT
 {
     let bert = try BertConfiguration.decoded(from: config, file: configFile)
-    var (tensors, notes) = try normalizedBackbone(backbone, architecture: .bertForSequenceClassification)
+    var (tensors, notes) = try normalizedBackbone(backbone, as: BertForSequenceClassification.self)
     let m = options.memoryTokens, H = bert.hiddenSize, V = bert.vocabularySize
     let std = config["initializer_range"]?.doubleValue ?? 0.02
     guard let K = options.maxSegments else {
@@ -73,12 +73,9 @@ func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
             .setting("label2id", to: .object((0..<labels).map { ("LABEL_\($0)", .number("\($0)")) }))
     }
     // Build once: every key present with the right shape.
-    let (model, _) = try ModelLoader.load(
-        config: grown, configFile: configFile, archive: MemoryArchive(backboneTensors, path: backbone.weightsPath),
-        architecture: .bertForSequenceClassification)
-    guard case .bertForSequenceClassification(let classifier) = model else {
-        preconditionFailure("loader returned another architecture")
-    }
+    let (classifier, _) = try ModelLoader.load(
+        BertForSequenceClassification.self, config: grown, configFile: configFile,
+        archive: MemoryArchive(backboneTensors, path: backbone.weightsPath))
     _ = try EncoderRMT(backbone: classifier, segmentation: segmentation)
     var configuration = RMTConfiguration(
         variant: .encoder, numMemTokens: m, segmentSize: segmentation.segmentSize, inputSize: inputSize,

@@ -1,6 +1,7 @@
 // `wrap`: a pretrained BERT or GPT-2 becomes an RMT checkpoint the reference PyTorch code loads strictly.
 import Checkpoints
 import Foundation
+import KeyMaps
 import Models
 import RMT
 import TensorCore
@@ -107,12 +108,18 @@ struct WrappedRMT {
     let backboneConfig: JSONValue
 }
 
-/// The backbone's tensors under the names `architecture` uses, as float32, in file order.
-func normalizedBackbone(_ backbone: Checkpoint, architecture: ModelArchitecture) throws -> (
+/// The backbone's tensors under the names `model` uses (its family's normalisation), as float32.
+func normalizedBackbone(_ backbone: Checkpoint, as model: any PretrainedModel.Type) throws -> (
     tensors: [String: Tensor], notes: [String]
 ) {
-    let keys = try normalizeKeys(
-        backbone.archive.tensorNames, layout: architecture.keyLayout, file: backbone.weightsPath)
+    let keys = KeySanitizer(map: model.family.keyMap, basePrefix: model.keyLayout.basePrefix)
+        .sanitize(backbone.archive.tensorNames)
+    guard keys.collisions.isEmpty else {
+        throw ModelError(
+            .weights, file: backbone.weightsPath, field: keys.collisions.first,
+            "key names collide after normalisation: \(keys.collisions.joined(separator: "; ")); remove one of each pair"
+        )
+    }
     var tensors: [String: Tensor] = [:]
     for (name, original) in keys.sources {
         let t = try backbone.archive.tensor(named: original)
@@ -128,7 +135,7 @@ func wrapDecoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
     -> WrappedRMT
 {
     let gpt2 = try GPT2Configuration.decoded(from: config, file: configFile)
-    var (tensors, notes) = try normalizedBackbone(backbone, architecture: .gpt2LMHeadModel)
+    var (tensors, notes) = try normalizedBackbone(backbone, as: GPT2LMHeadModel.self)
     let m = options.memoryTokens, H = gpt2.hiddenSize, P = gpt2.maxPositions
     let n = options.segmentSize ?? (options.inputSize.map { $0 - 2 * m } ?? P - 2 * m)
     if let input = options.inputSize, input != n + 2 * m {
@@ -150,10 +157,9 @@ func wrapDecoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, 
     }
     let backboneTensors = order.compactMap { key in tensors[key].map { (key, $0) } }
     // Build the model once: every key present with the right shape, ties consistent, n + 2m ≤ P.
-    let (model, _) = try ModelLoader.load(
-        config: config, configFile: configFile, archive: MemoryArchive(backboneTensors, path: backbone.weightsPath),
-        architecture: .gpt2LMHeadModel)
-    guard case .gpt2LMHead(let lm) = model else { preconditionFailure("loader returned another architecture") }
+    let (lm, _) = try ModelLoader.load(
+        GPT2LMHeadModel.self, config: config, configFile: configFile,
+        archive: MemoryArchive(backboneTensors, path: backbone.weightsPath))
     let std = standardDeviation(lm.tokenEmbeddingTable)
     var generator = SeededGenerator(seed: options.seed)
     let memory = generator.normals(count: m * H, standardDeviation: std)

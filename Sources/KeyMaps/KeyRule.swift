@@ -103,4 +103,22 @@ public struct KeyRule: Sendable, Equatable {
     public static func conv1D(_ pytorch: String, _ tf: String) -> [KeyRule] {
         [.map("\(pytorch).weight", "\(tf)/weight:0"), .map("\(pytorch).bias", "\(tf)/bias:0", .reshapeBias)]
     }
+
+    /// The kinds of layer a rule table lists.
+    public enum LayerKind: Sendable {
+        case linear, layerNorm, conv1D
+    }
+
+    /// The rows of `layers` (kind, path below the prefixes), in order; a layer's TF path is its PyTorch path with
+    /// `/` for `.` (`attention.self.query` ↔ `attention/self/query`).
+    public static func layers(_ layers: [(LayerKind, String)], pytorch: String, tf: String) -> [KeyRule] {
+        layers.flatMap { kind, path -> [KeyRule] in
+            let (p, t) = ("\(pytorch).\(path)", "\(tf)/\(path.replacing(".", with: "/"))")
+            switch kind {
+            case .linear: return linear(p, t)
+            case .layerNorm: return layerNorm(p, t)
+            case .conv1D: return conv1D(p, t)
+            }
+        }
+    }
 }

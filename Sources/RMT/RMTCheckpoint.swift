@@ -1,5 +1,6 @@
 // Reading the reference's RMT state dicts (RMT.md §5.6) and laying them out for export (§5.7).
 import Checkpoints
+import KeyMaps
 import Models
 import TensorCore
 
@@ -37,19 +38,21 @@ public struct RMTCheckpoint {
         self.notes = notes
     }
 
+    /// True when `names` are an RMT state dict's: the decoder's memory parameter or the encoder's memory ids.
+    public static func recognizes(names: [String]) -> Bool {
+        names.contains { $0 == RMTStateDict.decoderMemoryKey || $0 == "mem_token_ids" }
+    }
+
     /// Reads a reference-style state dict (RMT.md §5.6 rules 2–6 and 8).
     /// - Parameter path: the file, for error messages.
     /// - Throws: `CheckpointError` naming unknown keys, mismatched ties or an unrecognisable layout.
     public static func read(_ archive: any TensorArchive, path: String) throws -> RMTCheckpoint {
-        var notes: [String] = []
-        var names = archive.tensorNames + archive.aliases.keys.sorted()
         // Rule 2: strip `module.` (DDP) or `recurrent_wrapper.` when every key has it.
-        for prefix in ["module.", "recurrent_wrapper."]
-        where !names.isEmpty && names.allSatisfy({ $0.hasPrefix(prefix) }) {
-            names = names.map { String($0.dropFirst(prefix.count)) }
-            notes.append("stripped the prefix `\(prefix)` from every key")
-        }
-        let original = Dictionary(uniqueKeysWithValues: zip(names, archive.tensorNames + archive.aliases.keys.sorted()))
+        let sanitized = KeySanitizer(map: nil, basePrefix: .keep, wrapperPrefixes: ["module.", "recurrent_wrapper."])
+            .sanitize(archive.tensorNames + archive.aliases.keys.sorted())
+        var notes = sanitized.notes
+        let names = sanitized.pairs.map(\.key)
+        let original = sanitized.sources
         func load(_ name: String) throws -> Tensor {
             let t = try archive.tensor(named: original[name]!)
             guard t.dtype == .f16 || t.dtype == .bf16 || t.dtype == .f64 else { return t }
@@ -97,9 +100,10 @@ public struct RMTCheckpoint {
                 .corrupt, file: path, tensor: memoryKey, "memory has shape \(memory.shape), expected [m, n_embd]")
         }
         var backbone: [(name: String, tensor: Tensor)] = []
+        let map = GPT2Family.keyMap
         for key in names where key.hasPrefix(prefix) {
             let name = String(key.dropFirst(prefix.count))
-            if isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
+            if map.isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
             backbone.append((name, try load(key)))
         }
         let head = "lm_head.weight", wte = "transformer.wte.weight"
@@ -151,10 +155,11 @@ public struct RMTCheckpoint {
         let wordKey = String(RMTStateDict.encoderWordEmbeddingsKey.dropFirst(RMTStateDict.encoderBackbonePrefix.count))
         var backbone: [(name: String, tensor: Tensor)] = []
         var alias: Tensor?
+        let map = BertFamily.keyMap
         for key in names where key.hasPrefix(RMTStateDict.encoderBackbonePrefix) {
             if key == RMTStateDict.encoderAliasKey { alias = try load(key); continue }
             let name = String(key.dropFirst(RMTStateDict.encoderBackbonePrefix.count))
-            if isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
+            if map.isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
             backbone.append((name, try load(key)))
         }
         guard let table = backbone.first(where: { $0.name == wordKey })?.tensor, table.shape.rank == 2 else {
@@ -195,15 +200,14 @@ public struct RMTCheckpoint {
         let byName = Dictionary(backbone.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         switch variant {
         case .decoder:
-            let layers = Set(
-                backbone.compactMap { $0.name.split(separator: ".").dropFirst(2).first.flatMap { Int($0) } }
-            ).count
+            let layers = GPT2Family.keyMap.layerCount(of: backbone.map(\.name))
             var out: [(name: String, tensor: Tensor)] = [(RMTStateDict.decoderMemoryKey, memory!)]
             guard let wte = byName["transformer.wte.weight"] else { throw missing("transformer.wte.weight") }
             let P = byName["transformer.wpe.weight"]?.shape[0] ?? 0
             for key in RMTStateDict.gpt2LMHeadKeys(layers: layers, profile: profile) {
                 if let t = byName[key] { out.append((RMTStateDict.decoderBackbonePrefix + key, t)); continue }
-                out.append((RMTStateDict.decoderBackbonePrefix + key, try legacyBuffer(key, positions: P, like: wte)))
+                guard let buffer = GPT2Family.bufferValue(key, positions: P) else { throw missing(key) }
+                out.append((RMTStateDict.decoderBackbonePrefix + key, buffer))
             }
             return (
                 out,
@@ -213,11 +217,7 @@ public struct RMTCheckpoint {
                 ]
             )
         case .encoder:
-            let layers = Set(
-                backbone.compactMap { n -> Int? in
-                    n.name.hasPrefix("bert.encoder.layer.") ? Int(n.name.split(separator: ".")[3]) : nil
-                }
-            ).count
+            let layers = BertFamily.keyMap.layerCount(of: backbone.map(\.name))
             guard let table = byName["bert.embeddings.word_embeddings.weight"] else {
                 throw missing("bert.embeddings.word_embeddings.weight")
             }
@@ -229,9 +229,8 @@ public struct RMTCheckpoint {
             ]
             for key in RMTStateDict.bertSequenceClassificationKeys(layers: layers, profile: profile) {
                 if let t = byName[key] { out.append((RMTStateDict.encoderBackbonePrefix + key, t)); continue }
-                guard key == "bert.embeddings.position_ids" else { throw missing(key) }
-                out.append(
-                    (RMTStateDict.encoderBackbonePrefix + key, try int64Tensor(Array(0..<Int64(P)), shape: [1, P])))
+                guard let buffer = BertFamily.bufferValue(key, positions: P) else { throw missing(key) }
+                out.append((RMTStateDict.encoderBackbonePrefix + key, buffer))
             }
             out.append((RMTStateDict.encoderAliasKey, table))
             return (out, [RMTStateDict.encoderAliasKey: RMTStateDict.encoderWordEmbeddingsKey])
@@ -243,16 +242,6 @@ public struct RMTCheckpoint {
             .corrupt, file: "RMT checkpoint", tensor: key,
             "the backbone has no `\(key)`; it is not a complete \(variant == .decoder ? "GPT2LMHeadModel" : "BertForSequenceClassification")"
         )
-    }
-
-    /// GPT-2's `attn.bias` (lower-triangular ones `[1, 1, P, P]`, f32) and `attn.masked_bias` (−1e4) for the
-    /// legacy profile.
-    func legacyBuffer(_ key: String, positions P: Int, like: Tensor) throws -> Tensor {
-        if key.hasSuffix("attn.masked_bias") { return Tensor([-1e4], shape: []) }
-        guard key.hasSuffix("attn.bias") else { throw missing(key) }
-        var v = [Float](repeating: 0, count: P * P)
-        for i in 0..<P { for j in 0...i { v[i * P + j] = 1 } }
-        return Tensor(v, shape: [1, 1, P, P])
     }
 }
 

@@ -1,5 +1,6 @@
 // `rmt_config.json`: every RMT setting the project writes and reads (RMT.md §5.7).
 import Foundation
+import Models
 
 /// The two RMT variants.
 public enum RMTVariant: String, Codable, Sendable, CaseIterable {
@@ -7,16 +8,6 @@ public enum RMTVariant: String, Codable, Sendable, CaseIterable {
     case decoder
     /// BERT for sequence classification with memory rows in the word embeddings (RMT.md §3).
     case encoder
-}
-
-/// Which transformers version's persistent buffers a state dict carries (RMT.md §5.3).
-public enum StateDictProfile: String, Codable, Sendable, CaseIterable {
-    /// transformers ≥ 4.31: no `position_ids`, no GPT-2 mask buffers.
-    case current
-    /// 4.30: BERT `position_ids`; no GPT-2 mask buffers.
-    case v4_30 = "4.30"
-    /// ≈ 4.17: BERT `position_ids` and GPT-2 `attn.bias` / `attn.masked_bias`.
-    case legacy
 }
 
 /// How the memory was initialised, recorded so `wrap` is reproducible.

@@ -1,4 +1,5 @@
-// The reference's exact state-dict key names for both variants (RMT.md §5.1–5.3).
+// The reference's exact state-dict key names for both variants (docs/RMT.md §5.1–5.3).
+import Models
 
 /// Key layouts of the reference RMT checkpoints, in state-dict order.
 public enum RMTStateDict {
@@ -16,42 +17,14 @@ public enum RMTStateDict {
     public static let encoderBuffers = ["cls_token", "sep_token", "mem_token_ids"]
 
     /// `GPT2LMHeadModel` keys (without prefix) for `layers` blocks, in state-dict order, with the profile's
-    /// buffers (`attn.bias`, `attn.masked_bias` for `legacy`) between `ln_1.bias` and `attn.c_attn.weight`.
+    /// buffers, as the GPT-2 family lists them.
     public static func gpt2LMHeadKeys(layers: Int, profile: StateDictProfile) -> [String] {
-        var keys = ["transformer.wte.weight", "transformer.wpe.weight"]
-        for i in 0..<layers {
-            let p = "transformer.h.\(i)."
-            keys += [p + "ln_1.weight", p + "ln_1.bias"]
-            if profile == .legacy { keys += [p + "attn.bias", p + "attn.masked_bias"] }
-            keys += [
-                p + "attn.c_attn.weight", p + "attn.c_attn.bias", p + "attn.c_proj.weight", p + "attn.c_proj.bias",
-                p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc.weight", p + "mlp.c_fc.bias",
-                p + "mlp.c_proj.weight", p + "mlp.c_proj.bias",
-            ]
-        }
-        return keys + ["transformer.ln_f.weight", "transformer.ln_f.bias", "lm_head.weight"]
+        GPT2Family.stateDictKeys(of: GPT2LMHeadModel.self, layers: layers, profile: profile)
     }
 
-    /// `BertForSequenceClassification` keys (without prefix), in state-dict order; `position_ids` first among the
-    /// embeddings for the `4.30` and `legacy` profiles.
+    /// `BertForSequenceClassification` keys (without prefix), in state-dict order, as the BERT family lists them.
     public static func bertSequenceClassificationKeys(layers: Int, profile: StateDictProfile) -> [String] {
-        var keys: [String] = []
-        if profile != .current { keys.append("bert.embeddings.position_ids") }
-        keys += [
-            "bert.embeddings.word_embeddings.weight", "bert.embeddings.position_embeddings.weight",
-            "bert.embeddings.token_type_embeddings.weight", "bert.embeddings.LayerNorm.weight",
-            "bert.embeddings.LayerNorm.bias",
-        ]
-        for i in 0..<layers {
-            let p = "bert.encoder.layer.\(i)."
-            for part in [
-                "attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
-                "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm",
-            ] {
-                keys += [p + part + ".weight", p + part + ".bias"]
-            }
-        }
-        return keys + ["bert.pooler.dense.weight", "bert.pooler.dense.bias", "classifier.weight", "classifier.bias"]
+        BertFamily.stateDictKeys(of: BertForSequenceClassification.self, layers: layers, profile: profile)
     }
 
     /// The decoder wrapper's full key list: `12Λ + 6` keys for the current profile.

@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import Checkpoints
 import ConvertKit
+import Models
 import RMT
 import KeyMaps
 import TensorCore

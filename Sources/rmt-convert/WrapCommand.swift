@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import ConvertKit
+import Models
 import RMT
 
 extension RMTVariant: ExpressibleByArgument {}

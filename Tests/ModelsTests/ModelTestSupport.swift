@@ -65,7 +65,7 @@ enum ModelFixtures {
 
     /// Loads `archive` with the config of tiny model `configOf`.
     static func load(_ archive: any TensorArchive, configOf name: String, as architecture: ModelArchitecture) throws
-        -> (model: LoadedModel, report: LoadReport)
+        -> (model: any RunnableModel, report: LoadReport)
     {
         try ModelLoader.load(
             config: try config(name), configFile: "\(name)/config.json", archive: archive, architecture: architecture)
