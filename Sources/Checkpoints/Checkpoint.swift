@@ -97,3 +97,16 @@ public func isDirectory(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
 }
+
+extension CheckpointFormat {
+    /// The weights file name inside a checkpoint folder (`model.safetensors`, `pytorch_model.bin`, …).
+    public var folderWeightsName: String {
+        switch self {
+        case .safetensors: return "model.safetensors"
+        case .torch: return "pytorch_model.bin"
+        case .npz: return "model.npz"
+        case .npy: return "model.npy"
+        case .hdf5: return "tf_model.h5"
+        }
+    }
+}

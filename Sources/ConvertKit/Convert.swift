@@ -61,17 +61,6 @@ public struct ConvertSummary: Encodable, Sendable {
     }
 }
 
-/// The weights file name used inside a checkpoint folder for each format.
-public func folderWeightsName(_ format: CheckpointFormat) -> String {
-    switch format {
-    case .safetensors: return "model.safetensors"
-    case .torch: return "pytorch_model.bin"
-    case .npz: return "model.npz"
-    case .npy: return "model.npy"
-    case .hdf5: return "tf_model.h5"
-    }
-}
-
 /// Converts `source` to `destination`.
 ///
 /// A destination that exists as a folder, or has no file extension while the source is a folder, or any
@@ -137,7 +126,7 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
                     sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions,
                     bar: bar)
             } else {
-                let path = "\(destination)/\(folderWeightsName(format))"
+                let path = "\(destination)/\(format.folderWeightsName)"
                 notes = try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) {
                     bar.update($0)
                 }
@@ -177,9 +166,9 @@ func plannedFolderOutputs(
         paths = plan.indices.map {
             "\(folder)/\(shardFileName(stem: stem, fileExtension: format.fileExtension, index: $0, count: plan.count))"
         }
-        paths.append("\(folder)/\(folderWeightsName(format)).index.json")
+        paths.append("\(folder)/\(format.folderWeightsName).index.json")
     } else {
-        paths = ["\(folder)/\(folderWeightsName(format))"]
+        paths = ["\(folder)/\(format.folderWeightsName)"]
     }
     return paths + (source.isFolder ? source.sideFiles.map { "\(folder)/\($0)" } : [])
 }
@@ -206,7 +195,7 @@ func writeShards(
         weightMap += shardSources.map { ($0.info.name, name) }
         paths.append("\(folder)/\(name)")
     }
-    let indexPath = "\(folder)/\(folderWeightsName(format)).index.json"
+    let indexPath = "\(folder)/\(format.folderWeightsName).index.json"
     let text = shardIndexText(totalSize: sources.reduce(0) { $0 + $1.info.byteCount }, weightMap: weightMap)
     let out = try AtomicFileWriter(destination: indexPath, overwrite: options.overwrite)
     try out.write(Array(text.utf8))

@@ -1,4 +1,5 @@
-// `run` on an RMT folder: inputs from files or text, outputs to a tensor file.
+// `run` on an RMT folder: inputs from files or text, outputs to a tensor file. The pipeline itself is
+// `RMTModel.run` (docs/ARCHITECTURE.md draws the path).
 import Checkpoints
 import Foundation
 import Models
@@ -12,29 +13,28 @@ extension RMTInputs {
         -> RMTInputs
     {
         let base = try RunInputs.read(inputIds: inputIds, attentionMask: attentionMask)
-        func values(_ name: String, _ path: String?) throws -> [Int64]? {
+        func values(_ name: String, _ path: String?) throws -> [Int]? {
             guard let path else { return nil }
-            return try RunInputs.tensor(name, in: path).int64Values()
+            return try RunInputs.tensor(name, in: path).int64Values().map { Int(truncatingIfNeeded: $0) }
         }
-        return RMTInputs(
-            ids: base.inputIds.map(Int64.init), batch: base.batch, length: base.length,
-            attentionMask: base.attentionMask, labels: try values("labels", labels),
-            labelsMask: try values("labels_mask", labelsMask)?.map { $0 != 0 })
+        return try RMTInputs(
+            ids: base.inputIds, batch: base.batch, length: base.length, attentionMask: base.attentionMask,
+            labels: try values("labels", labels), labelsMask: try values("labels_mask", labelsMask)?.map { $0 != 0 })
     }
-}
 
-extension RMTInputs {
     /// Tokenizes `texts` (one sample each) and left-pads them to the longest with a padding mask, as the
     /// reference's language-modelling data pads (the encoder strips padding and special tokens anyway).
     /// - Parameter labels: a file with `labels`, read as for `read(inputIds:…)`.
     public static func fromTexts(_ texts: [String], tokenizer: any TextTokenizer, labels: String?) throws -> RMTInputs {
-        let rows = texts.map { tokenizer.encode($0).map(Int64.init) }
+        let rows = texts.map { tokenizer.encode($0) }
         let T = rows.map(\.count).max() ?? 0
-        let ids = rows.flatMap { [Int64](repeating: 0, count: T - $0.count) + $0 }
+        let ids = rows.flatMap { [Int](repeating: 0, count: T - $0.count) + $0 }
         let mask = rows.flatMap { [Float](repeating: 0, count: T - $0.count) + [Float](repeating: 1, count: $0.count) }
-        return RMTInputs(
+        return try RMTInputs(
             ids: ids, batch: rows.count, length: T, attentionMask: rows.contains { $0.count < T } ? mask : nil,
-            labels: try labels.map { try RunInputs.tensor("labels", in: $0).int64Values() })
+            labels: try labels.map {
+                try RunInputs.tensor("labels", in: $0).int64Values().map { Int(truncatingIfNeeded: $0) }
+            })
     }
 }
 
@@ -51,16 +51,20 @@ public func runRMTToFile(
             .unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }
     try refuseExistingOutputs([output], force: force)
-    let rmt = try LoadedRMT.open(path)
+    let rmt = try RMTModel.load(folder: path)
     let start = Date()
     var bar: ProgressBar?
-    let result = try runRMT(rmt, inputs: inputs, keepLogits: keepLogits) { done, total in
+    let result = try rmt.run(inputs, keepLogits: keepLogits) { done, total in
         if bar == nil { bar = ProgressBar(label: "segments", total: total, threshold: 50, format: String.init) }
         bar?.update(done)
     }
     bar?.finish()
-    var outputs = result.outputs
-    if let generate { outputs.append(try generateRMT(rmt, inputs: inputs, maxNewTokens: generate)) }
+    var outputs = try result.namedOutputs()
+    if let generate {
+        let ids = try rmt.generate(inputs, maxNewTokens: generate)
+        outputs.append(
+            NamedOutput(name: "generated_ids", tensor: try int64Tensor(ids.values, shape: [ids.batch, ids.length])))
+    }
     let seconds = Date().timeIntervalSince(start)
     try ArchiveRegistry.write(
         outputs.map { TensorSource(name: $0.name, tensor: $0.tensor) }, format: format, to: output,
@@ -68,7 +72,7 @@ public func runRMTToFile(
     let tokens = inputs.batch * inputs.length
     return RunSummary(
         model: path,
-        architecture: "RMT \(rmt.configuration.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
+        architecture: "RMT \(rmt.variant.rawValue) (\(result.segments) segments, \(tokens) tokens)",
         output: output, outputs: outputs.map { .init(name: $0.name, shape: $0.tensor.shape.dimensions) },
         seconds: seconds, repetitions: 1, notes: result.notes)
 }

@@ -97,7 +97,7 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if LoadedRMT.isRMT(source) {
+            if RMTModel.isRMTFolder(source) {
                 var options = RMTExportOptions()
                 options.format = format ?? .safetensors
                 options.referencePth = layout == .referencePth

@@ -3,6 +3,7 @@ import Checkpoints
 import ConvertKit
 import Foundation
 import Models
+import RMT
 
 extension ModelArchitecture: ExpressibleByArgument {}
 
@@ -102,7 +103,7 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if LoadedRMT.isRMT(model) {
+            if RMTModel.isRMTFolder(model) {
                 try runRMTCheckpoint()
                 return
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Checkpoints
 import ConvertKit
 import Models
+import RMT
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,8 +30,8 @@ struct VerifyCommand: ParsableCommand {
         var passed = false
         try reportingErrors {
             let report =
-                LoadedRMT.isRMT(model)
-                ? try verifyRMT(try LoadedRMT.open(model), fixture: fixture)
+                RMTModel.isRMTFolder(model)
+                ? try verifyRMT(try RMTModel.load(folder: model), fixture: fixture)
                 : try verify(try Checkpoint.open(model), fixture: fixture, architecture: architecture)
             printOut(json ? try encodeJSON(report) : report.text)
             passed = report.passed

@@ -28,7 +28,7 @@ struct WrapTests {
         }
         let archive = try SafetensorsArchive(path: "\(a)/rmt/model.safetensors")
         let other = try SafetensorsArchive(path: "\(c)/rmt/model.safetensors")
-        #expect(Set(archive.tensorNames) == Set(RMTStateDict.decoderKeys(layers: 2, profile: .current)))
+        #expect(Set(archive.tensorNames) == Set(DecoderRMTFamily.stateDictKeys(layers: 2, profile: .current)))
         #expect(
             try archive.tensor(named: "memory_cell.model.lm_head.weight").isBitwiseEqual(
                 to: archive.tensor(named: "memory_cell.model.transformer.wte.weight")))
@@ -42,13 +42,14 @@ struct WrapTests {
                 "\(name)")
         }
         // Runs: 20 tokens in segments of 8 → 3 segments.
-        let rmt = try LoadedRMT.open("\(a)/rmt")
-        let ids = (0..<40).map { Int64($0 % 96) }
-        let result = try runRMT(rmt, inputs: RMTInputs(ids: ids, batch: 2, length: 20, labels: ids))
+        let rmt = try RMTModel.load(folder: "\(a)/rmt")
+        let ids = (0..<40).map { $0 % 96 }
+        let result = try rmt.run(try RMTInputs(ids: ids, batch: 2, length: 20, labels: ids))
+        let outputs = try result.namedOutputs()
         #expect(result.segments == 3)
-        #expect(result.outputs.first { $0.name == "memory_states" }?.tensor.shape == [3, 2, 3, 32])
-        #expect(result.outputs.first { $0.name == "logits" }?.tensor.shape == [2, 20, 96])
-        let loss = try #require(result.outputs.first { $0.name == "loss" }).tensor
+        #expect(outputs.first { $0.name == "memory_states" }?.tensor.shape == [3, 2, 3, 32])
+        #expect(outputs.first { $0.name == "logits" }?.tensor.shape == [2, 20, 96])
+        let loss = try #require(outputs.first { $0.name == "loss" }).tensor
         #expect(try loss.floatValues()[0].isFinite)
     }
 
@@ -78,22 +79,22 @@ struct WrapTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(summary.segmentSize == 10 && summary.tensorCount == 45)
         let archive = try SafetensorsArchive(path: "\(dir)/rmt/model.safetensors")
-        #expect(Set(archive.tensorNames) == Set(RMTStateDict.encoderKeys(layers: 2, profile: .current)))
+        #expect(Set(archive.tensorNames) == Set(EncoderRMTFamily.stateDictKeys(layers: 2, profile: .current)))
         #expect(try archive.tensor(named: "mem_token_ids").int64Values() == [120, 121, 122])
         #expect(try archive.tensor(named: "cls_token").int64Values() == [101])
-        let words = try archive.tensor(named: RMTStateDict.encoderWordEmbeddingsKey)
+        let words = try archive.tensor(named: EncoderRMTFamily.wordEmbeddingsKey)
         #expect(words.shape == [123, 32])
-        #expect(try words.isBitwiseEqual(to: archive.tensor(named: RMTStateDict.encoderAliasKey)))
+        #expect(try words.isBitwiseEqual(to: archive.tensor(named: EncoderRMTFamily.aliasKey)))
         let config = try #require(
             try JSONValue.parse(String(contentsOfFile: "\(dir)/rmt/config.json", encoding: .utf8)))
         #expect(config["vocab_size"]?.integerValue == 123)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/rmt/vocab.txt"))
-        let rmt = try LoadedRMT.open("\(dir)/rmt")
-        let result = try runRMT(
-            rmt, inputs: RMTInputs(ids: [101] + (1...25).map(Int64.init) + [102], batch: 1, length: 27, labels: [2]))
+        let rmt = try RMTModel.load(folder: "\(dir)/rmt")
+        let result = try rmt.run(try RMTInputs(ids: [101] + Array(1...25) + [102], batch: 1, length: 27, labels: [2]))
+        let outputs = try result.namedOutputs()
         #expect(result.segments == 3)
-        #expect(result.outputs.first { $0.name == "logits" }?.tensor.shape == [1, 3])
-        #expect(result.outputs.first { $0.name == "losses" }?.tensor.shape == [3])
+        #expect(outputs.first { $0.name == "logits" }?.tensor.shape == [1, 3])
+        #expect(outputs.first { $0.name == "losses" }?.tensor.shape == [3])
     }
 
     @Test("the encoder needs --max-segments")

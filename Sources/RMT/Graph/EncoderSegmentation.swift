@@ -1,14 +1,14 @@
-// The encoder's per-sample segmentation and segment layout (RMT.md §3.2–3.3).
+// The encoder's per-sample segmentation and segment layout (docs/RMT.md §3.2–3.3).
 
 /// The special token ids the encoder strips from inputs and uses to build segments.
 public struct SpecialTokenIDs: Codable, Sendable, Equatable {
-    public var pad: Int64
-    public var cls: Int64?
-    public var sep: Int64?
-    public var eos: Int64?
-    public var bos: Int64?
+    public var pad: Int
+    public var cls: Int?
+    public var sep: Int?
+    public var eos: Int?
+    public var bos: Int?
 
-    public init(pad: Int64, cls: Int64?, sep: Int64?, eos: Int64? = nil, bos: Int64? = nil) {
+    public init(pad: Int, cls: Int?, sep: Int?, eos: Int? = nil, bos: Int? = nil) {
         self.pad = pad
         self.cls = cls
         self.sep = sep
@@ -16,8 +16,8 @@ public struct SpecialTokenIDs: Codable, Sendable, Equatable {
         self.bos = bos
     }
 
-    /// Every defined special id (membership, not counts: the reference's per-id counting is bug 7.1.5).
-    public var all: Set<Int64> { Set([pad, cls, sep, eos, bos].compactMap { $0 }) }
+    /// Every defined special id: stripping tests membership, not per-id counts (bug 5 of docs/RMT.md §7.1).
+    public var all: Set<Int> { Set([pad, cls, sep, eos, bos].compactMap { $0 }) }
 }
 
 /// Builds the encoder's segment rows `[CLS] mem×m [SEP] tokens [SEP] PAD…` for a batch.
@@ -28,7 +28,7 @@ public struct EncoderSegmentation: Sendable {
     public let alignment: SegmentAlignment
     public let special: SpecialTokenIDs
     /// `V`: the first memory id.
-    public let firstMemoryID: Int64
+    public let firstMemoryID: Int
 
     /// Content tokens per segment: `input_size − m − 3` for BERT (cls, two seps).
     public var segmentSize: Int {
@@ -40,7 +40,7 @@ public struct EncoderSegmentation: Sendable {
 
     public init(
         inputSize: Int, memoryTokens: Int, maxSegments: Int, alignment: SegmentAlignment,
-        special: SpecialTokenIDs, firstMemoryID: Int64
+        special: SpecialTokenIDs, firstMemoryID: Int
     ) throws {
         self.inputSize = inputSize
         self.memoryTokens = memoryTokens
@@ -59,14 +59,14 @@ public struct EncoderSegmentation: Sendable {
     }
 
     /// One step of the batch: for each sample, its segment's ids `[input_size]`, or nil when it has none.
-    public typealias Step = [[Int64]?]
+    public typealias Step = [[Int]?]
 
     /// The steps of a batch, laid out on demand: only each sample's stripped content and its piece ranges are
     /// kept, so memory stays near the input's size however many segments there are.
     public struct Steps: RandomAccessCollection, Sendable {
         let segmentation: EncoderSegmentation
         /// Per sample: the stripped, truncated content and its pieces, in order.
-        let content: [[Int64]]
+        let content: [[Int]]
         let pieces: [[Range<Int>]]
         /// The steps (0..<max_n_segments) where at least one sample has a segment.
         let kept: [Int]
@@ -90,14 +90,14 @@ public struct EncoderSegmentation: Sendable {
     /// - Parameter ids: one id list per sample (padding and `[CLS] … [SEP]` allowed).
     /// - Returns: the steps, and the number of ids truncated per sample (the caller warns when non-zero).
     /// - Throws: `RMTError` when a sample has no content tokens (the reference would silently drop it).
-    public func steps(for ids: [[Int64]]) throws -> (steps: Steps, truncated: [Int]) {
+    public func steps(for ids: [ArraySlice<Int>]) throws -> (steps: Steps, truncated: [Int]) {
         let specials = special.all
         let limit = segmentSize * maxSegments
-        var content: [[Int64]] = [], pieces: [[Range<Int>]] = []
+        var content: [[Int]] = [], pieces: [[Range<Int>]] = []
         var truncated: [Int] = []
         for (b, row) in ids.enumerated() {
-            // A row without special ids is kept as it is (shared, not copied).
-            var kept = row.contains(where: specials.contains) ? row.filter { !specials.contains($0) } : row
+            // A row without special ids is kept as it is (one copy out of the batch).
+            var kept = row.contains(where: specials.contains) ? row.filter { !specials.contains($0) } : Array(row)
             guard !kept.isEmpty else {
                 throw RMTError(
                     "input_ids",
@@ -115,18 +115,18 @@ public struct EncoderSegmentation: Sendable {
     }
 
     /// `[CLS] mem_0 … mem_{m−1} [SEP] piece [SEP] PAD…` up to `input_size`.
-    public func layout(_ piece: ArraySlice<Int64>) -> [Int64] {
-        var row: [Int64] = []
+    public func layout(_ piece: ArraySlice<Int>) -> [Int] {
+        var row: [Int] = []
         row.reserveCapacity(inputSize)
         if let cls = special.cls ?? special.bos { row.append(cls) }
-        row += (0..<Int64(memoryTokens)).map { firstMemoryID + $0 }
+        row += (firstMemoryID..<(firstMemoryID + memoryTokens))
         if let sep = special.sep { row.append(sep) }
         row += piece
         if let sep = special.sep { row.append(sep) }
-        row += [Int64](repeating: special.pad, count: inputSize - row.count)
+        row += [Int](repeating: special.pad, count: inputSize - row.count)
         return row
     }
 
     /// `[CLS] mem_0 … mem_{m−1} [SEP] piece [SEP] PAD…` up to `input_size`.
-    public func layout(_ piece: [Int64]) -> [Int64] { layout(piece[...]) }
+    public func layout(_ piece: [Int]) -> [Int] { layout(piece[...]) }
 }

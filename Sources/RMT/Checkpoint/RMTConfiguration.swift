@@ -10,23 +10,6 @@ public enum RMTVariant: String, Codable, Sendable, CaseIterable {
     case encoder
 }
 
-/// How the memory was initialised, recorded so `wrap` is reproducible.
-public struct MemoryInit: Codable, Sendable, Equatable {
-    /// `randn_x_wte_std` (decoder), `normal_initializer_range` or `mean` (encoder).
-    public var method: String
-    /// σ used (decoder: std of `wte`; encoder: `initializer_range`).
-    public var std: Double?
-    public var seed: UInt64
-    public var rng: String
-
-    public init(method: String, std: Double?, seed: UInt64, rng: String = SeededGenerator.name) {
-        self.method = method
-        self.std = std
-        self.seed = seed
-        self.rng = rng
-    }
-}
-
 /// The reference implementation this checkpoint targets.
 public struct ReferenceInfo: Codable, Sendable, Equatable {
     public var repository = "booydar/recurrent-memory-transformer"
