@@ -7,6 +7,10 @@ import RMT
 
 /// Benchmarks of the Swift side; `tools/bench_reference.py` runs the same workloads in PyTorch / NumPy.
 public enum Bench {
+    /// Sets the threads of OpenBLAS and the model's parallel loops.
+    /// - Throws: `ModelError(.system)` without OpenBLAS.
+    public static func setThreadCount(_ count: Int) throws { try Kernels.setThreadCount(count) }
+
     /// The peak of this process's resident set so far, in bytes (`getrusage` reports KiB on Linux).
     public static var peakResidentBytes: Int {
         var usage = rusage()

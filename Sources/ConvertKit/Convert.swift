@@ -67,8 +67,11 @@ public struct ConvertSummary: Encodable, Sendable {
 /// sharded output, is a folder: side files (config, tokenizer) are copied and the weights get the
 /// conventional name. Tensors stream one at a time from the mapped source, so peak memory stays near the
 /// size of the largest converted tensor.
+/// - Parameter progress: told the bytes written.
 /// - Throws: `CheckpointError`; nothing is left half-written.
-public func convert(_ source: Checkpoint, to destination: String, options: ConvertOptions) throws -> ConvertSummary {
+public func convert(
+    _ source: Checkpoint, to destination: String, options: ConvertOptions, progress: ProgressHandler? = nil
+) throws -> ConvertSummary {
     let start = Date()
     var isDir: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: destination, isDirectory: &isDir)
@@ -107,8 +110,9 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
     writeOptions.metadata = [("format", options.names == .tf ? "tf" : "pt")] + meta
     writeOptions.kerasModelName = renamed.tfModelClass?.name
     let totalBytes = sources.reduce(0) { $0 + $1.info.byteCount }
-    let bar = ProgressBar(label: "convert", total: totalBytes)
-    defer { bar.finish() }
+    progress?(.started(label: "convert", total: totalBytes, unit: .bytes))
+    defer { progress?(.finished) }
+    let advance: (Int) -> Void = { progress?(.advanced(done: $0)) }
 
     // Every file this run will write, checked before anything is written; on failure the ones it created go.
     let planned =
@@ -124,12 +128,11 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             if let maxShard = options.maxShardSize {
                 (outputs, notes) = try writeShards(
                     sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions,
-                    bar: bar)
+                    progress: advance)
             } else {
                 let path = "\(destination)/\(format.folderWeightsName)"
-                notes = try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) {
-                    bar.update($0)
-                }
+                notes = try ArchiveRegistry.write(
+                    sources, format: format, to: path, options: writeOptions, progress: advance)
                 outputs = [path]
             }
             if source.isFolder {
@@ -141,9 +144,8 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
                 }
             }
         } else {
-            notes = try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) {
-                bar.update($0)
-            }
+            notes = try ArchiveRegistry.write(
+                sources, format: format, to: destination, options: writeOptions, progress: advance)
             outputs = [destination]
         }
     }
@@ -176,7 +178,7 @@ func plannedFolderOutputs(
 /// Writes shards and their index into `folder`; returns the paths written and the writers' notes.
 func writeShards(
     _ sources: [TensorSource], format: CheckpointFormat, folder: String, maxShardSize: Int,
-    options: WriteOptions, bar: ProgressBar
+    options: WriteOptions, progress: @escaping (Int) -> Void
 ) throws -> (paths: [String], notes: [String]) {
     let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
     let stem = format == .torch ? "pytorch_model" : "model"
@@ -189,7 +191,7 @@ func writeShards(
         let shardSources = members.map { sources[$0] }
         let base = doneBytes
         notes += try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) {
-            bar.update(base + $0)
+            progress(base + $0)
         }
         doneBytes += shardSources.reduce(0) { $0 + $1.info.byteCount }
         weightMap += shardSources.map { ($0.info.name, name) }

@@ -5,6 +5,7 @@ import Foundation
 import Models
 import RMT
 import TensorCore
+import TextTokenizers
 
 extension RMTInputs {
     /// Reads ids (`[T]` or `[B, T]`, any integer dtype) and the optional attention mask, labels and labels mask
@@ -42,9 +43,10 @@ extension RMTInputs {
 /// - Parameters:
 ///   - keepLogits: false drops the decoder's `[B, T, V]` logits (for very long inputs).
 ///   - generate: decoder only: also greedily generate this many tokens after the input (`generated_ids`).
+///   - progress: told the segments done.
 public func runRMTToFile(
     _ path: String, inputs: RMTInputs, output: String, keepLogits: Bool, force: Bool,
-    generate: Int? = nil
+    generate: Int? = nil, progress: ProgressHandler? = nil
 ) throws -> RunSummary {
     guard let format = ArchiveOpener.format(forExtensionOf: output) else {
         throw CheckpointError(
@@ -53,12 +55,13 @@ public func runRMTToFile(
     try refuseExistingOutputs([output], force: force)
     let rmt = try RMTModel.load(folder: path)
     let start = Date()
-    var bar: ProgressBar?
+    var started = false
     let result = try rmt.run(inputs, keepLogits: keepLogits) { done, total in
-        if bar == nil { bar = ProgressBar(label: "segments", total: total, threshold: 50, format: String.init) }
-        bar?.update(done)
+        if !started { progress?(.started(label: "segments", total: total, unit: .segments)) }
+        started = true
+        progress?(.advanced(done: done))
     }
-    bar?.finish()
+    if started { progress?(.finished) }
     var outputs = try result.namedOutputs()
     if let generate {
         let ids = try rmt.generate(inputs, maxNewTokens: generate)

@@ -1,6 +1,5 @@
 // rmt-convert: convert, inspect, wrap and run BERT / GPT-2 / RMT checkpoints.
 import ArgumentParser
-import Checkpoints
 import ConvertKit
 import Foundation
 
@@ -22,17 +21,17 @@ struct RMTConvert: ParsableCommand {
     )
 }
 
-/// Runs `body`, turning thrown checkpoint errors into one line on stderr and exit status 1.
+/// Runs `body`, turning a thrown error into one line on stderr and exit status 1, and a `UsageError` (a flag that
+/// does not apply to this checkpoint) into an argument error, exit status 64.
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as CheckpointError {
-        FileHandle.standardError.write("error: \(error.description)\n".data(using: .utf8)!)
-        throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as UsageError {
+        throw ValidationError(error.description)
     } catch {
         FileHandle.standardError.write("error: \(error)\n".data(using: .utf8)!)
         throw ExitCode.failure

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import Foundation
 
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,22 +28,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let tokenizer = try loadTokenizer(folder: model)
-            let input: String
-            if let text {
-                input = text
-            } else if let file {
-                guard let data = FileManager.default.contents(atPath: file) else {
-                    throw CheckpointError(.io, file: file, "cannot be read; check the path given to --file")
-                }
-                guard let decoded = String(data: data, encoding: .utf8) else {
-                    throw CheckpointError(.invalidArgument, file: file, "is not valid UTF-8 text; re-save it as UTF-8")
-                }
-                input = decoded
-            } else {
-                input = ""
-            }
-            printOut(formatTokenIds(tokenizer.encode(input), json: json))
+            printOut(formatTokenIds(try tokenizeText(folder: model, text: text, file: file), json: json))
         }
     }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import Models
-import RMT
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,10 +26,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         var passed = false
         try reportingErrors {
-            let report =
-                RMTModel.isRMTFolder(model)
-                ? try verifyRMT(try RMTModel.load(folder: model), fixture: fixture)
-                : try verify(try Checkpoint.open(model), fixture: fixture, architecture: architecture)
+            let report = try verifyCheckpoint(model, fixture: fixture, architecture: architecture)
             printOut(json ? try encodeJSON(report) : report.text)
             passed = report.passed
         }

@@ -1,8 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import Models
-import RMT
 
 extension RMTVariant: ExpressibleByArgument {}
 extension SegmentAlignment: ExpressibleByArgument {}
