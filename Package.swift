@@ -43,6 +43,8 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ConvertKit", "TestSupport"]),
         .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "Checkpoints", "TensorCore", "TestSupport"]),
+        // RMT used as a library on its own: the test imports RMT alone.
+        .testTarget(name: "RMTLibraryTests", dependencies: ["RMT"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),
         .testTarget(name: "KeyMapsTests", dependencies: ["KeyMaps", "Models", "Checkpoints", "TestSupport"]),
         .testTarget(

@@ -2,7 +2,7 @@ import Models
 import Testing
 @testable import RMT
 
-@Suite("shifted cross-entropy and the seeded generator")
+@Suite("shifted cross-entropy and the seeded generator's statistics")
 struct LossAndGeneratorTests {
     /// The loss computed the plain way over the whole `[B, T, V]` tensor.
     func directLoss(_ logits: [Float], _ labels: [Int], _ mask: [Bool]?, B: Int, T: Int, V: Int) -> Double {
@@ -59,21 +59,6 @@ struct LossAndGeneratorTests {
                 logits: Activations(repeating: 0, batch: 1, length: 1, width: 3),
                 labels: SequenceTensor(unchecked: [5], batch: 1, length: 1), labelsMask: nil)
         }
-    }
-
-    @Test("SplitMix64 seeding matches the published first output, and the same seed gives the same stream")
-    func generator() {
-        // SplitMix64 with seed 0 first yields 0xE220A8397B1DCDAF (Vigna's reference implementation).
-        var x: UInt64 = 0
-        x &+= 0x9E37_79B9_7F4A_7C15
-        var z = x
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        #expect(z ^ (z >> 31) == 0xE220_A839_7B1D_CDAF)
-        var a = SeededGenerator(seed: 42), b = SeededGenerator(seed: 42), c = SeededGenerator(seed: 43)
-        let sa = a.normals(count: 1000, standardDeviation: 1), sb = b.normals(count: 1000, standardDeviation: 1)
-        #expect(sa == sb)
-        #expect(sa != c.normals(count: 1000, standardDeviation: 1))
     }
 
     @Test("normals have mean 0 and standard deviation 1 within sampling error")

@@ -35,6 +35,12 @@ struct WrapTests {
         #expect(
             try !archive.tensor(named: "memory_cell.memory").isBitwiseEqual(
                 to: other.tensor(named: "memory_cell.memory")))
+        // The memory is σ(wte) · N(0, 1) from seed 11, bit for bit as tools/make_generator_fixture.py draws it.
+        let pinned = try GeneratorFixture.load().decoder_memory
+        #expect(pinned.seed == 11 && pinned.memory_tokens == 3)
+        let memory = try archive.tensor(named: "memory_cell.memory")
+        #expect(memory.shape == [3, 32])
+        #expect(try memory.floatValues().map(\.bitPattern) == pinned.float32_bits.map { UInt32(hexBits($0)) })
         let original = try SafetensorsArchive(path: Fixtures.path("models/tiny-gpt2/model.safetensors"))
         for name in original.tensorNames {
             #expect(
@@ -84,6 +90,11 @@ struct WrapTests {
         #expect(try archive.tensor(named: "cls_token").int64Values() == [101])
         let words = try archive.tensor(named: EncoderRMTFamily.wordEmbeddingsKey)
         #expect(words.shape == [123, 32])
+        // The memory rows are initializer_range · N(0, 1) from seed 0, as tools/make_generator_fixture.py draws them.
+        let pinned = try GeneratorFixture.load().encoder_memory_rows
+        #expect(pinned.seed == options.seed && pinned.memory_tokens == 3)
+        #expect(
+            try words.floatValues()[(120 * 32)...].map(\.bitPattern) == pinned.float32_bits.map { UInt32(hexBits($0)) })
         #expect(try words.isBitwiseEqual(to: archive.tensor(named: EncoderRMTFamily.aliasKey)))
         let config = try #require(
             try JSONValue.parse(String(contentsOfFile: "\(dir)/rmt/config.json", encoding: .utf8)))
@@ -97,9 +108,11 @@ struct WrapTests {
         #expect(outputs.first { $0.name == "losses" }?.tensor.shape == [3])
     }
 
-    @Test("the encoder needs --max-segments")
+    @Test("the encoder needs --max-segments, refused before any weights are read")
     func encoderNeedsK() throws {
-        let error = #expect(throws: RMTError.self) { try wrapped(Fixtures.miniLM, WrapOptions(memoryTokens: 2)) }
+        let error = #expect(throws: RMTError.self) {
+            try wrapped(Fixtures.path("models/tiny-bert"), WrapOptions(memoryTokens: 2))
+        }
         #expect(error?.field == "max-segments")
     }
 }
