@@ -15,7 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        // System libraries: module.modulemap + shim.h each, no sources (see shared SWIFT-NOTES.md).
+        // System libraries: module.modulemap + shim.h each, no sources (docs/ARCHITECTURE.md, "System libraries").
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlibRaw", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Half-precision conversions with F16C and run-time CPU dispatch; no unsafe flags.
@@ -30,8 +30,9 @@ let package = Package(
         .target(name: "HDF5Codec", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CHDF5"]),
         // Model families (registry, names, typed loading) and the float32 BERT / GPT-2 forward pass over OpenBLAS.
         .target(name: "Models", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "CKernels"]),
-        // Memory tokens and segment recurrence around the models (RMT.md).
-        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "Models"]),
+        // The RMT kinds over GPT-2 / BERT and the whole RMT pipeline: load, run, loss, generate, wrap, save
+        // (docs/RMT.md, docs/ARCHITECTURE.md).
+        .target(name: "RMT", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "Models"]),
         .target(name: "TextTokenizers", dependencies: ["Checkpoints"]),
         .target(name: "ConvertKit", dependencies: ["TensorCore", "Checkpoints", "KeyMaps", "HDF5Codec", "Models", "RMT", "TextTokenizers"]),
         .executableTarget(name: "rmt-convert", dependencies: [

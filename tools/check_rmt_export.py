@@ -41,7 +41,7 @@ def build(folder):
         base = GPT2LMHeadModel(GPT2Config(**hf)).eval()
         model = RecurrentWrapper(MemoryCell(base, m), rmt["segment_size"], rmt["segment_alignment"]).eval()
     else:
-        hf = dict(hf, vocab_size=rmt["backbone_vocab_size"])      # build from V, then grow by m (RMT.md §5.5)
+        hf = dict(hf, vocab_size=rmt["backbone_vocab_size"])      # build from V, then grow by m (docs/RMT.md §5.5)
         base = BertForSequenceClassification(BertConfig(**hf)).eval()
         special = rmt["special_token_ids"]
         model = EncoderRMT(base, m, rmt["input_size"], rmt["max_n_segments"], pad=special["pad"], cls=special["cls"],

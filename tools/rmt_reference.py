@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference RMT forward in PyTorch, re-implemented from ../shared/spec/RMT.md, and the RMT fixtures it writes.
+"""Reference RMT forward in PyTorch, re-implemented from docs/RMT.md, and the RMT fixtures it writes.
 
 It mirrors the reference classes of booydar/recurrent-memory-transformer (branch aaai24): the decoder's
 MemoryCell + RecurrentWrapper around GPT2LMHeadModel and the encoder wrapper around
@@ -9,7 +9,7 @@ fixtures/models/ it writes, under fixtures/rmt/:
   decoder/  model_best.pth           horovod-era family: {'model_state_dict', 'optimizer_state_dict', 'iteration', 'epoch'}
             model_best/model.safetensors   accelerate-era family (tied lm_head.weight dropped)
             config.json              the backbone's Hugging Face config
-            rmt_config.json          the settings (RMT.md §5.7)
+            rmt_config.json          the settings (docs/RMT.md §5.7)
             cases.safetensors        inputs and expected outputs for every case in cases.json
             cases.json               the cases: alignment, shapes, what is expected
   encoder/  the same for the encoder variant.
@@ -34,7 +34,7 @@ OUT = os.path.join(ROOT, "fixtures", "rmt")
 # ----------------------------------------------------------------------------------------------- segmentation
 
 def split_ranges(length, n, alignment):
-    """RMT.md §2.3."""
+    """docs/RMT.md §2.3."""
     if alignment == "left":
         b = list(range(0, length, n)) + [length]
     elif alignment == "right":
@@ -106,7 +106,7 @@ class RecurrentWrapper(torch.nn.Module):
         return full, torch.stack(states), loss
 
     def generate(self, input_ids, attention_mask, **generate_kwargs):
-        """RMT.md §2.8: earlier segments write memory; the last one is read with it; memory stays fixed."""
+        """docs/RMT.md §2.8: earlier segments write memory; the last one is read with it; memory stays fixed."""
         B, T = input_ids.shape
         memory = self.memory_cell.memory.repeat(B, 1, 1)
         ranges = split_ranges(T, self.segment_size, self.alignment)
@@ -175,7 +175,7 @@ def decoder_fixtures():
         tensors[p + "loss"] = loss.reshape(()).to(torch.float64)
         cases.append({"name": name, "segment_alignment": alignment,
                       "segments": [b - a for a, b in split_ranges(T, n, alignment)]})
-    # Greedy generation (RMT.md §2.8): several segments, and left padding inside the last segment.
+    # Greedy generation (docs/RMT.md §2.8): several segments, and left padding inside the last segment.
     for name, alignment, T, pad in [("generate_three_segments", "left", 12, False), ("generate_padded", "right", 8, True)]:
         wrapper.alignment = alignment
         ids = torch.randint(0, V, (2, T), generator=g)
@@ -197,7 +197,7 @@ def decoder_fixtures():
 # ----------------------------------------------------------------------------------------------- encoder
 
 class EncoderRMT(torch.nn.Module):
-    """The reference encoder wrapper around BertForSequenceClassification (RMT.md §3)."""
+    """The reference encoder wrapper around BertForSequenceClassification (docs/RMT.md §3)."""
 
     def __init__(self, model, m, input_size, max_n_segments, pad=0, cls=101, sep=102, alignment="right"):
         super().__init__()

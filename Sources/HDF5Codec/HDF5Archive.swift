@@ -12,8 +12,9 @@ import TensorCore
 /// Keras weight files (root or `model_weights` with `layer_names`) are read through the TF → PyTorch name maps
 /// the caller passes (the model families' `KeyMap`s; this target knows no family): names come out as Hugging
 /// Face PyTorch keys, kernels transposed, GPT-2 biases reshaped, tied heads as aliases, all listed in `notes`.
-/// Names no map covers follow the generic rules of docs/FORMATS.md §3.4. Any other file is read as one tensor per dataset, named by its
-/// path, in byte-wise name order. The file stays open until the archive is released; reads copy the data.
+/// Names no map covers follow the generic rules of docs/FORMATS.md §3.4. Any other file is read as one tensor per
+/// dataset, named by its path, in byte-wise name order. The file stays open until the archive is released; reads
+/// copy the data.
 public final class HDF5Archive: TensorArchive {
     public let path: String
     public var format: CheckpointFormat { .hdf5 }

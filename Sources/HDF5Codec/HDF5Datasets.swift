@@ -1,4 +1,4 @@
-// Datasets as tensors: type classification (FORMATS.md table 0.2), shapes, filter checks and reads.
+// Datasets as tensors: type classification (docs/FORMATS.md §0.2, its dtype table), shapes, filter checks and reads.
 import CHDF5
 import Checkpoints
 import TensorCore

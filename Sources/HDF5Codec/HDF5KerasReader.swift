@@ -1,4 +1,4 @@
-// Indexing the Keras weights layout (FORMATS.md §3.1, §3.4, §3.6) through the KeyMaps TF → PyTorch plan.
+// Indexing the Keras weights layout (docs/FORMATS.md §3.1, §3.4, §3.6) through the KeyMaps TF → PyTorch plan.
 import CHDF5
 import Checkpoints
 import KeyMaps

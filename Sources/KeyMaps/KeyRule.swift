@@ -1,6 +1,6 @@
 // One row of a name map: a PyTorch key pattern, its TF counterpart and what happens to the tensor.
 
-/// What a mapped tensor undergoes between the PyTorch and the TF layout (FORMATS.md §3.2–3.5).
+/// What a mapped tensor undergoes between the PyTorch and the TF layout (docs/FORMATS.md §3.2–3.5).
 public enum KeyTransform: String, Sendable, Equatable {
     /// Same bytes, same shape.
     case none

@@ -1,4 +1,5 @@
-// Whole-checkpoint renaming plans built from the maps: PyTorch → TF for writers, TF → PyTorch for readers.
+// Whole-checkpoint renaming plans built from the maps: PyTorch → TF for writers, TF → PyTorch for readers
+// (docs/FORMATS.md §3.2–3.6; bare § numbers below are that document's).
 import Checkpoints
 
 /// How the tensors of a PyTorch-named checkpoint are named and shaped in the TF layout.

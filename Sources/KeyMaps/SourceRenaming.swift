@@ -1,4 +1,5 @@
-// Renaming a stream of tensors for `convert --names keep|hf|tf`, transforms applied lazily per tensor.
+// Renaming a stream of tensors for `convert --names keep|hf|tf`, transforms applied lazily per tensor
+// (docs/FORMATS.md §3.4–3.6, §4.4; bare § numbers below are that document's).
 import Checkpoints
 import TensorCore
 

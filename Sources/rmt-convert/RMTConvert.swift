@@ -13,7 +13,7 @@ struct RMTConvert: ParsableCommand {
             A checkpoint is a weights file or a Hugging Face style folder (config.json, weights, tokenizer files).
             Exit status: 0 on success, 1 when a file is bad or an operation fails, 64 for invalid arguments.
             """,
-        version: rmtConvertVersion,
+        version: toolVersion,
         subcommands: [
             InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self,
             TokenizeCommand.self, BenchCommand.self,

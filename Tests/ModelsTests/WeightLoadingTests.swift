@@ -1,4 +1,4 @@
-// Loading weights: §4.4 name normalisation, ties, and errors that name every missing, unexpected and
+// Loading weights: docs/FORMATS.md §4.4 name normalisation, ties, and errors that name every missing, unexpected and
 // mis-shaped key.
 import Checkpoints
 import KeyMaps

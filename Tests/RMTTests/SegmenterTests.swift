@@ -7,7 +7,7 @@ struct SegmenterTests {
         Segmenter.ranges(length: T, segmentSize: n, alignment: a).map(\.count)
     }
 
-    @Test("the examples of RMT.md §2.3")
+    @Test("the examples of docs/RMT.md §2.3")
     func examples() {
         #expect(lengths(10, 4, .left) == [4, 4, 2])
         #expect(lengths(10, 4, .right) == [2, 4, 4])
@@ -48,7 +48,7 @@ struct SegmenterTests {
 struct EncoderSegmentationTests {
     let bert = SpecialTokenIDs(pad: 0, cls: 101, sep: 102)
 
-    @Test("segment size is input_size − m − 3 for BERT (RMT.md §3.2 table)")
+    @Test("segment size is input_size − m − 3 for BERT (docs/RMT.md §3.2 table)")
     func sizes() throws {
         for (input, m, expected) in [(512, 10, 499), (512, 16, 493), (128, 4, 121), (16, 3, 10)] {
             let s = try EncoderSegmentation(
@@ -62,7 +62,7 @@ struct EncoderSegmentationTests {
         }
     }
 
-    @Test("the layout example of RMT.md §3.3")
+    @Test("the layout example of docs/RMT.md §3.3")
     func layout() throws {
         let s = try EncoderSegmentation(
             inputSize: 16, memoryTokens: 3, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)

@@ -1,4 +1,4 @@
-// Reading .npz archives (FORMATS.md §2.5): a ZIP of NPY members, stored or deflated.
+// Reading .npz archives (docs/FORMATS.md §2.5): a ZIP of NPY members, stored or deflated.
 import TensorCore
 
 /// A `.npz` file: one tensor per `<key>.npy` member, keyed by the member name minus `.npy` (`/` kept).

@@ -1,4 +1,4 @@
-// BERT's config.json (transformers `BertConfig`), FORMATS.md §4.5.
+// BERT's config.json (transformers `BertConfig`), docs/FORMATS.md §4.5.
 import Checkpoints
 
 /// The fields of a BERT `config.json` the forward pass needs, with transformers' class defaults.

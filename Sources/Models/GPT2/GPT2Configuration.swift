@@ -1,4 +1,4 @@
-// GPT-2's config.json (transformers `GPT2Config`), FORMATS.md §4.5.
+// GPT-2's config.json (transformers `GPT2Config`), docs/FORMATS.md §4.5.
 import Checkpoints
 
 /// The fields of a GPT-2 `config.json` the forward pass needs, with transformers' class defaults.

@@ -1,12 +1,12 @@
-// `rmt_config.json`: every RMT setting the project writes and reads (RMT.md §5.7).
+// `rmt_config.json`: every RMT setting the project writes and reads (docs/RMT.md §5.7).
 import Foundation
 import Models
 
 /// The two RMT variants.
 public enum RMTVariant: String, Codable, Sendable, CaseIterable {
-    /// GPT-2 with a memory parameter, read and write blocks (RMT.md §2).
+    /// GPT-2 with a memory parameter, read and write blocks (docs/RMT.md §2).
     case decoder
-    /// BERT for sequence classification with memory rows in the word embeddings (RMT.md §3).
+    /// BERT for sequence classification with memory rows in the word embeddings (docs/RMT.md §3).
     case encoder
 }
 
@@ -82,7 +82,7 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
                 : ["modeling_rmt.sequence_classification.RMTEncoderForSequenceClassification"])
     }
 
-    /// Decodes `rmt_config.json`, checking the invariants of RMT.md §2.2, §3.2 and §5.7.
+    /// Decodes `rmt_config.json`, checking the invariants of docs/RMT.md §2.2, §3.2 and §5.7.
     /// - Throws: `RMTError` naming the field.
     public static func decode(_ data: Data) throws -> RMTConfiguration {
         let config: RMTConfiguration

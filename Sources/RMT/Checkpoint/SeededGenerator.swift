@@ -1,4 +1,4 @@
-// The seeded random generator that is part of the RMT checkpoint format (RMT.md §2.1).
+// The seeded random generator that is part of the RMT checkpoint format (docs/RMT.md §2.1).
 
 /// xoshiro256** seeded through SplitMix64, with 53-bit uniforms and Box–Muller normals in float64.
 ///

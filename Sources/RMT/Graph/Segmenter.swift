@@ -1,4 +1,4 @@
-// Cutting a sequence into segments (RMT.md §2.3): left, right and center alignment.
+// Cutting a sequence into segments (docs/RMT.md §2.3): left, right and center alignment.
 
 /// Where the short segment goes when a length is not a multiple of the segment size.
 public enum SegmentAlignment: String, Codable, Sendable, CaseIterable {

@@ -80,7 +80,8 @@ public struct RMTModel {
             throw CheckpointError(.configuration, file: configPath, "cannot be read")
         }
         if configuration.variant == .encoder {
-            // Build from the grown table: vocab_size = V + m whatever the folder's config.json says (docs/RMT.md §5.5).
+            // Build from the grown table: vocab_size = V + m whatever the folder's config.json says
+            // (docs/RMT.md §5.5).
             let grown = configuration.backboneVocabSize + configuration.numMemTokens
             backboneConfig = backboneConfig.setting("vocab_size", to: .number(String(grown)))
         }
