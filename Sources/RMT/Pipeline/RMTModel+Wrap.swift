@@ -124,13 +124,9 @@ extension RMTModel {
             writtenBy: "rmt-convert \(rmtConvertVersion)")
         configuration.k2 = options.k2
         configuration.memoryInit = record
-        try configuration.validate()
-        let checkpoint = RMTCheckpoint(
-            variant: .decoder, memoryTokens: m,
-            backbone: MemoryArchive(
-                order.compactMap { key in tensors[key].map { (key, $0) } }, path: backbone.weightsPath),
-            memory: Tensor(memory, shape: [m, H]), clsID: nil, sepID: nil, notes: notes)
-        return WrappedBackbone(checkpoint: checkpoint, configuration: configuration, backboneConfig: config)
+        return try WrappedBackbone(
+            configuration: configuration, tensors: tensors, order: order, file: backbone.weightsPath,
+            memory: Tensor(memory, shape: [m, H]), notes: notes, backboneConfig: config)
     }
 }
 
@@ -139,6 +135,21 @@ struct WrappedBackbone {
     let checkpoint: RMTCheckpoint
     let configuration: RMTConfiguration
     let backboneConfig: JSONValue
+
+    /// Checks `configuration` and gathers the backbone's `tensors` in the state-dict `order`.
+    /// - Throws: `RMTError` for a configuration that breaks the invariants of docs/RMT.md §5.7.
+    init(
+        configuration: RMTConfiguration, tensors: [String: Tensor], order: [String], file: String, memory: Tensor?,
+        special: SpecialTokenIDs? = nil, notes: [String], backboneConfig: JSONValue
+    ) throws {
+        try configuration.validate()
+        checkpoint = RMTCheckpoint(
+            variant: configuration.variant, memoryTokens: configuration.numMemTokens,
+            backbone: MemoryArchive(order.compactMap { key in tensors[key].map { (key, $0) } }, path: file),
+            memory: memory, clsID: special?.cls, sepID: special?.sep, notes: notes)
+        self.configuration = configuration
+        self.backboneConfig = backboneConfig
+    }
 }
 
 /// The rmt-convert version, written into exported checkpoints (`written_by` of `rmt_config.json`).

@@ -85,13 +85,9 @@ extension RMTModel {
         configuration.specialTokenIds = special
         configuration.memoryInit = MemoryInit(method: "normal_initializer_range", std: std, seed: options.seed)
         configuration.initialisedTensors = initialised
-        try configuration.validate()
-        let checkpoint = RMTCheckpoint(
-            variant: .encoder, memoryTokens: m,
-            backbone: MemoryArchive(
-                order.compactMap { key in tensors[key].map { (key, $0) } }, path: backbone.weightsPath),
-            memory: nil, clsID: special.cls, sepID: special.sep, notes: notes)
-        return WrappedBackbone(checkpoint: checkpoint, configuration: configuration, backboneConfig: grown)
+        return try WrappedBackbone(
+            configuration: configuration, tensors: tensors, order: order, file: backbone.weightsPath, memory: nil,
+            special: special, notes: notes, backboneConfig: grown)
     }
 
     /// `[PAD]`, `[CLS]`, `[SEP]` ids from the folder's `tokenizer.json` or `vocab.txt` (docs/RMT.md §3.1).
