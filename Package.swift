@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "ConvertKit", "TestSupport"]),
-        .testTarget(name: "RMTTests", dependencies: ["RMT", "ConvertKit", "Checkpoints", "TensorCore", "TestSupport"]),
+        .testTarget(name: "RMTTests", dependencies: ["RMT", "Models", "ConvertKit", "Checkpoints", "TensorCore", "TestSupport"]),
         // RMT used as a library on its own: the test imports RMT alone.
         .testTarget(name: "RMTLibraryTests", dependencies: ["RMT"]),
         .testTarget(name: "CLITests", dependencies: ["ConvertKit", "TestSupport"]),

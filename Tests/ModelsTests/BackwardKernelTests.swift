@@ -245,7 +245,7 @@ struct BackwardKernelTests {
         var random = SeededNumbers(state: 5)
         let n = 1000, p: Float = 0.25
         let x = random.array(n), r = random.array(n)
-        var g1 = SeededGenerator(state: 42), g2 = SeededGenerator(state: 42)
+        var g1 = TestGenerator(state: 42), g2 = TestGenerator(state: 42)
         let keep = Kernels.dropoutKeepMask(count: n, probability: p, using: &g1)
         #expect(keep == Kernels.dropoutKeepMask(count: n, probability: p, using: &g2), "the same seed, the same mask")
         let kept = keep.filter { $0 == 1 }.count

@@ -74,7 +74,7 @@ func weightedSum(_ r: [Float], _ y: [Double]) -> Double {
 }
 
 /// `SeededNumbers`' SplitMix64 as a `RandomNumberGenerator` (dropout masks).
-struct SeededGenerator: RandomNumberGenerator {
+struct TestGenerator: RandomNumberGenerator {
     var numbers: SeededNumbers
     init(state: UInt64) { numbers = SeededNumbers(state: state) }
     mutating func next() -> UInt64 { numbers.nextBits() }

@@ -4,6 +4,7 @@
 import Foundation
 import Testing
 import TestSupport
+import Models
 @testable import RMT
 
 /// `fixtures/rmt/seeded_generator.json`.

@@ -1,5 +1,6 @@
 // How `wrap` initialises the memory (docs/RMT.md §2.1, §3.1): from a seeded generator, recorded in
 // rmt_config.json so the same seed gives the same bytes on every machine.
+import Models
 
 /// How the memory was initialised, recorded so `wrap` is reproducible.
 public struct MemoryInit: Codable, Sendable, Equatable {

@@ -1,4 +1,5 @@
-// The seeded random generator that is part of the RMT checkpoint format (docs/RMT.md §2.1).
+// The seeded random generator that is part of the RMT checkpoint format (docs/RMT.md §2.1); it lives in Models
+// because model-level randomness (GPT-2 initialisation, dropout masks) draws from it too.
 
 /// xoshiro256** seeded through SplitMix64, with 53-bit uniforms and Box–Muller normals in float64.
 ///
