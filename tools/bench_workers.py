@@ -56,7 +56,7 @@ def worker_forward(a):
 
 
 def split_ranges(length, n, alignment):
-    """The segment ranges of RMT.md §2.3 (left, right, center alignment)."""
+    """The segment ranges of docs/RMT.md §2.3 (left, right, center alignment)."""
     count = -(-length // n)
     if alignment == "left":
         return [(i * n, min(length, (i + 1) * n)) for i in range(count)]

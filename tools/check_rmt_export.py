@@ -39,13 +39,15 @@ def build(folder):
     m = rmt["num_mem_tokens"]
     if rmt["variant"] == "decoder":
         base = GPT2LMHeadModel(GPT2Config(**hf)).eval()
-        model = RecurrentWrapper(MemoryCell(base, m), rmt["segment_size"], rmt["segment_alignment"]).eval()
+        model = RecurrentWrapper(MemoryCell(base, m), rmt["segment_size"], rmt["segment_alignment"],
+                                 k2=rmt.get("k2", -1), max_n_segments=rmt.get("max_n_segments")).eval()
     else:
-        hf = dict(hf, vocab_size=rmt["backbone_vocab_size"])      # build from V, then grow by m (RMT.md §5.5)
+        hf = dict(hf, vocab_size=rmt["backbone_vocab_size"])      # build from V, then grow by m (docs/RMT.md §5.5)
         base = BertForSequenceClassification(BertConfig(**hf)).eval()
         special = rmt["special_token_ids"]
         model = EncoderRMT(base, m, rmt["input_size"], rmt["max_n_segments"], pad=special["pad"], cls=special["cls"],
-                           sep=special["sep"], alignment=rmt["segment_alignment"]).eval()
+                           sep=special["sep"], alignment=rmt["segment_alignment"],
+                           sum_loss=bool(rmt.get("sum_loss", False))).eval()
     return model, rmt
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks that torch.load(weights_only=True) reads a torch file rmt-convert wrote (FORMATS.md §5.6 acceptance).
+"""Checks that torch.load(weights_only=True) reads a torch file rmt-convert wrote (docs/FORMATS.md §5.6 acceptance).
 
 Usage:  python3 tools/check_torch_load.py OUTPUT.bin [REFERENCE] [--key model_state_dict] [--tied a=b ...]
   OUTPUT      the file to check; loaded with torch.load(weights_only=True) (and mmap=True, as a second check)

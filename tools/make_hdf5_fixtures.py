@@ -5,7 +5,7 @@ Pinned: h5py==3.16.0, numpy==2.4.6, safetensors==0.7.0, torch==2.13.0+cpu, trans
 Rerun:  python3 tools/make_hdf5_fixtures.py && python3 tools/update_manifest.py
 
 TensorFlow is not needed: the Keras `tf_model.h5` files are written by hand with h5py exactly as
-FORMATS.md §3.1-3.3 describes (layer groups, `layer_names` / `weight_names` in the h5py-3 variable-length form,
+docs/FORMATS.md §3.1-3.3 describes (layer groups, `layer_names` / `weight_names` in the h5py-3 variable-length form,
 the h5py-2 fixed-length NULLPAD form, under `model_weights`, and chunked `weight_names0/1`). The TF names and
 shapes here are an independent implementation of the §3.2/§3.3 tables, so the Swift name maps are checked
 against them rather than against themselves. Everything is deterministic.

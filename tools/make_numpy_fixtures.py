@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the NPY / NPZ fixtures under fixtures/numpy/ with numpy itself (FORMATS.md §2).
+"""Writes the NPY / NPZ fixtures under fixtures/numpy/ with numpy itself (docs/FORMATS.md §2).
 
 Pinned: numpy==2.4.6 (Python 3). No other dependency: bfloat16 data is written as raw `V2` bits, exactly the
 bytes ml_dtypes' bfloat16 arrays produce, without needing ml_dtypes.

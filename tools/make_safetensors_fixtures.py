@@ -22,7 +22,7 @@ def out(name):
 
 
 def main():
-    # FORMATS.md §1.8 vectors S1-S4, written by the official writer.
+    # docs/FORMATS.md §1.8 vectors S1-S4, written by the official writer.
     save_np({}, out("s1_empty.safetensors"))
     save_np({}, out("s2_metadata_only.safetensors"), metadata={"format": "pt"})
     save_np({"x": np.array([1.0, -2.0], dtype=np.float32)}, out("s3_x.safetensors"), metadata={"format": "pt"})

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the torch fixtures under fixtures/torch/ with torch.save itself (FORMATS.md §5).
+"""Writes the torch fixtures under fixtures/torch/ with torch.save itself (docs/FORMATS.md §5).
 
 Pinned: torch==2.13.0+cpu (numpy==2.4.6 installed alongside). Python's own pickle and zipfile write the
 hand-made files (malicious pickles, the big-endian archive).

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
-"""Reference RMT forward in PyTorch, re-implemented from ../shared/spec/RMT.md, and the RMT fixtures it writes.
+"""Reference RMT forward in PyTorch, re-implemented from docs/RMT.md, and the RMT fixtures it writes.
 
 It mirrors the reference classes of booydar/recurrent-memory-transformer (branch aaai24): the decoder's
 MemoryCell + RecurrentWrapper around GPT2LMHeadModel and the encoder wrapper around
-BertForSequenceClassification, with the reference's state-dict names. For the tiny checkpoints in
+BertForSequenceClassification, with the reference's state-dict names. The classes also train as the reference
+does: the decoder's `k2` BPTT truncation (docs/RMT.md §2.7) and its shifted loss (§2.6), the encoder's per-step
+losses combined by `sum_loss` (§3.5); tools/make_training_fixtures.py builds on them. For the tiny checkpoints in
 fixtures/models/ it writes, under fixtures/rmt/:
 
   decoder/  model_best.pth           horovod-era family: {'model_state_dict', 'optimizer_state_dict', 'iteration', 'epoch'}
             model_best/model.safetensors   accelerate-era family (tied lm_head.weight dropped)
             config.json              the backbone's Hugging Face config
-            rmt_config.json          the settings (RMT.md §5.7)
+            rmt_config.json          the settings (docs/RMT.md §5.7)
             cases.safetensors        inputs and expected outputs for every case in cases.json
             cases.json               the cases: alignment, shapes, what is expected
   encoder/  the same for the encoder variant.
@@ -34,7 +36,7 @@ OUT = os.path.join(ROOT, "fixtures", "rmt")
 # ----------------------------------------------------------------------------------------------- segmentation
 
 def split_ranges(length, n, alignment):
-    """RMT.md §2.3."""
+    """docs/RMT.md §2.3."""
     if alignment == "left":
         b = list(range(0, length, n)) + [length]
     elif alignment == "right":
@@ -47,6 +49,17 @@ def split_ranges(length, n, alignment):
 
 
 # ----------------------------------------------------------------------------------------------- decoder
+
+def lm_loss(logits, labels, labels_mask=None):
+    """docs/RMT.md §2.6: position t predicts labels[t+1]; -100 is ignored; labels_mask[b, t] (indexed by the predicting
+    position) selects what counts; the mean over the counted set C (NaN when C is empty, as in the reference)."""
+    shift_labels = labels[..., 1:].reshape(-1)
+    shift_logits = logits[..., :-1, :].reshape(-1, logits.shape[-1])
+    if labels_mask is not None:
+        keep = labels_mask[..., :-1].reshape(-1).bool()
+        shift_labels, shift_logits = shift_labels[keep], shift_logits[keep]
+    return F.cross_entropy(shift_logits, shift_labels)
+
 
 class MemoryCell(torch.nn.Module):
     """The reference's MemoryCell: [memory | tokens | memory], next memory = write block after ln_f."""
@@ -79,34 +92,41 @@ class MemoryCell(torch.nn.Module):
 
 
 class RecurrentWrapper(torch.nn.Module):
-    def __init__(self, memory_cell, segment_size, alignment):
+    """The reference's RecurrentWrapper: segments in order, memory carried, BPTT truncated by the `k2` rule."""
+
+    def __init__(self, memory_cell, segment_size, alignment, k2=-1, max_n_segments=None):
         super().__init__()
         self.memory_cell = memory_cell
         self.segment_size = segment_size
         self.alignment = alignment
+        self.k2 = k2
+        self.max_n_segments = max_n_segments
+
+    def detaches(self, j):
+        """docs/RMT.md §2.7 (aaai24 `manage_gradients`): M_j is detached iff j >= 1, k2 is set and != -1, and
+        j + k2 <= K (the configured max_n_segments). framework_accel's no-op is not copied."""
+        return j >= 1 and self.k2 not in (-1, None) and j + self.k2 <= self.max_n_segments
 
     def forward(self, input_ids, attention_mask=None, labels=None, labels_mask=None):
+        """Returns (logits [B, T, V], memory_states [S, B, m, H], loss or None). The loss is the one
+        `rmt-convert run --labels` reports (docs/RMT.md §2.6): shifted cross-entropy over the concatenated logits,
+        labels -100 ignored, labels_mask indexed by the predicting position, mean over the counted set."""
         B, T = input_ids.shape
         memory = self.memory_cell.memory.repeat(B, 1, 1)
         logits, states = [], []
-        for a, b in split_ranges(T, self.segment_size, self.alignment):
+        for j, (a, b) in enumerate(split_ranges(T, self.segment_size, self.alignment)):
             seg_mask = None if attention_mask is None else attention_mask[:, a:b]
             seg_logits, memory = self.memory_cell(input_ids[:, a:b], memory, seg_mask)
             logits.append(seg_logits)
             states.append(memory)
+            if self.detaches(j):
+                memory = memory.detach()
         full = torch.cat(logits, dim=1)
-        loss = None
-        if labels is not None:
-            shift_labels = labels[..., 1:].reshape(-1)
-            shift_logits = full[..., :-1, :].reshape(-1, full.shape[-1])
-            if labels_mask is not None:
-                keep = labels_mask[..., :-1].reshape(-1)
-                shift_labels, shift_logits = shift_labels[keep], shift_logits[keep]
-            loss = F.cross_entropy(shift_logits, shift_labels)
+        loss = None if labels is None else lm_loss(full, labels, labels_mask)
         return full, torch.stack(states), loss
 
     def generate(self, input_ids, attention_mask, **generate_kwargs):
-        """RMT.md §2.8: earlier segments write memory; the last one is read with it; memory stays fixed."""
+        """docs/RMT.md §2.8: earlier segments write memory; the last one is read with it; memory stays fixed."""
         B, T = input_ids.shape
         memory = self.memory_cell.memory.repeat(B, 1, 1)
         ranges = split_ranges(T, self.segment_size, self.alignment)
@@ -175,7 +195,7 @@ def decoder_fixtures():
         tensors[p + "loss"] = loss.reshape(()).to(torch.float64)
         cases.append({"name": name, "segment_alignment": alignment,
                       "segments": [b - a for a, b in split_ranges(T, n, alignment)]})
-    # Greedy generation (RMT.md §2.8): several segments, and left padding inside the last segment.
+    # Greedy generation (docs/RMT.md §2.8): several segments, and left padding inside the last segment.
     for name, alignment, T, pad in [("generate_three_segments", "left", 12, False), ("generate_padded", "right", 8, True)]:
         wrapper.alignment = alignment
         ids = torch.randint(0, V, (2, T), generator=g)
@@ -197,12 +217,14 @@ def decoder_fixtures():
 # ----------------------------------------------------------------------------------------------- encoder
 
 class EncoderRMT(torch.nn.Module):
-    """The reference encoder wrapper around BertForSequenceClassification (RMT.md §3)."""
+    """The reference encoder wrapper around BertForSequenceClassification (docs/RMT.md §3)."""
 
-    def __init__(self, model, m, input_size, max_n_segments, pad=0, cls=101, sep=102, alignment="right"):
+    def __init__(self, model, m, input_size, max_n_segments, pad=0, cls=101, sep=102, alignment="right",
+                 sum_loss=False):
         super().__init__()
         V = model.config.vocab_size
         self.V, self.m, self.input_size, self.K, self.alignment = V, m, input_size, max_n_segments, alignment
+        self.sum_loss = sum_loss
         self.register_buffer("cls_token", torch.tensor([cls]))
         self.register_buffer("sep_token", torch.tensor([sep]))
         self.register_buffer("mem_token_ids", torch.arange(V, V + m))
@@ -236,6 +258,8 @@ class EncoderRMT(torch.nn.Module):
         return steps
 
     def forward(self, ids, labels=None):
+        """Returns (logits of the last processed step [B, num_labels], memory_states [S, B, m, H], the per-step
+        losses loss_j over each step's samples; empty without labels). Full BPTT (docs/RMT.md §3.6)."""
         B = ids.shape[0]
         table = self.model.bert.embeddings.word_embeddings.weight
         memory = table[self.V:].unsqueeze(0).repeat(B, 1, 1).clone()
@@ -253,6 +277,10 @@ class EncoderRMT(torch.nn.Module):
             if labels is not None:
                 losses.append(F.cross_entropy(out.logits, labels[active]))
         return logits, torch.stack(states), losses
+
+    def loss(self, losses):
+        """docs/RMT.md §3.5: with sum_loss the unweighted mean of the per-step losses, else the last step's."""
+        return torch.stack(losses).mean() if self.sum_loss else losses[-1]
 
 
 def encoder_fixtures():

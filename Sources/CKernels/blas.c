@@ -63,6 +63,13 @@ void ckernels_sgemm(int trans_b, int m, int n, int k, float alpha, const float *
     sgemm(ROW_MAJOR, NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+void ckernels_sgemm_transposed(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                               const float *b, int ldb, float beta, float *c, int ldc) {
+    require();
+    sgemm(ROW_MAJOR, trans_a ? TRANS : NO_TRANS, trans_b ? TRANS : NO_TRANS, m, n, k, alpha, a, lda, b, ldb, beta, c,
+          ldc);
+}
+
 void ckernels_blas_set_threads(int n) {
     require();
     set_threads(n);

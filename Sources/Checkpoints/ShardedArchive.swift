@@ -2,7 +2,7 @@
 import TensorCore
 
 /// A checkpoint split over several files and described by an index (`model.safetensors.index.json`,
-/// `pytorch_model.bin.index.json`), read as one archive (FORMATS.md §1.7).
+/// `pytorch_model.bin.index.json`), read as one archive (docs/FORMATS.md §1.7).
 public final class ShardedArchive: TensorArchive {
     public let path: String
     public let format: CheckpointFormat

@@ -8,7 +8,7 @@
 /// absolute path (a leading `/` or `\`), and may not hold control characters (NUL cuts C strings short; escape
 /// sequences repaint terminals). Readers accept such names (`inspect` shows them escaped); writers refuse them,
 /// naming the tensor. `.npz` input refuses the path rules too (`NPZArchive`), as `unzip` would act on them.
-/// HDF5 adds the rules of its group paths (`hierarchical`, FORMATS.md §3.7).
+/// HDF5 adds the rules of its group paths (`hierarchical`, docs/FORMATS.md §3.7).
 public enum TensorNamePolicy {
     /// What is wrong with `name` as a path inside an archive (`..` component, absolute), or nil.
     public static func pathProblem(_ name: String) -> String? {

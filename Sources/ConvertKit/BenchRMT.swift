@@ -9,27 +9,19 @@ extension Bench {
     /// as soon as they are produced (the decoder's logits are computed, as the reference does, but not kept).
     /// - Returns: tokens/s, with `usPerToken`, `segments` and this process's `peakRSSMB` as figures.
     public static func rmt(folder: String, tokens T: Int, warmup: Int, repetitions: Int) throws -> BenchResult {
-        let loaded = try LoadedRMT.open(folder)
-        var segments = 0
-        let body: () throws -> Void
-        let kind: String
-        switch loaded.wrapper {
+        let loaded = try RMTModel.load(folder: folder)
+        let ids: [Int]
+        switch loaded.network {
         case .decoder(let model):
-            kind = "decoder"
             let V = model.backbone.vocabularySize
-            let ids = (0..<T).map { ($0 * 7919 + 13) % V }
-            body = {
-                segments = 0
-                try model.run(ids: ids, batch: 1, length: T, mask: nil) { _, _, _ in segments += 1 }
-            }
+            ids = (0..<T).map { ($0 * 7919 + 13) % V }
         case .encoder(let model):
-            kind = "encoder"
             let special = model.segmentation.special.all
-            let V = Int(model.segmentation.firstMemoryID)
+            let V = model.segmentation.firstMemoryID
             // Content ids only: the encoder strips special ids, which would shorten the input.
-            let ids = (0..<T).map { i -> Int64 in
-                var id = Int64(syntheticId(i, vocabulary: V))
-                while special.contains(id) { id = (id + 1) % Int64(V) }
+            ids = (0..<T).map { i -> Int in
+                var id = syntheticId(i, vocabulary: V)
+                while special.contains(id) { id = (id + 1) % V }
                 return id
             }
             let capacity = model.segmentation.segmentSize * model.segmentation.maxSegments
@@ -39,10 +31,13 @@ extension Bench {
                     "max_n_segments × segment_size = \(capacity) tokens < \(T); wrap with --max-segments \(T / model.segmentation.segmentSize + 1) or more"
                 )
             }
-            body = {
-                segments = 0
-                _ = try model.run(ids: [ids]) { _, _ in segments += 1 }
-            }
+        }
+        let kind = loaded.variant.rawValue
+        let inputs = try RMTInputs(ids: ids, batch: 1, length: T)
+        var segments = 0
+        let body = {
+            segments = 0
+            try loaded.forward(inputs) { _ in segments += 1 }
         }
         let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions, body)
         var figures = [

@@ -7,6 +7,10 @@ import RMT
 
 /// Benchmarks of the Swift side; `tools/bench_reference.py` runs the same workloads in PyTorch / NumPy.
 public enum Bench {
+    /// Sets the threads of OpenBLAS and the model's parallel loops.
+    /// - Throws: `ModelError(.system)` without OpenBLAS.
+    public static func setThreadCount(_ count: Int) throws { try Kernels.setThreadCount(count) }
+
     /// The peak of this process's resident set so far, in bytes (`getrusage` reports KiB on Linux).
     public static var peakResidentBytes: Int {
         var usage = rusage()
@@ -37,39 +41,22 @@ public enum Bench {
         -> BenchResult
     {
         let (model, _) = try loadModel(try Checkpoint.open(folder))
-        let (C, L, I, vocabulary): (Int, Int, Int, Int)
-        let run: (ModelInputs) throws -> Void
-        let dense: [(Linear)]
-        var bert: BertModel?, gpt2: GPT2Model?
-        switch model {
-        case .bert(let m): bert = m
-        case .bertForMaskedLM(let m): bert = m.bert
-        case .bertForSequenceClassification(let m): bert = m.bert
-        case .gpt2(let m): gpt2 = m
-        case .gpt2LMHead(let m): gpt2 = m.transformer
-        }
-        if let m = bert {
-            let c = m.configuration
-            (C, L, I, vocabulary) = (c.hiddenSize, c.layerCount, c.intermediateSize, c.vocabularySize)
-            run = { _ = try m($0) }
-            dense = m.layers.first.map { [$0.queryKeyValue, $0.attentionOutput, $0.intermediate, $0.output] } ?? []
-        } else {
-            let m = gpt2!
-            let c = m.configuration
-            (C, L, I, vocabulary) = (c.hiddenSize, c.layerCount, c.innerSize, c.vocabularySize)
-            run = { _ = try m($0) }
-            dense = m.blocks.first.map { [$0.cAttn, $0.attnProjection, $0.cFc, $0.mlpProjection] } ?? []
-        }
-        let ids = syntheticIds(count: B * T, vocabulary: vocabulary)
+        let stack = model.base
+        let dense = stack.firstBlockProjections
+        let ids = syntheticIds(count: B * T, vocabulary: stack.vocabularySize)
         let inputs = try ModelInputs(inputIds: ids, batch: B, length: T)
-        let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions) { try run(inputs) }
-        let N = Double(B * T), c = Double(C)
-        let layerFlops = 2 * N * (4 * c * c + 2 * c * Double(I)) + 4 * Double(B) * Double(T) * Double(T) * c
+        let timing = try BenchTiming.measure(warmup: warmup, repetitions: repetitions) {
+            _ = try stack.lastHiddenState(inputs)
+        }
+        // Per block: the dense projections (2·N·in·out each; 4C² + 2CI in all) and attention (4·B·T²·C).
+        let N = Double(B * T), c = Double(dense.first?.inputs ?? 0)
+        let projections = dense.reduce(0.0) { $0 + Double($1.inputs) * Double($1.outputs) }
+        let layerFlops = 2 * N * projections + 4 * Double(B) * Double(T) * Double(T) * c
         let gemm = layerDenseGFLOPs(dense, rows: B * T, warmup: 1, repetitions: max(3, repetitions))
         return BenchResult(
             workload: "forward",
             label: "forward \(model.architecture.modelType) b\(B) t\(T) threads \(Kernels.threadCount)",
-            timing: timing, tokensPerSecond: N / timing.median, flops: Double(L) * layerFlops,
+            timing: timing, tokensPerSecond: N / timing.median, flops: Double(stack.layerCount) * layerFlops,
             figures: ["layerGemmGFLOPs": gemm])
     }
 

@@ -2,6 +2,7 @@
 import Checkpoints
 import Foundation
 import KeyMaps
+import Models
 import TensorCore
 
 /// What `convert` should do; the CLI fills it from flags.
@@ -45,6 +46,8 @@ public struct ConvertSummary: Encodable, Sendable {
     public let seconds: Double
     public let castTensors: Int
     public let copiedFiles: [String]
+    /// `note: …` lines for the user (standard error), e.g. bf16 widened for NumPy; not part of the JSON.
+    public var notes: [String] = []
 
     enum CodingKeys: String, CodingKey {
         case source, outputs, format, seconds
@@ -58,29 +61,21 @@ public struct ConvertSummary: Encodable, Sendable {
     }
 }
 
-/// The weights file name used inside a checkpoint folder for each format.
-public func folderWeightsName(_ format: CheckpointFormat) -> String {
-    switch format {
-    case .safetensors: return "model.safetensors"
-    case .torch: return "pytorch_model.bin"
-    case .npz: return "model.npz"
-    case .npy: return "model.npy"
-    case .hdf5: return "tf_model.h5"
-    }
-}
-
 /// Converts `source` to `destination`.
 ///
 /// A destination that exists as a folder, or has no file extension while the source is a folder, or any
 /// sharded output, is a folder: side files (config, tokenizer) are copied and the weights get the
 /// conventional name. Tensors stream one at a time from the mapped source, so peak memory stays near the
 /// size of the largest converted tensor.
+/// - Parameter progress: told the bytes written.
 /// - Throws: `CheckpointError`; nothing is left half-written.
-public func convert(_ source: Checkpoint, to destination: String, options: ConvertOptions) throws -> ConvertSummary {
+public func convert(
+    _ source: Checkpoint, to destination: String, options: ConvertOptions, progress: ProgressHandler? = nil
+) throws -> ConvertSummary {
     let start = Date()
     var isDir: ObjCBool = false
     let exists = FileManager.default.fileExists(atPath: destination, isDirectory: &isDir)
-    let extensionFormat = ArchiveRegistry.format(forExtensionOf: destination)
+    let extensionFormat = ArchiveOpener.format(forExtensionOf: destination)
     let toFolder =
         (exists && isDir.boolValue) || options.maxShardSize != nil || (source.isFolder && extensionFormat == nil)
     guard let format = options.format ?? (toFolder ? (extensionFormat ?? .safetensors) : extensionFormat) else {
@@ -94,7 +89,8 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
             .invalidArgument, file: destination,
             "sharded tf_model.h5 output is not supported; drop --max-shard-size or use --names keep")
     }
-    let renamed = try renameSources(TensorSource.all(of: archive), to: options.names, file: source.path)
+    let renamed = try renameSources(
+        TensorSource.all(of: archive), to: options.names, maps: ModelRegistry.keyMaps, file: source.path)
     var sources = renamed.sources
     // Every writer refuses these names (TensorNamePolicy); say so against the input that holds them.
     try TensorNamePolicy.check(sources.map(\.info.name), file: source.path)
@@ -114,10 +110,11 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
         if options.names != .tf, sources.contains(where: { $0.info.name == target }) { meta.append((alias, target)) }
     }
     writeOptions.metadata = [("format", options.names == .tf ? "tf" : "pt")] + meta
-    writeOptions.kerasModelName = renamed.tfModelClass?.rawValue
+    writeOptions.kerasModelName = renamed.tfModelClass?.name
     let totalBytes = sources.reduce(0) { $0 + $1.info.byteCount }
-    let bar = ProgressBar(label: "convert", total: totalBytes)
-    defer { bar.finish() }
+    progress?(.started(label: "convert", total: totalBytes, unit: .bytes))
+    defer { progress?(.finished) }
+    let advance: (Int) -> Void = { progress?(.advanced(done: $0)) }
 
     // Every file this run will write, checked before anything is written; on failure the ones it created go.
     let planned =
@@ -127,15 +124,17 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
         : [destination]
     var outputs: [String] = []
     var copied: [String] = []
+    var notes: [String] = []
     try writingOutputs(planned, force: options.force, folder: toFolder ? destination : nil) {
         if toFolder {
             if let maxShard = options.maxShardSize {
-                outputs = try writeShards(
+                (outputs, notes) = try writeShards(
                     sources, format: format, folder: destination, maxShardSize: maxShard, options: writeOptions,
-                    bar: bar)
+                    progress: advance)
             } else {
-                let path = "\(destination)/\(folderWeightsName(format))"
-                try ArchiveRegistry.write(sources, format: format, to: path, options: writeOptions) { bar.update($0) }
+                let path = "\(destination)/\(format.folderWeightsName)"
+                notes = try ArchiveRegistry.write(
+                    sources, format: format, to: path, options: writeOptions, progress: advance)
                 outputs = [path]
             }
             if source.isFolder {
@@ -147,16 +146,15 @@ public func convert(_ source: Checkpoint, to destination: String, options: Conve
                 }
             }
         } else {
-            try ArchiveRegistry.write(sources, format: format, to: destination, options: writeOptions) {
-                bar.update($0)
-            }
+            notes = try ArchiveRegistry.write(
+                sources, format: format, to: destination, options: writeOptions, progress: advance)
             outputs = [destination]
         }
     }
     return ConvertSummary(
         source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
         bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
-        copiedFiles: copied)
+        copiedFiles: copied, notes: notes)
 }
 
 /// The files `convert` writes into the output folder `folder`: the weights (or shards and their index), then
@@ -172,75 +170,39 @@ func plannedFolderOutputs(
         paths = plan.indices.map {
             "\(folder)/\(shardFileName(stem: stem, fileExtension: format.fileExtension, index: $0, count: plan.count))"
         }
-        paths.append("\(folder)/\(folderWeightsName(format)).index.json")
+        paths.append("\(folder)/\(format.folderWeightsName).index.json")
     } else {
-        paths = ["\(folder)/\(folderWeightsName(format))"]
+        paths = ["\(folder)/\(format.folderWeightsName)"]
     }
     return paths + (source.isFolder ? source.sideFiles.map { "\(folder)/\($0)" } : [])
 }
 
-/// Writes shards and their index into `folder`; returns the paths written.
+/// Writes shards and their index into `folder`; returns the paths written and the writers' notes.
 func writeShards(
     _ sources: [TensorSource], format: CheckpointFormat, folder: String, maxShardSize: Int,
-    options: WriteOptions, bar: ProgressBar
-) throws -> [String] {
+    options: WriteOptions, progress: @escaping (Int) -> Void
+) throws -> (paths: [String], notes: [String]) {
     let plan = planShards(sources.map(\.info), maxShardSize: maxShardSize)
     let stem = format == .torch ? "pytorch_model" : "model"
     var weightMap: [(tensor: String, file: String)] = []
     var paths: [String] = []
+    var notes: [String] = []
     var doneBytes = 0
     for (i, members) in plan.enumerated() {
         let name = shardFileName(stem: stem, fileExtension: format.fileExtension, index: i, count: plan.count)
         let shardSources = members.map { sources[$0] }
         let base = doneBytes
-        try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) {
-            bar.update(base + $0)
+        notes += try ArchiveRegistry.write(shardSources, format: format, to: "\(folder)/\(name)", options: options) {
+            progress(base + $0)
         }
         doneBytes += shardSources.reduce(0) { $0 + $1.info.byteCount }
         weightMap += shardSources.map { ($0.info.name, name) }
         paths.append("\(folder)/\(name)")
     }
-    let indexPath = "\(folder)/\(folderWeightsName(format)).index.json"
+    let indexPath = "\(folder)/\(format.folderWeightsName).index.json"
     let text = shardIndexText(totalSize: sources.reduce(0) { $0 + $1.info.byteCount }, weightMap: weightMap)
     let out = try AtomicFileWriter(destination: indexPath, overwrite: options.overwrite)
     try out.write(Array(text.utf8))
     try out.commit()
-    return paths + [indexPath]
-}
-
-/// Writes the files `paths` with `body`, all or nothing: refuses, before anything is written, to replace any that
-/// exists unless `force`; creates `folder` (when given) first; and when `body` throws, removes those of `paths`
-/// that did not exist before, and `folder` if this call created it and it is empty again. Files replaced with
-/// `force` before a later one failed stay replaced (each is written atomically on its own).
-func writingOutputs(_ paths: [String], force: Bool, folder: String? = nil, _ body: () throws -> Void) throws {
-    let preexisting = Set(paths.filter { FileManager.default.fileExists(atPath: $0) })
-    try refuseExistingOutputs(paths, force: force)
-    let createdFolder = folder.map { !FileManager.default.fileExists(atPath: $0) } ?? false
-    do {
-        if let folder { try createDirectory(folder) }
-        try body()
-    } catch {
-        for path in paths where !preexisting.contains(path) { try? FileManager.default.removeItem(atPath: path) }
-        if createdFolder, let folder { rmdir(folder) }  // only succeeds when empty
-        throw error
-    }
-}
-
-/// Refuses, before anything is written, to replace any of `paths` that exists, unless `force`.
-/// - Throws: `CheckpointError(.alreadyExists)` naming the first existing path.
-func refuseExistingOutputs(_ paths: [String], force: Bool) throws {
-    guard !force, let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) else { return }
-    throw CheckpointError(
-        .alreadyExists, file: existing, "output already exists; pass --force to overwrite it or choose another path")
-}
-
-/// Copies a small side file through `AtomicFileWriter`.
-func copyFileAtomically(from source: String, to destination: String, overwrite: Bool) throws {
-    let file: MappedFile
-    do { file = try MappedFile(path: source) } catch let e as MappedFileError {
-        throw CheckpointError(.io, file: source, "cannot open: \(e.reason)")
-    }
-    let out = try AtomicFileWriter(destination: destination, overwrite: overwrite)
-    try out.write(file.bytes)
-    try out.commit()
+    return (paths + [indexPath], notes)
 }

@@ -1,46 +1,19 @@
-// A progress bar on standard error, shown only on a terminal and only for long work.
-#if canImport(Glibc)
-    import Glibc
-#endif
-import Foundation
+// Progress of long work, reported to whoever shows it: the library never draws on a terminal itself.
 
-/// Draws `[#####.....]  42%  120.0 MiB / 286.1 MiB` on stderr when stderr is a terminal and the job is large.
-public final class ProgressBar {
-    private let total: Int
-    private let label: String
-    private let enabled: Bool
-    private var lastPercent = -1
-    private let format: (Int) -> String
-
-    /// - Parameters:
-    ///   - total: units of work (bytes by default).
-    ///   - threshold: below this total no bar is drawn (default ~100 MB).
-    ///   - format: how amounts are shown (default: bytes in binary units).
-    public init(
-        label: String, total: Int, threshold: Int = 100_000_000, format: @escaping (Int) -> String = formatBytes
-    ) {
-        self.total = max(total, 1)
-        self.label = label
-        self.format = format
-        enabled = total >= threshold && isatty(2) == 1
-    }
-
-    /// Reports `done` bytes of `total`.
-    public func update(_ done: Int) {
-        guard enabled else { return }
-        let percent = min(100, done * 100 / total)
-        guard percent != lastPercent else { return }
-        lastPercent = percent
-        let width = 30
-        let filled = percent * width / 100
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(percent)%  \(format(done)) / \(format(total))"
-        FileHandle.standardError.write(line.data(using: .utf8)!)
-    }
-
-    /// Clears the line.
-    public func finish() {
-        guard enabled, lastPercent >= 0 else { return }
-        FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
-    }
+/// What the amounts of a progress report count.
+public enum ProgressUnit: Sendable {
+    /// Bytes written.
+    case bytes
+    /// Segments (RMT) processed.
+    case segments
 }
+
+/// One step of progress: work started (with its total), advanced to `done`, or finished.
+public enum ProgressEvent: Sendable {
+    case started(label: String, total: Int, unit: ProgressUnit)
+    case advanced(done: Int)
+    case finished
+}
+
+/// Receives progress events; the CLI draws a bar for long work on a terminal.
+public typealias ProgressHandler = (ProgressEvent) -> Void

@@ -145,7 +145,7 @@ public struct RunSummary: Encodable, Sendable {
 /// Builds the model of `checkpoint` (a folder with `config.json`).
 /// - Throws: `CheckpointError(.configuration)` without a config; `ModelError` for bad configs or weights.
 public func loadModel(_ checkpoint: Checkpoint, architecture: ModelArchitecture? = nil) throws -> (
-    model: LoadedModel, report: LoadReport
+    model: any RunnableModel, report: LoadReport
 ) {
     guard let config = checkpoint.config else {
         throw CheckpointError(
@@ -165,7 +165,7 @@ public func loadModel(_ checkpoint: Checkpoint, architecture: ModelArchitecture?
 public func runModel(_ checkpoint: Checkpoint, inputs: ModelInputs, to output: String, options: RunOptions) throws
     -> RunSummary
 {
-    guard let format = options.format ?? ArchiveRegistry.format(forExtensionOf: output) else {
+    guard let format = options.format ?? ArchiveOpener.format(forExtensionOf: output) else {
         throw CheckpointError(
             .unknownFormat, file: output, "cannot tell the output format from the extension; use .safetensors or .npz")
     }

@@ -1,5 +1,5 @@
 // `tokenize`: text to token ids with a checkpoint folder's own tokenizer files.
-@_exported import TextTokenizers
+import TextTokenizers
 import Checkpoints
 import Foundation
 

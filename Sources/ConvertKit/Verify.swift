@@ -46,23 +46,6 @@ public struct FixtureSpec: Sendable {
     }
 }
 
-/// The comparison of one output with its reference.
-public struct OutputComparison: Encodable, Sendable {
-    public let name: String
-    public let shape: [Int]
-    /// `max |actual − expected|`.
-    public let maxAbsError: Double
-    /// `max |actual − expected| / max(|expected|, 1e-3·max|expected|)`: relative to each value, with values
-    /// near zero counted at a floor so they do not dominate.
-    public let maxRelativeError: Double
-    public let passed: Bool
-
-    enum CodingKeys: String, CodingKey {
-        case name, shape, passed
-        case maxAbsError = "max_abs_error", maxRelativeError = "max_relative_error"
-    }
-}
-
 /// What `verify` found.
 public struct VerifyReport: Encodable, Sendable {
     public let model: String
@@ -118,32 +101,10 @@ public func verify(_ checkpoint: Checkpoint, fixture dir: String, architecture: 
                 "\(model.architecture.rawValue) does not produce `\(name)` (it gives \(outputs.map(\.name).joined(separator: ", ")))"
             )
         }
-        let reference = try expected.tensor(named: name)
-        guard reference.shape == actual.shape else {
-            return OutputComparison(
-                name: name, shape: actual.shape.dimensions, maxAbsError: .infinity, maxRelativeError: .infinity,
-                passed: false)
-        }
-        let (abs, rel) = compare(try actual.floatValues(), try reference.floatValues())
-        return OutputComparison(
-            name: name, shape: actual.shape.dimensions, maxAbsError: abs, maxRelativeError: rel,
-            passed: abs <= spec.tolerance)
+        return try OutputComparison(
+            name: name, actual: actual, expected: try expected.tensor(named: name), tolerance: spec.tolerance)
     }
     return VerifyReport(
         model: checkpoint.path, fixture: dir, architecture: model.architecture.rawValue,
         tolerance: spec.tolerance, outputs: comparisons)
-}
-
-/// Max abs and max relative error (see `OutputComparison.maxRelativeError`); NaN anywhere counts as infinite.
-func compare(_ actual: [Float], _ expected: [Float]) -> (Double, Double) {
-    let scale = Double(expected.map { Swift.abs($0) }.max() ?? 0)
-    let floor = max(scale * 1e-3, Double.leastNormalMagnitude)
-    var maxAbs = 0.0, maxRel = 0.0
-    for (a, e) in zip(actual, expected) {
-        let d = Swift.abs(Double(a) - Double(e))
-        guard !d.isNaN else { return (.infinity, .infinity) }
-        maxAbs = max(maxAbs, d)
-        maxRel = max(maxRel, d / max(Swift.abs(Double(e)), floor))
-    }
-    return (maxAbs, maxRel)
 }

@@ -1,7 +1,8 @@
 import Foundation
+import RMT
 
-/// The rmt-convert version, written into exported checkpoints (`written_by`).
-public let rmtConvertVersion = "0.1.0"
+/// The rmt-convert version (`--version`): the one RMT writes into exported checkpoints (`written_by`).
+public var toolVersion: String { rmtConvertVersion }
 
 /// Encodes a report as stable JSON (sorted keys, 2-space indentation, final newline).
 public func encodeJSON<T: Encodable>(_ value: T) throws -> String {

@@ -1,4 +1,4 @@
-// Reading any HDF5 file as named tensors: the Keras `tf_model.h5` layout or the generic layout (FORMATS.md §3).
+// Reading any HDF5 file as named tensors: the Keras `tf_model.h5` layout or the generic layout (docs/FORMATS.md §3).
 import CHDF5
 import Checkpoints
 import KeyMaps
@@ -10,9 +10,11 @@ import TensorCore
 /// An HDF5 file opened as a `TensorArchive`.
 ///
 /// Keras weight files (root or `model_weights` with `layer_names`) are read through the TF → PyTorch name maps
-/// of `KeyMaps`: names come out as Hugging Face PyTorch keys, BERT kernels transposed, GPT-2 biases reshaped,
-/// tied heads as aliases, all listed in `notes`. Any other file is read as one tensor per dataset, named by its
-/// path, in byte-wise name order. The file stays open until the archive is released; reads copy the data.
+/// the caller passes (the model families' `KeyMap`s; this target knows no family): names come out as Hugging
+/// Face PyTorch keys, kernels transposed, GPT-2 biases reshaped, tied heads as aliases, all listed in `notes`.
+/// Names no map covers follow the generic rules of docs/FORMATS.md §3.4. Any other file is read as one tensor per
+/// dataset, named by its path, in byte-wise name order. The file stays open until the archive is released; reads
+/// copy the data.
 ///
 /// Only bytes stored in the file itself are read: a file holding an external link (to an object of another file),
 /// a dataset with external raw storage (its bytes in other files, e.g. `/etc/passwd`) or a virtual dataset (its
@@ -36,11 +38,15 @@ public final class HDF5Archive: TensorArchive {
     let context: H5Context
     let file: H5Handle
     var entries: [UTF8Key: Entry] = [:]
+    /// The name maps Keras weight names are read through.
+    let keyMaps: [KeyMap]
 
     /// Opens `path` and indexes every tensor (validating types, filters and shapes).
+    /// - Parameter keyMaps: the families' name maps for Keras files; without them only the generic rules apply.
     /// - Throws: `CheckpointError`: not HDF5, an unsupported dataset (named), a broken Keras layout.
-    public init(path: String) throws {
+    public init(path: String, keyMaps: [KeyMap] = []) throws {
         self.path = path
+        self.keyMaps = keyMaps
         H5Context.silenceErrorStack()
         context = H5Context(path: path)
         // libhdf5 opens the path itself: check first that it is a regular file (a FIFO would block it).

@@ -1,4 +1,4 @@
-// String and string-list attributes in every encoding Keras and h5py produce (FORMATS.md §3.1).
+// String and string-list attributes in every encoding Keras and h5py produce (docs/FORMATS.md §3.1).
 import CHDF5
 import Checkpoints
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-// Datasets as tensors: type classification (FORMATS.md table 0.2), shapes, filter checks and reads.
+// Datasets as tensors: type classification (docs/FORMATS.md §0.2, its dtype table), shapes, filter checks and reads.
 import CHDF5
 import Checkpoints
 import TensorCore
@@ -101,16 +101,19 @@ extension H5Context {
             )
         }
         var name = [CChar](repeating: 0, count: 1024)
+        func text(_ buffer: [CChar]) -> String {  // a NUL-terminated name libhdf5 wrote
+            String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
         if H5Pget_external_count(plist.id) > 0 {
             _ = H5Pget_external(plist.id, 0, name.count - 1, &name, nil, nil)
-            throw refuse("dataset `\(path)` keeps its data in external file `\(String(cString: name))`")
+            throw refuse("dataset `\(path)` keeps its data in external file `\(text(name))`")
         }
         if H5Pget_layout(plist.id) == H5D_VIRTUAL {
             var dataset = [CChar](repeating: 0, count: 1024)
             _ = H5Pget_virtual_filename(plist.id, 0, &name, name.count - 1)
             _ = H5Pget_virtual_dsetname(plist.id, 0, &dataset, dataset.count - 1)
             throw refuse(
-                "dataset `\(path)` is a virtual dataset reading `\(String(cString: dataset))` of `\(String(cString: name))`"
+                "dataset `\(path)` is a virtual dataset reading `\(text(dataset))` of `\(text(name))`"
             )
         }
     }

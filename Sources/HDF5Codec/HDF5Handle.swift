@@ -85,7 +85,7 @@ struct H5Context {
         try own(H5Tcopy(type), .datatype, "copy a datatype")
     }
 
-    /// The 2-byte IEEE half-precision type h5py uses (FORMATS.md §3.7), little-endian.
+    /// The 2-byte IEEE half-precision type h5py uses (docs/FORMATS.md §3.7), little-endian.
     func halfFloatType() throws -> H5Handle {
         let t = try copyType(chdf5_T_IEEE_F32LE())
         try check(H5Tset_fields(t.id, 15, 10, 5, 0, 10), "define the half-float type")
@@ -117,7 +117,7 @@ func h5String(_ p: UnsafePointer<CChar>) -> String {
     String(decoding: UnsafeRawBufferPointer(start: p, count: strlen(p)), as: UTF8.self)
 }
 
-/// Byte-wise (UTF-8) order, as FORMATS.md §3.7 requires for tensor order.
+/// Byte-wise (UTF-8) order, as docs/FORMATS.md §3.7 requires for tensor order.
 func byteOrder(_ a: String, _ b: String) -> Bool { a.utf8.lexicographicallyPrecedes(b.utf8) }
 
 /// Opening a file read-only by path (for tests and tools that inspect written files).

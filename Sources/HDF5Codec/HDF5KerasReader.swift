@@ -1,4 +1,4 @@
-// Indexing the Keras weights layout (FORMATS.md §3.1, §3.4, §3.6) through the KeyMaps TF → PyTorch plan.
+// Indexing the Keras weights layout (docs/FORMATS.md §3.1, §3.4, §3.6) through the KeyMaps TF → PyTorch plan.
 import CHDF5
 import Checkpoints
 import KeyMaps
@@ -40,7 +40,8 @@ extension HDF5Archive {
             notes.append("ignored `\(member)`: not in layer_names")
         }
 
-        let plan = try PyTorchNamePlan.fromTF(found.map(\.tfName), modelNames: Set(found.map(\.modelName)), file: path)
+        let plan = try PyTorchNamePlan.fromTF(
+            found.map(\.tfName), modelNames: Set(found.map(\.modelName)), maps: keyMaps, file: path)
         for (entry, weight) in zip(plan.entries, found) {
             let dataset = try context.describe(weight.datasetPath, in: file.id, fileSize: fileSize)
             let shape = try entry.transform.pytorchShape(forTF: dataset.shape, file: path, tensor: weight.datasetPath)

@@ -1,4 +1,4 @@
-// Writing the Keras `tf_model.h5` layout (FORMATS.md §3.1, §3.5) from tensors already under TF names.
+// Writing the Keras `tf_model.h5` layout (docs/FORMATS.md §3.1, §3.5) from tensors already under TF names.
 import CHDF5
 import Checkpoints
 import TensorCore

@@ -1,4 +1,4 @@
-// Writing HDF5: rmt-convert's generic layout (FORMATS.md §3.7) and the Keras `tf_model.h5` layout (§3.5).
+// Writing HDF5: rmt-convert's generic layout (docs/FORMATS.md §3.7) and the Keras `tf_model.h5` layout (§3.5).
 import CHDF5
 import Checkpoints
 import TensorCore

@@ -1,6 +1,6 @@
 // One row of a name map: a PyTorch key pattern, its TF counterpart and what happens to the tensor.
 
-/// What a mapped tensor undergoes between the PyTorch and the TF layout (FORMATS.md §3.2–3.5).
+/// What a mapped tensor undergoes between the PyTorch and the TF layout (docs/FORMATS.md §3.2–3.5).
 public enum KeyTransform: String, Sendable, Equatable {
     /// Same bytes, same shape.
     case none
@@ -102,5 +102,23 @@ public struct KeyRule: Sendable, Equatable {
     /// The two rows of a GPT-2 Conv1D: weight copied, bias [n] ↔ [1, n].
     public static func conv1D(_ pytorch: String, _ tf: String) -> [KeyRule] {
         [.map("\(pytorch).weight", "\(tf)/weight:0"), .map("\(pytorch).bias", "\(tf)/bias:0", .reshapeBias)]
+    }
+
+    /// The kinds of layer a rule table lists.
+    public enum LayerKind: Sendable {
+        case linear, layerNorm, conv1D
+    }
+
+    /// The rows of `layers` (kind, path below the prefixes), in order; a layer's TF path is its PyTorch path with
+    /// `/` for `.` (`attention.self.query` ↔ `attention/self/query`).
+    public static func layers(_ layers: [(LayerKind, String)], pytorch: String, tf: String) -> [KeyRule] {
+        layers.flatMap { kind, path -> [KeyRule] in
+            let (p, t) = ("\(pytorch).\(path)", "\(tf)/\(path.replacing(".", with: "/"))")
+            switch kind {
+            case .linear: return linear(p, t)
+            case .layerNorm: return layerNorm(p, t)
+            case .conv1D: return conv1D(p, t)
+            }
+        }
     }
 }

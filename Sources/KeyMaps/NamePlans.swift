@@ -1,4 +1,5 @@
-// Whole-checkpoint renaming plans built from the maps: PyTorch → TF for writers, TF → PyTorch for readers.
+// Whole-checkpoint renaming plans built from the maps: PyTorch → TF for writers, TF → PyTorch for readers
+// (docs/FORMATS.md §3.2–3.6; bare § numbers below are that document's).
 import Checkpoints
 
 /// How the tensors of a PyTorch-named checkpoint are named and shaped in the TF layout.
@@ -15,7 +16,7 @@ public struct TFNamePlan: Sendable {
     }
 
     /// The Keras model class (gives the model-name component).
-    public let modelClass: TFModelClass
+    public let modelClass: KerasModelClass
     /// Stored tensors in the model's layer order and, within a layer, the row order of the §3.2/§3.3 tables
     /// (embeddings, then each block in index order, then the rest).
     public let entries: [Entry]
@@ -24,24 +25,26 @@ public struct TFNamePlan: Sendable {
     /// Source keys not stored because they are buffers.
     public let dropped: [String]
 
-    /// Plans the TF names for `keys` (a BERT or GPT-2 checkpoint under Hugging Face PyTorch names).
+    /// Plans the TF names for `keys` (a checkpoint under Hugging Face PyTorch names of one of `maps`' families).
     /// - Throws: `CheckpointError` when the family is unknown or a key has no rule (all such keys are listed).
-    public static func fromPyTorch(_ keys: [String], file: String) throws -> TFNamePlan {
-        guard let map = NameNormalizer.family(of: keys) else {
+    public static func fromPyTorch(_ keys: [String], maps: [KeyMap], file: String) throws -> TFNamePlan {
+        guard let map = KeyMap.recognizing(keys: keys, among: maps) else {
+            let families = maps.map { $0.family }.joined(separator: ", ")
             throw CheckpointError(
                 .invalidArgument, file: file,
-                "TF names exist only for BERT and GPT-2 checkpoints, and these keys are neither; use --names keep or hf"
+                "TF names exist only for \(families) checkpoints, and these keys are none of them; use --names keep or hf"
             )
         }
-        let normalized = NameNormalizer.normalize(keys, map: map)
-        guard let modelClass = TFModelClass.detect(pytorchKeys: Set(normalized.map(\.normalized))) else {
+        let normalized = KeySanitizer(map: map, basePrefix: .add, wrapperPrefixes: KeySanitizer.modelWrappers)
+            .normalizedNames(keys)
+        guard let modelClass = map.kerasClass(forKeys: Set(normalized.map(\.key))) else {
             throw CheckpointError(
                 .invalidArgument, file: file,
                 "cannot tell the \(map.family) model class from the key names; use --names keep or hf")
         }
         var entries: [Entry] = [], tied: [String] = [], dropped: [String] = [], unknown: [String] = []
         var seen: [String: String] = [:]
-        for (original, key) in normalized {
+        for (original, key) in normalized.map({ ($0.original, $0.key) }) {
             guard let match = map.toTF(key) else { unknown.append(original); continue }
             switch match.action {
             case .map(let transform):
@@ -106,16 +109,14 @@ public struct PyTorchNamePlan: Sendable {
     /// Human-readable notes for the report.
     public let notes: [String]
 
-    /// Plans PyTorch keys for `tfNames` (each without its model-name component); `modelNames` are the
-    /// stripped components (`tfgp_t2lm_head_model` makes `lm_head.weight` an alias of the embeddings).
+    /// Plans PyTorch keys for `tfNames` (each without its model-name component) with the first of `maps` whose
+    /// TF roots they use; `modelNames` are the stripped components (`tfgp_t2lm_head_model` makes
+    /// `lm_head.weight` an alias of the embeddings).
     /// - Throws: `CheckpointError` when two TF names map to one key.
-    public static func fromTF(_ tfNames: [String], modelNames: Set<String> = [], file: String) throws -> PyTorchNamePlan
+    public static func fromTF(_ tfNames: [String], modelNames: Set<String> = [], maps: [KeyMap], file: String) throws
+        -> PyTorchNamePlan
     {
-        let firsts = Set(tfNames.compactMap { $0.split(separator: "/").first.map(String.init) })
-        let map: KeyMap? =
-            firsts.contains("transformer")
-            ? .gpt2()
-            : (firsts.contains("bert") || firsts.contains("mlm___cls") ? .bert() : nil)
+        let map = KeyMap.recognizing(tfNames: tfNames, among: maps)
         var entries: [Entry] = [], seen: [String: String] = [:], generic = 0
         var transposed = 0, reshaped = 0
         for name in tfNames {
@@ -143,7 +144,8 @@ public struct PyTorchNamePlan: Sendable {
         if reshaped > 0 { notes.append("\(reshaped) biases reshaped from [1, n] to [n]") }
         if generic > 0 {
             notes.append(
-                "\(generic) weights named by the generic TF rules (not in the \(map?.family ?? "BERT/GPT-2") table)")
+                "\(generic) weights named by the generic TF rules (not in the \(map?.family ?? "known families'") table)"
+            )
         }
         if !aliases.isEmpty {
             notes.append(
@@ -151,4 +153,20 @@ public struct PyTorchNamePlan: Sendable {
         }
         return PyTorchNamePlan(entries: entries, aliases: aliases, notes: notes)
     }
+}
+
+/// The §3.4 conversion for TF names no table row covers (other architectures): remove `:0`, replace
+/// `<x>___<rest>` components by `<rest>`, `_._` by `/`, rename the last component, join with `.`.
+/// Input is the weight name without its model-name component. Returns the key and whether it is a kernel.
+public func genericPyTorchName(fromTF name: String) -> (key: String, isKernel: Bool) {
+    var components: [String] = []
+    for raw in name.replacing(":0", with: "").split(separator: "/") {
+        var c = Substring(raw)
+        if let r = c.firstRange(of: "___") { c = c[r.upperBound...] }
+        components += c.split(separator: "_._").map(String.init)
+    }
+    let renames = ["kernel": "weight", "embeddings": "weight", "gamma": "weight", "beta": "bias"]
+    let isKernel = components.last == "kernel"
+    if let last = components.last, let renamed = renames[last] { components[components.count - 1] = renamed }
+    return (components.joined(separator: "."), isKernel)
 }

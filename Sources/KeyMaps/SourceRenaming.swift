@@ -1,4 +1,5 @@
-// Renaming a stream of tensors for `convert --names keep|hf|tf`, transforms applied lazily per tensor.
+// Renaming a stream of tensors for `convert --names keep|hf|tf`, transforms applied lazily per tensor
+// (docs/FORMATS.md §3.4–3.6, §4.4; bare § numbers below are that document's).
 import Checkpoints
 import TensorCore
 
@@ -16,7 +17,7 @@ public enum NameStyle: String, Sendable, CaseIterable {
 public struct RenamedSources: Sendable {
     public let sources: [TensorSource]
     /// For `tf`: the Keras model class (HDF5 output then uses the Keras layout).
-    public let tfModelClass: TFModelClass?
+    public let tfModelClass: KerasModelClass?
     /// What was renamed, dropped or tied, for the report.
     public let notes: [String]
 }
@@ -26,17 +27,20 @@ public func looksLikeTFNames(_ names: [String]) -> Bool {
     !names.isEmpty && names.allSatisfy { $0.contains("/") && $0.hasSuffix(":0") }
 }
 
-/// Renames `sources` to `style`. `file` names the source in errors.
+/// Renames `sources` to `style` with the name maps of the families `maps` (the first that recognises the names).
+/// `file` names the source in errors.
 /// - Throws: `CheckpointError` when a key has no mapping (listed) or a shape does not fit its transform.
-public func renameSources(_ sources: [TensorSource], to style: NameStyle, file: String) throws -> RenamedSources {
+public func renameSources(_ sources: [TensorSource], to style: NameStyle, maps: [KeyMap], file: String) throws
+    -> RenamedSources
+{
     switch style {
     case .keep:
         return RenamedSources(sources: sources, tfModelClass: nil, notes: [])
     case .hf:
-        return try pytorchNamed(sources, file: file)
+        return try pytorchNamed(sources, maps: maps, file: file)
     case .tf:
-        let base = try pytorchNamed(sources, file: file)
-        let plan = try TFNamePlan.fromPyTorch(base.sources.map(\.info.name), file: file)
+        let base = try pytorchNamed(sources, maps: maps, file: file)
+        let plan = try TFNamePlan.fromPyTorch(base.sources.map(\.info.name), maps: maps, file: file)
         let byName = Dictionary(base.sources.map { ($0.info.name, $0) }, uniquingKeysWith: { a, _ in a })
         let renamed = try plan.entries.compactMap { entry -> TensorSource? in
             guard let source = byName[entry.source] else { return nil }
@@ -51,7 +55,7 @@ public func renameSources(_ sources: [TensorSource], to style: NameStyle, file: 
                 try transform.toTF(try load(), file: file, tensor: key)
             }
         }
-        var notes = base.notes + ["PyTorch names mapped to TF names of \(plan.modelClass.rawValue)"]
+        var notes = base.notes + ["PyTorch names mapped to TF names of \(plan.modelClass.name)"]
         if !plan.tied.isEmpty { notes.append("tied keys not written: \(plan.tied.joined(separator: ", "))") }
         if !plan.dropped.isEmpty { notes.append("buffers not written: \(plan.dropped.joined(separator: ", "))") }
         return RenamedSources(sources: renamed, tfModelClass: plan.modelClass, notes: notes)
@@ -59,7 +63,7 @@ public func renameSources(_ sources: [TensorSource], to style: NameStyle, file: 
 }
 
 /// TF names → PyTorch keys, then §4.4 normalization with buffers dropped.
-private func pytorchNamed(_ sources: [TensorSource], file: String) throws -> RenamedSources {
+private func pytorchNamed(_ sources: [TensorSource], maps: [KeyMap], file: String) throws -> RenamedSources {
     var current = sources
     var notes: [String] = []
     if looksLikeTFNames(current.map(\.info.name)) {
@@ -69,7 +73,7 @@ private func pytorchNamed(_ sources: [TensorSource], file: String) throws -> Ren
         let hasModel = split.allSatisfy { $0.map { $0.model.hasPrefix("tf_") || $0.model.hasPrefix("tfgp_") } ?? false }
         let stripped = hasModel ? split.map { $0?.rest ?? "" } : current.map(\.info.name)
         let models = hasModel ? Set(split.compactMap { $0?.model }) : []
-        let plan = try PyTorchNamePlan.fromTF(stripped, modelNames: models, file: file)
+        let plan = try PyTorchNamePlan.fromTF(stripped, modelNames: models, maps: maps, file: file)
         current = try zip(current, plan.entries).map { source, entry in
             let shape = try entry.transform.pytorchShape(forTF: source.info.shape, file: file, tensor: source.info.name)
             let load = source.load, transform = entry.transform, name = source.info.name
@@ -79,17 +83,17 @@ private func pytorchNamed(_ sources: [TensorSource], file: String) throws -> Ren
         }
         notes += plan.notes
     }
-    guard let map = NameNormalizer.family(of: current.map(\.info.name)) else {
+    guard let map = KeyMap.recognizing(keys: current.map(\.info.name), among: maps) else {
         return RenamedSources(sources: current, tfModelClass: nil, notes: notes)
     }
-    let normalized = NameNormalizer.normalize(current.map(\.info.name), map: map)
+    let pairs = KeySanitizer(map: map, basePrefix: .add).normalizedNames(current.map(\.info.name))
     var out: [TensorSource] = []
     var dropped: [String] = []
     var renamed = 0
-    for (source, names) in zip(current, normalized) {
-        if map.toTF(names.normalized)?.action == .drop { dropped.append(names.original); continue }
-        if names.normalized != names.original { renamed += 1 }
-        let info = TensorInfo(name: names.normalized, dtype: source.info.dtype, shape: source.info.shape)
+    for (source, names) in zip(current, pairs) {
+        if map.isBuffer(names.key) { dropped.append(names.original); continue }
+        if names.key != names.original { renamed += 1 }
+        let info = TensorInfo(name: names.key, dtype: source.info.dtype, shape: source.info.shape)
         out.append(TensorSource(info: info, load: source.load))
     }
     if renamed > 0 { notes.append("\(renamed) keys normalized to Hugging Face \(map.family) names") }

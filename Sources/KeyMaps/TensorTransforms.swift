@@ -12,7 +12,7 @@ extension KeyTransform {
         }
     }
 
-    /// The PyTorch shape for a TF shape (FORMATS.md §3.4 steps 5 and 8), checked without reading data.
+    /// The PyTorch shape for a TF shape (docs/FORMATS.md §3.4 steps 5 and 8), checked without reading data.
     /// - Parameters: `file` and `tensor` name the source in errors.
     /// - Throws: `CheckpointError` naming the TF shape and the shape the rule expects.
     public func pytorchShape(forTF shape: Shape, file: String, tensor: String) throws -> Shape {
@@ -62,7 +62,7 @@ extension KeyTransform {
         }
     }
 
-    /// The TF tensor for a PyTorch tensor (FORMATS.md §3.5).
+    /// The TF tensor for a PyTorch tensor (docs/FORMATS.md §3.5).
     /// - Throws: `CheckpointError` naming the PyTorch shape and the shape the rule expects.
     public func toTF(_ t: Tensor, file: String, tensor: String) throws -> Tensor {
         guard let target = tfShape(forPyTorch: t.shape) else {

@@ -1,4 +1,4 @@
-// The activation functions of FORMATS.md §4.6, applied in place over a buffer.
+// The activation functions of docs/FORMATS.md §4.6, applied in place over a buffer.
 import CKernels
 import Foundation
 

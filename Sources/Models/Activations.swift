@@ -1,39 +1,19 @@
 // The values flowing through a model: hidden states `[B, T, C]` and the inputs of one forward pass.
 import TensorCore
 
-/// A float32 `[B, T, C]` tensor, row-major: batch B, sequence length T, width C (hidden size, vocabulary…).
-public struct Activations: Sendable, Equatable {
-    public var values: [Float]
-    public let batch: Int
-    public let length: Int
-    public let width: Int
+/// Hidden states and logits: a float32 `[B, T, C]` sequence tensor, batch B, sequence length T, width C (hidden
+/// size, vocabulary…).
+public typealias Activations = SequenceTensor<Float>
 
+extension SequenceTensor where Element == Float {
     /// Wraps `values`; their count must be `batch·length·width`.
-    /// - Throws: `ModelError(.input)` when the count disagrees.
+    /// - Throws: `ModelError(.input)` naming `inputs_embeds` when the count disagrees.
     public init(values: [Float], batch: Int, length: Int, width: Int) throws {
-        guard batch >= 0, length >= 0, width >= 0, values.count == batch * length * width else {
-            throw ModelError(
-                .input, file: "inputs_embeds",
-                "\(values.count) values do not fill [\(batch), \(length), \(width)]")
-        }
-        self.values = values
-        self.batch = batch
-        self.length = length
-        self.width = width
+        try self.init(values, batch: batch, length: length, width: width, name: "inputs_embeds")
     }
-
-    init(unchecked values: [Float], batch: Int, length: Int, width: Int) {
-        self.values = values
-        self.batch = batch
-        self.length = length
-        self.width = width
-    }
-
-    /// B·T, the row count of the `[B·T, C]` view used by the GEMMs.
-    public var rows: Int { batch * length }
 
     /// As a float32 `Tensor` of shape `[B, T, C]`.
-    public var tensor: Tensor { Tensor(values, shape: [batch, length, width]) }
+    public var tensor: Tensor { Tensor(values, shape: Shape(shape)) }
 }
 
 /// The inputs of one forward pass over token ids: `[B, T]` ids with an optional padding mask and token types.
@@ -82,4 +62,14 @@ public struct ModelInputs: Sendable {
         self.tokenTypeIds = tokenTypeIds
         self.positionIds = positionIds
     }
+
+    /// Inputs from `[B, T]` ids and an optional `[B, T]` padding mask.
+    /// - Throws: `ModelError(.input)` as `init(inputIds:batch:length:…)`.
+    public init(ids: SequenceTensor<Int>, attentionMask: SequenceTensor<Float>? = nil) throws {
+        try self.init(
+            inputIds: ids.values, batch: ids.batch, length: ids.length, attentionMask: attentionMask?.values)
+    }
+
+    /// The ids as `[B, T]`.
+    public var ids: SequenceTensor<Int> { SequenceTensor(unchecked: inputIds, batch: batch, length: length) }
 }

@@ -119,6 +119,15 @@ public enum ConfigurationLimits {
 
 /// Validations shared by both families.
 enum ConfigurationCheck {
+    /// Refuses a config of another family.
+    static func modelType(_ found: String, is expected: String, _ family: String, file: String) throws {
+        guard found == expected else {
+            throw ModelError(
+                .configuration, file: file, field: "model_type",
+                "`model_type` is \"\(found)\" but a \(family) model was asked for")
+        }
+    }
+
     static func positive(_ value: Int, _ field: String, file: String) throws {
         guard value > 0 else {
             throw ModelError(

@@ -1,74 +1,99 @@
-// From `config.json` + an archive to a runnable model: choosing the architecture, normalising keys, building,
-// verifying that every key was used, and running with named outputs.
+// The registry of model families, and the architectures (transformers class names) they build.
 import Checkpoints
+import KeyMaps
 import TensorCore
 
-/// The architectures this build runs, named as transformers names the classes.
-public enum ModelArchitecture: String, Sendable, CaseIterable {
-    case bertModel = "BertModel"
-    case bertForMaskedLM = "BertForMaskedLM"
-    case bertForSequenceClassification = "BertForSequenceClassification"
-    case gpt2Model = "GPT2Model"
-    case gpt2LMHeadModel = "GPT2LMHeadModel"
+/// Every family this build knows, by `model_type`. Adding a family is a folder plus one line here.
+public enum ModelRegistry {
+    /// The families, in the order detection tries them.
+    public static var families: [any ModelFamily.Type] { [BertFamily.self, GPT2Family.self] }
 
-    /// `bert` or `gpt2`.
-    public var modelType: String { isBert ? "bert" : "gpt2" }
-    var isBert: Bool { self == .bertModel || self == .bertForMaskedLM || self == .bertForSequenceClassification }
+    /// Every family's name map, for the converter and the HDF5 reader.
+    public static var keyMaps: [KeyMap] { families.map { $0.keyMap } }
 
-    /// How this architecture's keys are named (FORMATS.md §4.1–4.2, §4.4).
-    public var keyLayout: KeyLayout {
-        switch self {
-        case .bertModel:
-            return KeyLayout(
-                basePrefix: "bert", hasHeads: false, headPrefixes: ["cls.", "classifier."],
-                ignoredPrefixes: ["cls.", "classifier."])
-        case .bertForMaskedLM:
-            return KeyLayout(
-                basePrefix: "bert", hasHeads: true, headPrefixes: ["cls.", "classifier."],
-                ignoredPrefixes: ["bert.pooler.", "cls.seq_relationship.", "classifier."])
-        case .bertForSequenceClassification:
-            return KeyLayout(
-                basePrefix: "bert", hasHeads: true, headPrefixes: ["cls.", "classifier."], ignoredPrefixes: ["cls."])
-        case .gpt2Model:
-            return KeyLayout(
-                basePrefix: "transformer", hasHeads: false,
-                headPrefixes: ["lm_head.", "score.", "multiple_choice_head."],
-                ignoredPrefixes: ["lm_head.", "score.", "multiple_choice_head."])
-        case .gpt2LMHeadModel:
-            return KeyLayout(
-                basePrefix: "transformer", hasHeads: true,
-                headPrefixes: ["lm_head.", "score.", "multiple_choice_head."],
-                ignoredPrefixes: ["score.", "multiple_choice_head."])
-        }
+    /// The family whose `model_type` is `modelType`.
+    public static func family(modelType: String) -> (any ModelFamily.Type)? {
+        families.first { $0.modelType == modelType }
     }
 
-    /// The architecture a config asks for: the first of `architectures` this build knows (BertForPreTraining
-    /// runs as BertModel), else the base model of `model_type`.
+    /// The family whose names `keys` are (PyTorch names, with or without prefixes), or nil.
+    public static func family(recognizing keys: [String]) -> (any ModelFamily.Type)? {
+        guard let map = KeyMap.recognizing(keys: keys, among: keyMaps) else { return nil }
+        return family(modelType: map.family)
+    }
+
+    /// The model type of `architecture`, or nil when no family builds it.
+    static func model(named architecture: String) -> (any PretrainedModel.Type)? {
+        for family in families {
+            if let model = family.models.first(where: { $0.architecture.rawValue == architecture }) { return model }
+        }
+        return nil
+    }
+}
+
+/// A transformers class this build runs (`BertForMaskedLM`, `GPT2LMHeadModel`): the registry's classes only.
+public struct ModelArchitecture: RawRepresentable, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// The class name.
+    public let rawValue: String
+
+    /// The architecture named `rawValue`, or nil when no registered family builds it.
+    public init?(rawValue: String) {
+        guard ModelRegistry.model(named: rawValue) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// A family's own class, declared in its folder.
+    init(declaring name: String) { rawValue = name }
+
+    /// Every class of every family, in registry order.
+    public static var allCases: [ModelArchitecture] {
+        ModelRegistry.families.flatMap { $0.models.map { $0.architecture } }
+    }
+
+    public var description: String { rawValue }
+
+    /// The Swift type that builds this class.
+    public var model: any PretrainedModel.Type {
+        guard let model = ModelRegistry.model(named: rawValue) else {
+            preconditionFailure("\(rawValue) was declared without registering its family")
+        }
+        return model
+    }
+
+    /// The family (`bert`, `gpt2`).
+    public var modelType: String { model.family.modelType }
+
+    /// The architecture a config asks for: the first of `architectures` a family builds (or runs as a substitute,
+    /// `BertForPreTraining` as `BertModel`), else the base model of `model_type`, else of the family that
+    /// recognises a config without one.
     /// - Throws: `ModelError(.configuration)` for an unknown `model_type` or only unknown architectures.
     public static func inferred(from config: JSONValue, file: String) throws -> ModelArchitecture {
-        let type = config["model_type"]?.stringValue
         var names: [String] = []
         if case .array(let list)? = config["architectures"] { names = list.compactMap(\.stringValue) }
         if let known = names.lazy.compactMap(ModelArchitecture.init(rawValue:)).first { return known }
-        // The Hub's bert-base-* are BertForPreTraining (§4.1): run as the base model, as AutoModel does;
-        // the pre-training heads' keys are dropped and listed.
-        if names.contains("BertForPreTraining") { return .bertModel }
+        for name in names {
+            if let substitute = ModelRegistry.families.lazy.compactMap({ $0.substitutes[name] }).first {
+                return substitute
+            }
+        }
         if !names.isEmpty {
             throw ModelError(
                 .configuration, file: file, field: "architectures",
                 "`architectures` is \(names) and none of them is supported (\(allCases.map(\.rawValue).joined(separator: ", "))); pass --architecture"
             )
         }
-        // Google's original bert_config.json has no model_type; GPT-2 configs are recognised by `n_embd`.
-        let resolved = type ?? (config["n_embd"] != nil ? "gpt2" : config["hidden_size"] != nil ? "bert" : nil)
-        switch resolved {
-        case "bert": return .bertModel
-        case "gpt2": return .gpt2Model
-        default:
+        let type = config["model_type"]?.stringValue
+        let family =
+            type.flatMap(ModelRegistry.family(modelType:))
+            ?? (type == nil ? ModelRegistry.families.first { $0.recognizes(config: config) } : nil)
+        guard let family else {
+            let known = ModelRegistry.families.map { $0.modelType }
             throw ModelError(
                 .configuration, file: file, field: "model_type",
-                "`model_type` is \(type.map { "\"\($0)\"" } ?? "absent"); only bert and gpt2 are supported")
+                "`model_type` is \(type.map { "\"\($0)\"" } ?? "absent"); only \(known.dropLast().joined(separator: ", ")) and \(known.last ?? "") are supported"
+            )
         }
+        return family.models[0].architecture
     }
 }
 
@@ -83,134 +108,59 @@ public struct NamedOutput: Sendable {
     }
 }
 
-/// A built, verified model of one of the supported architectures.
-public enum LoadedModel: Sendable {
-    case bert(BertModel)
-    case bertForMaskedLM(BertForMaskedLM)
-    case bertForSequenceClassification(BertForSequenceClassification)
-    case gpt2(GPT2Model)
-    case gpt2LMHead(GPT2LMHeadModel)
-
-    /// The architecture built.
-    public var architecture: ModelArchitecture {
-        switch self {
-        case .bert: return .bertModel
-        case .bertForMaskedLM: return .bertForMaskedLM
-        case .bertForSequenceClassification: return .bertForSequenceClassification
-        case .gpt2: return .gpt2Model
-        case .gpt2LMHead: return .gpt2LMHeadModel
-        }
-    }
-
-    /// Runs the model and names its outputs as transformers does: `last_hidden_state` `[B, T, C]`,
-    /// `pooler_output` `[B, C]` with a pooler, `logits` with a head (`[B, T, V]`, or `[B, L]` for
-    /// classification), and with `hiddenStates` `hidden_states.0…L`.
-    /// - Throws: `ModelError(.input)` for inputs outside the model's tables.
-    public func run(_ inputs: ModelInputs, hiddenStates: Bool = false) throws -> [NamedOutput] {
-        var outputs: [NamedOutput] = []
-        func add(_ name: String, _ values: [Float], _ shape: [Int]) {
-            outputs.append(NamedOutput(name: name, tensor: Tensor(values, shape: Shape(shape))))
-        }
-        func addBert(_ out: BertModelOutput) {
-            add(
-                "last_hidden_state", out.lastHiddenState.values,
-                [inputs.batch, inputs.length, out.lastHiddenState.width])
-            if let pooled = out.poolerOutput {
-                add("pooler_output", pooled, [inputs.batch, out.lastHiddenState.width])
-            }
-        }
-        var states: [Activations] = []
-        switch self {
-        case .bert(let model):
-            let out = try model(inputs, outputHiddenStates: hiddenStates)
-            addBert(out)
-            states = out.hiddenStates
-        case .bertForMaskedLM(let model):
-            let out = try model.bert(inputs, outputHiddenStates: hiddenStates)
-            addBert(out)
-            outputs.append(NamedOutput(name: "logits", tensor: model.logits(out.lastHiddenState).tensor))
-            states = out.hiddenStates
-        case .bertForSequenceClassification(let model):
-            let out = try model.bert(inputs, outputHiddenStates: hiddenStates)
-            addBert(out)
-            add(
-                "logits", model.logits(pooled: out.poolerOutput ?? [], batch: inputs.batch),
-                [inputs.batch, model.classifier.outputs])
-            states = out.hiddenStates
-        case .gpt2(let model):
-            let out = try model(inputs, outputHiddenStates: hiddenStates)
-            outputs.append(NamedOutput(name: "last_hidden_state", tensor: out.lastHiddenState.tensor))
-            states = out.hiddenStates
-        case .gpt2LMHead(let model):
-            let out = try model.transformer(inputs, outputHiddenStates: hiddenStates)
-            outputs.append(NamedOutput(name: "last_hidden_state", tensor: out.lastHiddenState.tensor))
-            outputs.append(NamedOutput(name: "logits", tensor: model.logits(out.lastHiddenState).tensor))
-            states = out.hiddenStates
-        }
-        for (i, s) in states.enumerated() { outputs.append(NamedOutput(name: "hidden_states.\(i)", tensor: s.tensor)) }
-        return outputs
-    }
-}
-
 /// What loading did besides building the model: renames, dropped buffers and ignored head keys.
 public struct LoadReport: Sendable {
     public let architecture: ModelArchitecture
     public let notes: [String]
     public let droppedBuffers: [String]
-    /// Keys of heads the architecture lacks (FORMATS.md §4.4 step 6), dropped.
+    /// Keys of heads the architecture lacks (docs/FORMATS.md §4.4 step 6), dropped.
     public let ignoredKeys: [String]
 }
 
-/// Builds models from a parsed `config.json` and a `TensorArchive`.
+/// Builds models from a parsed `config.json` and a `TensorArchive`, through the class's family's names.
 public enum ModelLoader {
-    /// Loads `architecture` (or the one `config` names) from `archive`.
+    /// Loads the class `type` from `archive`: typed, for callers that know what they build.
     /// - Parameters:
     ///   - config: the parsed `config.json`.
     ///   - configFile: its path, for error messages.
     /// - Throws: `ModelError(.configuration)` for a bad config; `ModelError(.weights)` listing every missing,
     ///   unexpected and mis-shaped key; `ModelError(.system)` without OpenBLAS; `CheckpointError` for unreadable data.
-    public static func load(
-        config: JSONValue, configFile: String, archive: any TensorArchive,
-        architecture requested: ModelArchitecture? = nil
-    ) throws -> (model: LoadedModel, report: LoadReport) {
-        let architecture = try requested ?? ModelArchitecture.inferred(from: config, file: configFile)
+    public static func load<M: PretrainedModel>(
+        _ type: M.Type, config: JSONValue, configFile: String, archive: any TensorArchive
+    ) throws -> (model: M, report: LoadReport) {
+        try load(type, configuration: try M.Configuration.decoded(from: config, file: configFile), archive: archive)
+    }
+
+    /// Loads the class `type` with an already decoded configuration.
+    public static func load<M: PretrainedModel>(
+        _ type: M.Type, configuration: M.Configuration, archive: any TensorArchive
+    ) throws -> (model: M, report: LoadReport) {
         try Kernels.loadBLAS()
-        let store = try WeightStore(archive: archive, layout: architecture.keyLayout)
-        let root = store.root
-        let model: LoadedModel
-        if architecture.isBert {
-            let c = try BertConfiguration.decoded(from: config, file: configFile)
-            switch architecture {
-            case .bertForMaskedLM: model = .bertForMaskedLM(try BertForMaskedLM(root, configuration: c))
-            case .bertForSequenceClassification:
-                model = .bertForSequenceClassification(try BertForSequenceClassification(root, configuration: c))
-            default:
-                // A bare BertModel keeps its pooler when the file has one (HF's default add_pooling_layer=True).
-                model = .bert(
-                    try BertModel(
-                        root, configuration: c, addPoolingLayer: root["pooler"].exists || !root["embeddings"].exists))
-            }
-        } else {
-            let c = try GPT2Configuration.decoded(from: config, file: configFile)
-            model =
-                architecture == .gpt2LMHeadModel
-                ? .gpt2LMHead(try GPT2LMHeadModel(root, configuration: c))
-                : .gpt2(try GPT2Model(root, configuration: c))
-        }
-        try store.verifyAllConsumed(model: architecture.rawValue)
-        var notes = store.keys.notes
-        if case .bert(let m) = model, m.pooler == nil {
-            notes.append("the file has no pooler.dense weights: built without a pooler")
-        }
+        let store = try WeightStore(archive: archive, map: M.family.keyMap, layout: M.keyLayout)
+        let model = try M(store.root, configuration: configuration)
+        try store.verifyAllConsumed(model: M.architecture.rawValue)
+        var notes = store.keys.notes + model.loadNotes
         if !store.ignoredKeys.isEmpty {
             notes.append(
                 "ignored \(store.ignoredKeys.count) keys of other heads: \(store.ignoredKeys.joined(separator: ", "))")
         }
-        return (
-            model,
-            LoadReport(
-                architecture: architecture, notes: notes, droppedBuffers: store.keys.droppedBuffers,
-                ignoredKeys: store.ignoredKeys)
-        )
+        let report = LoadReport(
+            architecture: M.architecture, notes: notes, droppedBuffers: store.keys.droppedBuffers,
+            ignoredKeys: store.ignoredKeys)
+        return (model, report)
+    }
+
+    /// Loads `architecture` (or the one `config` names) from `archive`, for callers that run whatever it is.
+    /// - Throws: as `load(_:config:configFile:archive:)`.
+    public static func load(
+        config: JSONValue, configFile: String, archive: any TensorArchive,
+        architecture requested: ModelArchitecture? = nil
+    ) throws -> (model: any RunnableModel, report: LoadReport) {
+        let architecture = try requested ?? ModelArchitecture.inferred(from: config, file: configFile)
+        func build<M: PretrainedModel>(_ type: M.Type) throws -> (any RunnableModel, LoadReport) {
+            let (model, report) = try load(type, config: config, configFile: configFile, archive: archive)
+            return (model, report)
+        }
+        return try build(architecture.model)
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import ConvertKit
-import Models
 
 /// Options every bench workload takes.
 struct BenchOptions: ParsableArguments {
@@ -44,7 +43,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                try Kernels.setThreadCount(options.threads)
+                try Bench.setThreadCount(options.threads)
                 try options.report([Bench.sgemmPeak(size: size, warmup: options.warmup, repetitions: options.`repeat`)])
             }
         }
@@ -59,7 +58,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                try Kernels.setThreadCount(options.threads)
+                try Bench.setThreadCount(options.threads)
                 try options.report([
                     Bench.forward(
                         folder: model, batch: batch, length: length, warmup: options.warmup,
@@ -77,7 +76,7 @@ struct BenchCommand: ParsableCommand {
         @OptionGroup var options: BenchOptions
         func run() throws {
             try reportingErrors {
-                try Kernels.setThreadCount(options.threads)
+                try Bench.setThreadCount(options.threads)
                 try options.report([
                     Bench.rmt(folder: folder, tokens: tokens, warmup: options.warmup, repetitions: options.`repeat`)
                 ])

@@ -1,10 +1,6 @@
-import Foundation
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import RMT
-import KeyMaps
-import TensorCore
+import Foundation
 
 extension NameStyle: ExpressibleByArgument {}
 
@@ -96,26 +92,17 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if LoadedRMT.isRMT(source) {
-                var options = RMTExportOptions()
-                options.format = format ?? .safetensors
-                options.referencePth = layout == .referencePth
-                options.profile = profile
-                options.force = force
-                let summary = try exportRMT(source, to: destination, options: options, unwrap: unwrap)
-                printOut(json ? try encodeJSON(summary) : summary.line + "\n")
-                return
-            }
-            guard layout == .folder, !unwrap else {
-                throw ValidationError(
-                    "--layout and --unwrap apply to RMT checkpoints; \(source) has no rmt_config.json")
-            }
-            let checkpoint = try Checkpoint.open(
-                source, format: inputFormat, readOptions: ReadOptions(keepBF16: keepBF16))
-            let options = ConvertOptions(
-                format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
-                compress: compress, force: force, keepBF16: keepBF16, names: names)
-            let summary = try convert(checkpoint, to: destination, options: options)
+            var request = ConvertRequest(
+                options: ConvertOptions(
+                    format: format, dtype: dtype.dtype, maxShardSize: maxShardSize.flatMap(parseSize),
+                    compress: compress, force: force, keepBF16: keepBF16, names: names))
+            request.inputFormat = inputFormat
+            request.referencePth = layout == .referencePth
+            request.unwrap = unwrap
+            request.profile = profile
+            let summary = try convertCheckpoint(
+                source, to: destination, request: request, progress: terminalProgress())
+            for note in summary.notes { printError(note + "\n") }
             printOut(json ? try encodeJSON(summary) : summary.line + "\n")
         }
     }

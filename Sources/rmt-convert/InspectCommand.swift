@@ -1,5 +1,4 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
 
 struct InspectCommand: ParsableCommand {
@@ -20,7 +19,7 @@ struct InspectCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let report = inspect(try Checkpoint.open(path, format: format))
+            let report = try inspectCheckpoint(path, format: format)
             printOut(json ? try report.json() : report.table())
         }
     }

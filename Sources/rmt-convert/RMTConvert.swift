@@ -1,6 +1,5 @@
 // rmt-convert: convert, inspect, wrap and run BERT / GPT-2 / RMT checkpoints.
 import ArgumentParser
-import Checkpoints
 import ConvertKit
 import Foundation
 
@@ -14,7 +13,7 @@ struct RMTConvert: ParsableCommand {
             A checkpoint is a weights file or a Hugging Face style folder (config.json, weights, tokenizer files).
             Exit status: 0 on success, 1 when a file is bad or an operation fails, 64 for invalid arguments.
             """,
-        version: rmtConvertVersion,
+        version: toolVersion,
         subcommands: [
             InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self,
             TokenizeCommand.self, BenchCommand.self,
@@ -22,21 +21,19 @@ struct RMTConvert: ParsableCommand {
     )
 }
 
-/// Runs `body`, turning thrown checkpoint errors into one line on stderr and exit status 1.
+/// Runs `body`, turning a thrown error into one line on stderr and exit status 1, and a `UsageError` (a flag that
+/// does not apply to this checkpoint) into an argument error, exit status 64.
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
-    } catch let error as CheckpointError {
-        // Names from untrusted files may hold terminal escapes: the line shows them as `\u{1B}`.
-        FileHandle.standardError.write("error: \(escapedControlCharacters(error.description))\n".data(using: .utf8)!)
-        throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
     } catch let error as ValidationError {
         throw error
+    } catch let error as UsageError {
+        throw ValidationError(error.description)
     } catch {
-        let flat = "\(error)".split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ")
-        FileHandle.standardError.write("error: \(escapedControlCharacters(flat))\n".data(using: .utf8)!)
+        FileHandle.standardError.write((errorLine(error) + "\n").data(using: .utf8)!)
         throw ExitCode.failure
     }
 }
@@ -46,4 +43,9 @@ extension CheckpointFormat: ExpressibleByArgument {}
 /// Writes `text` to stdout without buffering surprises.
 func printOut(_ text: String) {
     FileHandle.standardOutput.write(text.data(using: .utf8)!)
+}
+
+/// Writes `text` to stderr (notes, warnings, errors).
+func printError(_ text: String) {
+    FileHandle.standardError.write(text.data(using: .utf8)!)
 }

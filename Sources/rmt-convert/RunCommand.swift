@@ -1,8 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import Foundation
-import Models
 
 extension ModelArchitecture: ExpressibleByArgument {}
 
@@ -102,81 +99,27 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if LoadedRMT.isRMT(model) {
-                try runRMTCheckpoint()
-                return
-            }
-            guard labels == nil, labelsMask == nil, !noLogits, generate == nil else {
-                throw ValidationError(
-                    "--labels, --labels-mask, --no-logits and --generate apply to RMT folders; \(model) has no rmt_config.json"
-                )
-            }
-            let checkpoint = try Checkpoint.open(model)
-            let modelInputs: ModelInputs
+            let source: RunRequest.Inputs
             if let text {
-                let tokenizer = try loadTokenizer(folder: model)
-                let padId =
-                    checkpoint.config?["pad_token_id"]?.integerValue ?? checkpoint.config?["eos_token_id"]?.integerValue
-                    ?? 0
-                modelInputs = try RunInputs.fromTexts(try readLines(text), tokenize: tokenizer.encode, padId: padId)
+                source = .text(text)
+            } else if let inputs {
+                source = .bundle(inputs)
             } else {
-                modelInputs =
-                    try inputs.map { try RunInputs.read(bundle: $0) }
-                    ?? RunInputs.read(
-                        inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
-                        positionIds: positionIds)
+                source = .files(
+                    inputIds: inputIds ?? "", attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+                    positionIds: positionIds)
             }
-            let summary = try runModel(
-                checkpoint, inputs: modelInputs, to: output,
-                options: RunOptions(
-                    architecture: architecture, hiddenStates: hiddenStates, force: force,
-                    repetitions: `repeat`))
+            var request = RunRequest(inputs: source, output: output)
+            request.force = force
+            request.architecture = architecture
+            request.hiddenStates = hiddenStates
+            request.repetitions = `repeat`
+            request.labels = labels
+            request.labelsMask = labelsMask
+            request.generate = generate
+            request.keepLogits = !noLogits
+            let summary = try runCheckpoint(model, request: request, progress: terminalProgress())
             printOut(json ? try encodeJSON(summary) : summary.text)
         }
     }
-
-    /// `run` on an RMT folder.
-    func runRMTCheckpoint() throws {
-        guard tokenTypeIds == nil, positionIds == nil, architecture == nil, !hiddenStates, `repeat` == 1 else {
-            throw ValidationError(
-                "--token-type-ids, --position-ids, --architecture, --hidden-states and --repeat do not apply to RMT folders"
-            )
-        }
-        let rmtInputs: RMTInputs
-        if let text {
-            rmtInputs = try RMTInputs.fromTexts(
-                try readLines(text), tokenizer: try loadTokenizer(folder: model), labels: labels)
-        } else {
-            let idsPath = inputIds ?? inputs ?? ""
-            rmtInputs = try RMTInputs.read(
-                inputIds: idsPath,
-                attentionMask: attentionMask ?? (inputs != nil ? optionalBundleMember(idsPath) : nil),
-                labels: labels, labelsMask: labelsMask)
-        }
-        let summary = try runRMTToFile(
-            model, inputs: rmtInputs, output: output, keepLogits: !noLogits, force: force, generate: generate)
-        printOut(json ? try encodeJSON(summary) : summary.text)
-    }
-
-    /// The bundle itself when it holds an `attention_mask`.
-    func optionalBundleMember(_ path: String) -> String? {
-        guard let archive = try? ArchiveRegistry.open(path), archive.tensorNames.contains("attention_mask") else {
-            return nil
-        }
-        return path
-    }
-}
-
-/// The non-empty lines of a text file.
-func readLines(_ path: String) throws -> [String] {
-    guard let text = String(validating: try readInputFile(path), as: UTF8.self) else {
-        throw CheckpointError(.invalidArgument, file: path, "is not valid UTF-8 text; re-save it as UTF-8")
-    }
-    let lines = text.split(whereSeparator: \.isNewline).map(String.init).filter {
-        !$0.trimmingCharacters(in: .whitespaces).isEmpty
-    }
-    guard !lines.isEmpty else {
-        throw CheckpointError(.invalidArgument, file: path, "holds no text; put one sample per line")
-    }
-    return lines
 }

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import Foundation
 
 struct TokenizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,20 +28,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let tokenizer = try loadTokenizer(folder: model)
-            let input: String
-            if let text {
-                input = text
-            } else if let file {
-                let data = try readInputFile(file)
-                guard let decoded = String(validating: data, as: UTF8.self) else {
-                    throw CheckpointError(.invalidArgument, file: file, "is not valid UTF-8 text; re-save it as UTF-8")
-                }
-                input = decoded
-            } else {
-                input = ""
-            }
-            printOut(formatTokenIds(tokenizer.encode(input), json: json))
+            printOut(formatTokenIds(try tokenizeText(folder: model, text: text, file: file), json: json))
         }
     }
 }

@@ -1,7 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import Models
 
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,10 +26,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         var passed = false
         try reportingErrors {
-            let report =
-                LoadedRMT.isRMT(model)
-                ? try verifyRMT(try LoadedRMT.open(model), fixture: fixture)
-                : try verify(try Checkpoint.open(model), fixture: fixture, architecture: architecture)
+            let report = try verifyCheckpoint(model, fixture: fixture, architecture: architecture)
             printOut(json ? try encodeJSON(report) : report.text)
             passed = report.passed
         }

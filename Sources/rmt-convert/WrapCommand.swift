@@ -1,7 +1,5 @@
 import ArgumentParser
-import Checkpoints
 import ConvertKit
-import RMT
 
 extension RMTVariant: ExpressibleByArgument {}
 extension SegmentAlignment: ExpressibleByArgument {}

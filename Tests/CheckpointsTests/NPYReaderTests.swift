@@ -8,7 +8,7 @@ import TensorCore
 struct NPYReaderTests {
     static let npyFixtures = ExpectedArray.all.keys.filter { $0.hasSuffix(".npy") && $0 != "bf16_v2.npy" }.sorted()
 
-    @Test("N1: numpy.save of f32 [1, -2] has the exact bytes of FORMATS.md §2.8 and reads back")
+    @Test("N1: numpy.save of f32 [1, -2] has the exact bytes of docs/FORMATS.md §2.8 and reads back")
     func n1() throws {
         let path = Fixtures.path("numpy/n1_f32.npy")
         let text = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"

@@ -4,7 +4,7 @@ import TestSupport
 @testable import Checkpoints
 import TensorCore
 
-/// The 165-byte pickle of FORMATS.md §5.8: `{"w": f32 [2, 3] on storage "0", offset 0, strides (3, 1)}`.
+/// The 165-byte pickle of docs/FORMATS.md §5.8: `{"w": f32 [2, 3] on storage "0", offset 0, strides (3, 1)}`.
 let vector58: [UInt8] = hexBytes(
     """
     80 02 63 63 6F 6C 6C 65 63 74 69 6F 6E 73 0A 4F 72 64 65 72 65 64 44 69 63 74 0A 29 52 28 58 01

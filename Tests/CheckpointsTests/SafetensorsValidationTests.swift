@@ -2,7 +2,7 @@ import Testing
 import TestSupport
 @testable import Checkpoints
 
-/// Every validation rule of FORMATS.md §1.3 and the rmt-convert policy of §1.4, each with a failing case.
+/// Every validation rule of docs/FORMATS.md §1.3 and the rmt-convert policy of §1.4, each with a failing case.
 @Suite("safetensors reader: validation")
 struct SafetensorsValidationTests {
     /// A file: the header text after a correct length prefix, then `data` bytes.

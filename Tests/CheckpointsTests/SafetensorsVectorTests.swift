@@ -4,7 +4,7 @@ import TestSupport
 @testable import Checkpoints
 @testable import TensorCore
 
-/// The byte-exact vectors of FORMATS.md §1.8, and the files the official writer produced for them.
+/// The byte-exact vectors of docs/FORMATS.md §1.8, and the files the official writer produced for them.
 @Suite("safetensors writer: byte-exact vectors")
 struct SafetensorsVectorTests {
     func written(_ sources: [TensorSource], metadata: [(key: String, value: String)]?) throws -> [UInt8] {

@@ -3,6 +3,7 @@ import Checkpoints
 import ConvertKit
 import Foundation
 import HDF5Codec
+import Models
 import TensorCore
 import Testing
 import TestSupport
@@ -72,7 +73,7 @@ struct HDF5ErrorTests {
         ]
         try HDF5Writer.writeKeras(sources, modelName: "tfgp_t2lm_head_model", to: path, overwrite: false)
         expectError(.corrupt, ["bad.h5", "c_attn/bias:0", "[2, 6]", "[1, n]", "[n]"]) {
-            _ = try HDF5Archive(path: path)
+            _ = try HDF5Archive(path: path, keyMaps: ModelRegistry.keyMaps)
         }
     }
 

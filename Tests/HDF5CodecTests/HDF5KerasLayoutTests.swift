@@ -3,6 +3,7 @@ import Checkpoints
 import Foundation
 @testable import HDF5Codec
 import KeyMaps
+import Models
 import TensorCore
 import Testing
 import TestSupport
@@ -34,11 +35,11 @@ struct HDF5KerasLayoutTests {
         let folder = try Fixtures.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let (sources, tied) = try Self.smallSources(model)
-        let renamed = try renameSources(sources, to: .tf, file: model)
+        let renamed = try renameSources(sources, to: .tf, maps: ModelRegistry.keyMaps, file: model)
         let modelClass = try #require(renamed.tfModelClass)
         let path = folder + "/tf_model.h5"
-        try HDF5Writer.writeKeras(renamed.sources, modelName: modelClass.rawValue, to: path, overwrite: false)
-        let archive = try HDF5Archive(path: path)
+        try HDF5Writer.writeKeras(renamed.sources, modelName: modelClass.name, to: path, overwrite: false)
+        let archive = try HDF5Archive(path: path, keyMaps: ModelRegistry.keyMaps)
         // File order: layer_names order, then the table rows (which is transformers' state_dict order).
         let expected = sources.map(\.info.name).enumerated()
             .sorted { (layer($0.element, modelClass), $0.offset) < (layer($1.element, modelClass), $1.offset) }.map(
@@ -54,7 +55,7 @@ struct HDF5KerasLayoutTests {
         #expect(try context.readStrings(file.id, "layer_names", owner: "/") == modelClass.layerNames)
     }
 
-    private func layer(_ key: String, _ modelClass: TFModelClass) -> Int {
+    private func layer(_ key: String, _ modelClass: KerasModelClass) -> Int {
         let tfLayer =
             key.hasPrefix("cls.seq_relationship")
             ? "nsp___cls"
@@ -92,7 +93,7 @@ struct HDF5KerasLayoutTests {
             try context.writeDataset(
                 bias, at: "transformer/h_._0/attn/c_attn/bias:0", in: file, compress: false, level: 4)
         }
-        let archive = try HDF5Archive(path: path)
+        let archive = try HDF5Archive(path: path, keyMaps: ModelRegistry.keyMaps)
         #expect(archive.tensorNames == ["transformer.h.0.attn.c_attn.bias"])
         #expect(try archive.tensor(named: "transformer.h.0.attn.c_attn.bias").shape == Shape([3]))
     }

@@ -2,6 +2,7 @@
 import Checkpoints
 import Foundation
 import HDF5Codec
+import Models
 import TensorCore
 import Testing
 import TestSupport
@@ -89,7 +90,7 @@ struct HDF5ReadTests {
     func keras(file: String) throws {
         let source = try #require(try expectedJSON()[file]?["same_tensors_as"]?.stringValue)
         let reference = try SafetensorsArchive(path: Fixtures.path(source))
-        let archive = try HDF5Archive(path: Fixtures.path("hdf5/\(file)"))
+        let archive = try HDF5Archive(path: Fixtures.path("hdf5/\(file)"), keyMaps: ModelRegistry.keyMaps)
         #expect(archive.isKerasLayout)
         #expect(Set(archive.tensorNames) == Set(reference.tensorNames))
         #expect(archive.tensorNames.count == reference.tensorNames.count)

@@ -4,6 +4,7 @@ import ConvertKit
 import Foundation
 @testable import HDF5Codec
 import KeyMaps
+import Models
 import TensorCore
 import Testing
 import TestSupport
@@ -95,7 +96,7 @@ struct HDF5WriteTests {
         let original = try Checkpoint.open(Fixtures.path("models/\(model)"))
         let h5 = folder + "/tf_model.h5"
         _ = try convert(original, to: h5, options: ConvertOptions(names: .tf))
-        let keras = try HDF5Archive(path: h5)
+        let keras = try HDF5Archive(path: h5, keyMaps: ModelRegistry.keyMaps)
         #expect(keras.isKerasLayout)
         let back = folder + "/back.safetensors"
         _ = try convert(try Checkpoint.open(h5), to: back, options: ConvertOptions())
@@ -106,7 +107,8 @@ struct HDF5WriteTests {
         }
         // The same tensors as the h5py-written Keras fixture of the same model.
         let fixture = try HDF5Archive(
-            path: Fixtures.path(model == "tiny-bert" ? "hdf5/keras_bert_vlen.h5" : "hdf5/keras_gpt2_vlen.h5"))
+            path: Fixtures.path(model == "tiny-bert" ? "hdf5/keras_bert_vlen.h5" : "hdf5/keras_gpt2_vlen.h5"),
+            keyMaps: ModelRegistry.keyMaps)
         #expect(keras.tensorNames.sorted() == fixture.tensorNames.sorted())
         #expect(keras.aliases == fixture.aliases)
     }
@@ -140,7 +142,7 @@ struct HDF5WriteTests {
             TensorSource(
                 name: "tf_bert_model/bert/pooler/dense/kernel:0", tensor: Tensor([1, 2, 3, 4, 5, 6], shape: [3, 2])),
         ]
-        let hf = try renameSources(sources, to: .hf, file: "x")
+        let hf = try renameSources(sources, to: .hf, maps: ModelRegistry.keyMaps, file: "x")
         #expect(hf.sources.map(\.info.name) == ["bert.embeddings.word_embeddings.weight", "bert.pooler.dense.weight"])
         #expect(hf.sources[1].info.shape == Shape([2, 3]))
         #expect(try hf.sources[1].load().floatValues() == [1, 3, 5, 2, 4, 6])
@@ -150,8 +152,10 @@ struct HDF5WriteTests {
             TensorSource(name: "embeddings.position_ids", tensor: Tensor([0], shape: [1, 1])),
         ]
         #expect(
-            try renameSources(old, to: .hf, file: "x").sources.map(\.info.name)
+            try renameSources(old, to: .hf, maps: ModelRegistry.keyMaps, file: "x").sources.map(\.info.name)
                 == ["bert.embeddings.LayerNorm.weight", "bert.embeddings.word_embeddings.weight"])
-        #expect(try renameSources(old, to: .keep, file: "x").sources.map(\.info.name) == old.map(\.info.name))
+        #expect(
+            try renameSources(old, to: .keep, maps: ModelRegistry.keyMaps, file: "x").sources.map(\.info.name)
+                == old.map(\.info.name))
     }
 }

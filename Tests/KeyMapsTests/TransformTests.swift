@@ -1,4 +1,4 @@
-// Tensor transforms and the generic §3.4 naming.
+// Tensor transforms and the generic naming of docs/FORMATS.md §3.4.
 import Checkpoints
 import KeyMaps
 import TensorCore

@@ -10,9 +10,9 @@ struct EntryPointTests {
     @Test(
         "BERT from inputs_embeds (word embeddings) equals BERT from ids, position/type embeddings and LayerNorm added")
     func bertInputsEmbeds() throws {
-        let (loaded, _) = try ModelFixtures.load(
-            try ModelFixtures.checkpoint("tiny-bert").archive, configOf: "tiny-bert", as: .bertModel)
-        guard case .bert(let model) = loaded else { Issue.record("expected a BertModel"); return }
+        let (model, _) = try ModelLoader.load(
+            BertModel.self, config: try ModelFixtures.config("tiny-bert"), configFile: "tiny-bert/config.json",
+            archive: try ModelFixtures.checkpoint("tiny-bert").archive)
         let inputs = try ModelFixtures.inputs("tiny-bert")
         let words = try model.embeddings.wordEmbeddings(inputs)  // [B, T, C]
         #expect(words.width == 32 && model.wordEmbeddingTable.count == 120 * 32)
@@ -26,9 +26,9 @@ struct EntryPointTests {
 
     @Test("GPT-2 from inputs_embeds gives hidden states after ln_f and tied-head logits matching the fixture")
     func gpt2InputsEmbeds() throws {
-        let (loaded, _) = try ModelFixtures.load(
-            try ModelFixtures.checkpoint("tiny-gpt2").archive, configOf: "tiny-gpt2", as: .gpt2LMHeadModel)
-        guard case .gpt2LMHead(let model) = loaded else { Issue.record("expected a GPT2LMHeadModel"); return }
+        let (model, _) = try ModelLoader.load(
+            GPT2LMHeadModel.self, config: try ModelFixtures.config("tiny-gpt2"), configFile: "tiny-gpt2/config.json",
+            archive: try ModelFixtures.checkpoint("tiny-gpt2").archive)
         let inputs = try ModelFixtures.inputs("tiny-gpt2")
         let embeds = try model.transformer.wordEmbeddings(inputs)
         let out = try model.transformer(inputsEmbeds: embeds, attentionMask: inputs.attentionMask)
@@ -42,9 +42,9 @@ struct EntryPointTests {
 
     @Test("embeddings of the wrong width are refused")
     func wrongWidth() throws {
-        let (loaded, _) = try ModelFixtures.load(
-            try ModelFixtures.checkpoint("tiny-gpt2").archive, configOf: "tiny-gpt2", as: .gpt2Model)
-        guard case .gpt2(let model) = loaded else { Issue.record("expected a GPT2Model"); return }
+        let (model, _) = try ModelLoader.load(
+            GPT2Model.self, config: try ModelFixtures.config("tiny-gpt2"), configFile: "tiny-gpt2/config.json",
+            archive: try ModelFixtures.checkpoint("tiny-gpt2").archive)
         let embeds = try Activations(values: [Float](repeating: 0, count: 2 * 16), batch: 1, length: 2, width: 16)
         #expect(throws: ModelError.self) { try model(inputsEmbeds: embeds, attentionMask: nil) }
     }

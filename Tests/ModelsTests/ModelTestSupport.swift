@@ -65,7 +65,7 @@ enum ModelFixtures {
 
     /// Loads `archive` with the config of tiny model `configOf`.
     static func load(_ archive: any TensorArchive, configOf name: String, as architecture: ModelArchitecture) throws
-        -> (model: LoadedModel, report: LoadReport)
+        -> (model: any RunnableModel, report: LoadReport)
     {
         try ModelLoader.load(
             config: try config(name), configFile: "\(name)/config.json", archive: archive, architecture: architecture)
@@ -85,13 +85,14 @@ extension Array where Element == NamedOutput {
 /// Deterministic pseudo-random floats in [-1, 1) (SplitMix64).
 struct SeededNumbers {
     var state: UInt64
-    mutating func next() -> Float {
+    /// The next 64 random bits.
+    mutating func nextBits() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Float(z >> 40) / Float(1 << 23) - 1
+        return z ^ (z >> 31)
     }
+    mutating func next() -> Float { Float(nextBits() >> 40) / Float(1 << 23) - 1 }
     mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
 }

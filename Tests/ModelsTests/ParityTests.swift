@@ -79,7 +79,7 @@ struct ParityTests {
 @Suite(
     "Parity with transformers on all-MiniLM-L6-v2",
     .enabled(
-        if: FileManager.default.fileExists(atPath: Fixtures.miniLM + "/model.safetensors"),
+        if: Fixtures.hasMiniLM(),
         "all-MiniLM-L6-v2 is absent from .cache/minilm/model: run tools/fetch-minilm.sh (make test does)"))
 struct MiniLMParityTests {
     @Test("last_hidden_state and pooler_output of the real MiniLM match PyTorch on tokenized texts with padding")

@@ -1,6 +1,7 @@
-// Loading weights: §4.4 name normalisation, ties, and errors that name every missing, unexpected and
+// Loading weights: docs/FORMATS.md §4.4 name normalisation, ties, and errors that name every missing, unexpected and
 // mis-shaped key.
 import Checkpoints
+import KeyMaps
 import Models
 import TensorCore
 import Testing
@@ -137,10 +138,8 @@ struct WeightLoadingTests {
 
     @Test("buffer rules match only GPT-2's attn.bias and BERT's id buffers")
     func bufferRules() throws {
-        let layout = ModelArchitecture.gpt2Model.keyLayout
-        let keys = try normalizeKeys(
-            ["h.0.attn.bias", "h.0.attn.c_attn.bias", "h.11.attn.masked_bias", "wte.weight"],
-            layout: layout, file: "f")
+        let keys = KeySanitizer(map: GPT2Family.keyMap, basePrefix: GPT2Model.keyLayout.basePrefix).sanitize(
+            ["h.0.attn.bias", "h.0.attn.c_attn.bias", "h.11.attn.masked_bias", "wte.weight"])
         #expect(keys.droppedBuffers == ["h.0.attn.bias", "h.11.attn.masked_bias"])
         #expect(Set(keys.sources.keys) == ["h.0.attn.c_attn.bias", "wte.weight"])
     }

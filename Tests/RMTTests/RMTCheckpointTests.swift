@@ -17,7 +17,7 @@ struct RMTCheckpointTests {
         #expect(rmt.memoryTokens == 2)
         #expect(rmt.notes.contains { $0.contains("restored the tied") })
         let (tensors, aliases) = try rmt.stateDict(profile: .current)
-        #expect(tensors.map(\.name) == RMTStateDict.decoderKeys(layers: 2, profile: .current))
+        #expect(tensors.map(\.name) == DecoderRMTFamily.stateDictKeys(layers: 2, profile: .current))
         #expect(tensors.count == 12 * 2 + 6)
         #expect(aliases == ["memory_cell.model.lm_head.weight": "memory_cell.model.transformer.wte.weight"])
         for (name, t) in tensors where name != "memory_cell.model.lm_head.weight" {
@@ -38,10 +38,10 @@ struct RMTCheckpointTests {
         #expect(rmt.memoryTokens == 3)
         #expect(rmt.clsID == 101 && rmt.sepID == 102)
         let (tensors, _) = try rmt.stateDict(profile: .current)
-        #expect(tensors.map(\.name) == RMTStateDict.encoderKeys(layers: 2, profile: .current))
+        #expect(tensors.map(\.name) == EncoderRMTFamily.stateDictKeys(layers: 2, profile: .current))
         #expect(tensors.count == 16 * 2 + 13)
         #expect(
-            try tensors.last!.tensor.isBitwiseEqual(to: archive.tensor(named: RMTStateDict.encoderWordEmbeddingsKey)))
+            try tensors.last!.tensor.isBitwiseEqual(to: archive.tensor(named: EncoderRMTFamily.wordEmbeddingsKey)))
     }
 
     @Test("a plain backbone is refused as an RMT checkpoint, naming what it found")

@@ -10,7 +10,7 @@ import TestSupport
 struct RMTExportTests {
     /// Every tensor of the reference state dict, by name.
     func stateDict(_ path: String) throws -> [String: Tensor] {
-        let rmt = try LoadedRMT.open(path)
+        let rmt = try RMTModel.load(folder: path)
         return Dictionary(
             uniqueKeysWithValues: try rmt.checkpoint.stateDict(profile: .current).tensors.map { ($0.name, $0.tensor) })
     }
@@ -34,7 +34,7 @@ struct RMTExportTests {
             for (name, t) in original { #expect(again[name]?.isBitwiseEqual(to: t) == true, "\(folder): \(name)") }
         }
         let torch = try TorchArchive(path: "\(dir)/pt/pytorch_model.bin")
-        let tied = variant == "decoder" ? "memory_cell.model.lm_head.weight" : RMTStateDict.encoderAliasKey
+        let tied = variant == "decoder" ? DecoderRMTFamily.tiedHeadKey : EncoderRMTFamily.aliasKey
         #expect(torch.aliases[tied] != nil)
         let pth = try TorchArchive(path: "\(dir)/pth/model_best.pth")
         #expect(pth.tensorInfos.count + pth.aliases.count == original.count)
@@ -50,7 +50,7 @@ struct RMTExportTests {
         for variant in ["decoder", "encoder"] {
             _ = try exportRMT(
                 Fixtures.path("rmt/\(variant)"), to: "\(dir)/\(variant)", options: RMTExportOptions(), unwrap: true)
-            let rmt = try LoadedRMT.open(Fixtures.path("rmt/\(variant)"))
+            let rmt = try RMTModel.load(folder: Fixtures.path("rmt/\(variant)"))
             let memory = try SafetensorsArchive(path: "\(dir)/\(variant)/memory.safetensors").tensor(named: "memory")
             let backbone = try Checkpoint.open("\(dir)/\(variant)")
             if variant == "decoder" {
@@ -58,7 +58,7 @@ struct RMTExportTests {
                 #expect(!backbone.archive.tensorNames.contains("lm_head.weight"))
                 #expect(backbone.archive.tensorNames.contains("transformer.wte.weight"))
             } else {
-                let table = try #require(rmt.checkpoint.tensor("bert.embeddings.word_embeddings.weight"))
+                let table = try #require(try rmt.checkpoint.tensor("bert.embeddings.word_embeddings.weight"))
                 let V = rmt.configuration.backboneVocabSize, H = table.shape[1]
                 #expect(try memory.floatValues() == Array(table.floatValues()[(V * H)...]))
                 #expect(try backbone.archive.tensor(named: "bert.embeddings.word_embeddings.weight").shape == [V, H])

@@ -7,7 +7,7 @@ struct SegmenterTests {
         Segmenter.ranges(length: T, segmentSize: n, alignment: a).map(\.count)
     }
 
-    @Test("the examples of RMT.md §2.3")
+    @Test("the examples of docs/RMT.md §2.3")
     func examples() {
         #expect(lengths(10, 4, .left) == [4, 4, 2])
         #expect(lengths(10, 4, .right) == [2, 4, 4])
@@ -48,7 +48,7 @@ struct SegmenterTests {
 struct EncoderSegmentationTests {
     let bert = SpecialTokenIDs(pad: 0, cls: 101, sep: 102)
 
-    @Test("segment size is input_size − m − 3 for BERT (RMT.md §3.2 table)")
+    @Test("segment size is input_size − m − 3 for BERT (docs/RMT.md §3.2 table)")
     func sizes() throws {
         for (input, m, expected) in [(512, 10, 499), (512, 16, 493), (128, 4, 121), (16, 3, 10)] {
             let s = try EncoderSegmentation(
@@ -62,7 +62,7 @@ struct EncoderSegmentationTests {
         }
     }
 
-    @Test("the layout example of RMT.md §3.3")
+    @Test("the layout example of docs/RMT.md §3.3")
     func layout() throws {
         let s = try EncoderSegmentation(
             inputSize: 16, memoryTokens: 3, maxSegments: 2, alignment: .right, special: bert, firstMemoryID: 30522)
@@ -73,23 +73,23 @@ struct EncoderSegmentationTests {
     func steps() throws {
         let s = try EncoderSegmentation(
             inputSize: 16, memoryTokens: 3, maxSegments: 3, alignment: .right, special: bert, firstMemoryID: 200)
-        let long: [Int64] = [101] + (1...35).map(Int64.init) + [102, 0, 0]
-        let short: [Int64] = [101, 50, 51, 102]
-        let (steps, truncated) = try s.steps(for: [long, short])
+        let long: [Int] = [101] + Array(1...35) + [102, 0, 0]
+        let short: [Int] = [101, 50, 51, 102]
+        let (steps, truncated) = try s.steps(for: [long[...], short[...]])
         #expect(truncated == [5, 0])
         #expect(steps.count == 3)
         #expect(steps[0][1] == nil && steps[1][1] == nil)
         #expect(steps[2][1] == s.layout([50, 51]))
         #expect(steps[0][0] == s.layout(Array(1...10)))
         #expect(steps[2][0] == s.layout(Array(21...30)))
-        #expect(throws: RMTError.self) { try s.steps(for: [[101, 102, 0]]) }
+        #expect(throws: RMTError.self) { try s.steps(for: [[101, 102, 0][...]]) }
     }
 
     @Test("steps where no sample has a segment are skipped")
     func skipped() throws {
         let s = try EncoderSegmentation(
             inputSize: 16, memoryTokens: 3, maxSegments: 4, alignment: .right, special: bert, firstMemoryID: 200)
-        let (steps, _) = try s.steps(for: [[1, 2, 3], [4]])
+        let (steps, _) = try s.steps(for: [[1, 2, 3][...], [4][...]])
         #expect(steps.count == 1)
     }
 }

@@ -28,13 +28,19 @@ struct WrapTests {
         }
         let archive = try SafetensorsArchive(path: "\(a)/rmt/model.safetensors")
         let other = try SafetensorsArchive(path: "\(c)/rmt/model.safetensors")
-        #expect(Set(archive.tensorNames) == Set(RMTStateDict.decoderKeys(layers: 2, profile: .current)))
+        #expect(Set(archive.tensorNames) == Set(DecoderRMTFamily.stateDictKeys(layers: 2, profile: .current)))
         #expect(
             try archive.tensor(named: "memory_cell.model.lm_head.weight").isBitwiseEqual(
                 to: archive.tensor(named: "memory_cell.model.transformer.wte.weight")))
         #expect(
             try !archive.tensor(named: "memory_cell.memory").isBitwiseEqual(
                 to: other.tensor(named: "memory_cell.memory")))
+        // The memory is σ(wte) · N(0, 1) from seed 11, bit for bit as tools/make_generator_fixture.py draws it.
+        let pinned = try GeneratorFixture.load().decoder_memory
+        #expect(pinned.seed == 11 && pinned.memory_tokens == 3)
+        let memory = try archive.tensor(named: "memory_cell.memory")
+        #expect(memory.shape == [3, 32])
+        #expect(try memory.floatValues().map(\.bitPattern) == pinned.float32_bits.map { UInt32(hexBits($0)) })
         let original = try SafetensorsArchive(path: Fixtures.path("models/tiny-gpt2/model.safetensors"))
         for name in original.tensorNames {
             #expect(
@@ -42,13 +48,14 @@ struct WrapTests {
                 "\(name)")
         }
         // Runs: 20 tokens in segments of 8 → 3 segments.
-        let rmt = try LoadedRMT.open("\(a)/rmt")
-        let ids = (0..<40).map { Int64($0 % 96) }
-        let result = try runRMT(rmt, inputs: RMTInputs(ids: ids, batch: 2, length: 20, labels: ids))
+        let rmt = try RMTModel.load(folder: "\(a)/rmt")
+        let ids = (0..<40).map { $0 % 96 }
+        let result = try rmt.run(try RMTInputs(ids: ids, batch: 2, length: 20, labels: ids))
+        let outputs = try result.namedOutputs()
         #expect(result.segments == 3)
-        #expect(result.outputs.first { $0.name == "memory_states" }?.tensor.shape == [3, 2, 3, 32])
-        #expect(result.outputs.first { $0.name == "logits" }?.tensor.shape == [2, 20, 96])
-        let loss = try #require(result.outputs.first { $0.name == "loss" }).tensor
+        #expect(outputs.first { $0.name == "memory_states" }?.tensor.shape == [3, 2, 3, 32])
+        #expect(outputs.first { $0.name == "logits" }?.tensor.shape == [2, 20, 96])
+        let loss = try #require(outputs.first { $0.name == "loss" }).tensor
         #expect(try loss.floatValues()[0].isFinite)
     }
 
@@ -78,27 +85,34 @@ struct WrapTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         #expect(summary.segmentSize == 10 && summary.tensorCount == 45)
         let archive = try SafetensorsArchive(path: "\(dir)/rmt/model.safetensors")
-        #expect(Set(archive.tensorNames) == Set(RMTStateDict.encoderKeys(layers: 2, profile: .current)))
+        #expect(Set(archive.tensorNames) == Set(EncoderRMTFamily.stateDictKeys(layers: 2, profile: .current)))
         #expect(try archive.tensor(named: "mem_token_ids").int64Values() == [120, 121, 122])
         #expect(try archive.tensor(named: "cls_token").int64Values() == [101])
-        let words = try archive.tensor(named: RMTStateDict.encoderWordEmbeddingsKey)
+        let words = try archive.tensor(named: EncoderRMTFamily.wordEmbeddingsKey)
         #expect(words.shape == [123, 32])
-        #expect(try words.isBitwiseEqual(to: archive.tensor(named: RMTStateDict.encoderAliasKey)))
+        // The memory rows are initializer_range · N(0, 1) from seed 0, as tools/make_generator_fixture.py draws them.
+        let pinned = try GeneratorFixture.load().encoder_memory_rows
+        #expect(pinned.seed == options.seed && pinned.memory_tokens == 3)
+        #expect(
+            try words.floatValues()[(120 * 32)...].map(\.bitPattern) == pinned.float32_bits.map { UInt32(hexBits($0)) })
+        #expect(try words.isBitwiseEqual(to: archive.tensor(named: EncoderRMTFamily.aliasKey)))
         let config = try #require(
             try JSONValue.parse(String(contentsOfFile: "\(dir)/rmt/config.json", encoding: .utf8)))
         #expect(config["vocab_size"]?.integerValue == 123)
         #expect(FileManager.default.fileExists(atPath: "\(dir)/rmt/vocab.txt"))
-        let rmt = try LoadedRMT.open("\(dir)/rmt")
-        let result = try runRMT(
-            rmt, inputs: RMTInputs(ids: [101] + (1...25).map(Int64.init) + [102], batch: 1, length: 27, labels: [2]))
+        let rmt = try RMTModel.load(folder: "\(dir)/rmt")
+        let result = try rmt.run(try RMTInputs(ids: [101] + Array(1...25) + [102], batch: 1, length: 27, labels: [2]))
+        let outputs = try result.namedOutputs()
         #expect(result.segments == 3)
-        #expect(result.outputs.first { $0.name == "logits" }?.tensor.shape == [1, 3])
-        #expect(result.outputs.first { $0.name == "losses" }?.tensor.shape == [3])
+        #expect(outputs.first { $0.name == "logits" }?.tensor.shape == [1, 3])
+        #expect(outputs.first { $0.name == "losses" }?.tensor.shape == [3])
     }
 
-    @Test("the encoder needs --max-segments")
+    @Test("the encoder needs --max-segments, refused before any weights are read")
     func encoderNeedsK() throws {
-        let error = #expect(throws: RMTError.self) { try wrapped(Fixtures.miniLM, WrapOptions(memoryTokens: 2)) }
+        let error = #expect(throws: RMTError.self) {
+            try wrapped(Fixtures.path("models/tiny-bert"), WrapOptions(memoryTokens: 2))
+        }
         #expect(error?.field == "max-segments")
     }
 }

@@ -16,6 +16,12 @@ public enum Fixtures {
     /// The real all-MiniLM-L6-v2 folder fetched by `tools/fetch-minilm.sh` (run by `make test`).
     public static let miniLM = "\(root)/.cache/minilm/model"
 
+    /// True when the fetched MiniLM folder has `file`; tests that need it are enabled only then, and say what is
+    /// missing otherwise (the network is not always there).
+    public static func hasMiniLM(_ file: String = "model.safetensors") -> Bool {
+        FileManager.default.fileExists(atPath: "\(miniLM)/\(file)")
+    }
+
     /// A fresh temporary folder, removed by the caller with `removeTemporary`.
     public static func temporaryFolder() throws -> String {
         let path = NSTemporaryDirectory() + "rmt-convert-tests-" + UUID().uuidString

@@ -16,6 +16,12 @@ const char *ckernels_blas_load(void);
 void ckernels_sgemm(int trans_b, int m, int n, int k, float alpha, const float *a, int lda, const float *b, int ldb,
                     float beta, float *c, int ldc);
 
+/// `cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, m, n, k,
+/// alpha, a, lda, b, ldb, beta, c, ldc)`: `ckernels_sgemm` with `A` optionally transposed (A stored `[k×m]`), for the
+/// weight gradients of the backward pass. Aborts like `ckernels_sgemm` when OpenBLAS cannot be loaded.
+void ckernels_sgemm_transposed(int trans_a, int trans_b, int m, int n, int k, float alpha, const float *a, int lda,
+                               const float *b, int ldb, float beta, float *c, int ldc);
+
 /// `openblas_set_num_threads(n)` (loads OpenBLAS; aborts like `ckernels_sgemm` when it cannot).
 void ckernels_blas_set_threads(int n);
 

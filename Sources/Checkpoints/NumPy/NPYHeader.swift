@@ -1,4 +1,4 @@
-// The NPY header (FORMATS.md §2.1–2.4): magic, version, the Python dict text, and `descr` strings.
+// The NPY header (docs/FORMATS.md §2.1–2.4): magic, version, the Python dict text, and `descr` strings.
 import TensorCore
 
 /// Options for reading NPY data.

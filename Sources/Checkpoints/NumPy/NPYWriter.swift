@@ -1,4 +1,4 @@
-// Writing NPY byte-identical to `numpy.save` (FORMATS.md §2.2): version 1.0, numpy's dict text and padding.
+// Writing NPY byte-identical to `numpy.save` (docs/FORMATS.md §2.2): version 1.0, numpy's dict text and padding.
 import TensorCore
 
 /// Builds NPY headers exactly as numpy ≥ 1.24 writes them and writes single `.npy` files.

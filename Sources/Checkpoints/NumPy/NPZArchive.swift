@@ -1,4 +1,4 @@
-// Reading .npz archives (FORMATS.md §2.5): a ZIP of NPY members, stored or deflated.
+// Reading .npz archives (docs/FORMATS.md §2.5): a ZIP of NPY members, stored or deflated.
 import TensorCore
 
 /// A `.npz` file: one tensor per `<key>.npy` member, keyed by the member name minus `.npy` (`/` kept).
@@ -67,7 +67,7 @@ public final class NPZArchive: TensorArchive {
             if header.voidDeclaredBF16 {
                 notes.append("`\(key)`: void dtype '\(header.descr)' read as bf16, as requested")
             }
-            if end < entry.uncompressedSize {  // numpy ignores them too (FORMATS.md §2.2)
+            if end < entry.uncompressedSize {  // numpy ignores them too (docs/FORMATS.md §2.2)
                 notes.append(
                     "`\(key)`: \(entry.uncompressedSize - end) trailing bytes after the array data of member `\(entry.name)` ignored, as numpy does"
                 )

@@ -1,4 +1,4 @@
-// Writing .npz archives (FORMATS.md §2.7): one NPY member per tensor, streamed, atomic and reproducible.
+// Writing .npz archives (docs/FORMATS.md §2.7): one NPY member per tensor, streamed, atomic and reproducible.
 import TensorCore
 
 /// Writes `.npz` files that `numpy.load` reads: members `<tensor name>.npy` in the given order, each holding

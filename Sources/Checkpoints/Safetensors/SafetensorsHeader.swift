@@ -1,4 +1,4 @@
-// Parsing and validating a safetensors header exactly as the official reader does (FORMATS.md §1.3),
+// Parsing and validating a safetensors header exactly as the official reader does (docs/FORMATS.md §1.3),
 // plus rmt-convert's stricter policy (§1.4): duplicate keys and empty names are refused.
 import TensorCore
 

@@ -1,4 +1,4 @@
-// Writing safetensors byte-identical to the official writer (FORMATS.md §1.6), streamed and atomic.
+// Writing safetensors byte-identical to the official writer (docs/FORMATS.md §1.6), streamed and atomic.
 import TensorCore
 
 /// Writes safetensors files exactly as huggingface/safetensors does: tensors ordered by dtype (descending in

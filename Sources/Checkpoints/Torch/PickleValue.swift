@@ -1,4 +1,4 @@
-// The value tree a restricted unpickler produces: plain Python data plus tensor references (FORMATS.md §5.4).
+// The value tree a restricted unpickler produces: plain Python data plus tensor references (docs/FORMATS.md §5.4).
 
 /// A Python value read from a pickle without executing anything.
 ///

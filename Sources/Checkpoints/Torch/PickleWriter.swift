@@ -1,4 +1,4 @@
-// Writing the protocol-2 pickle of a state dict byte for byte as FORMATS.md §5.6 lays it out, and the plain
+// Writing the protocol-2 pickle of a state dict byte for byte as docs/FORMATS.md §5.6 lays it out, and the plain
 // Python values of a nested checkpoint around it.
 import TensorCore
 

@@ -1,4 +1,4 @@
-// Reading `pytorch_model.bin` / `.pt` / `.pth` files written by torch.save (FORMATS.md §5): the zip format of
+// Reading `pytorch_model.bin` / `.pt` / `.pth` files written by torch.save (docs/FORMATS.md §5): the zip format of
 // torch ≥ 1.6 and, read-only, the legacy concatenated-pickle format. Nothing in the file is ever executed.
 import TensorCore
 

@@ -1,4 +1,4 @@
-// The legacy torch.save format (torch 0.4–1.5, or `_use_new_zipfile_serialization=False`), FORMATS.md §5.7:
+// The legacy torch.save format (torch 0.4–1.5, or `_use_new_zipfile_serialization=False`), docs/FORMATS.md §5.7:
 // five pickles in a row, then each storage as an i64 element count and its raw bytes. Read-only.
 import TensorCore
 

@@ -1,5 +1,5 @@
 // Finding the state dict in an unpickled torch object and splitting it into stored tensors and aliases
-// (FORMATS.md §5.4, §5.5).
+// (docs/FORMATS.md §5.4, §5.5).
 
 /// The tensors of a state dict: each stored tensor once, in pickle order, plus the names that view exactly
 /// the same storage region as an earlier tensor (tied weights).

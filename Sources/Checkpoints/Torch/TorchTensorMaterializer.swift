@@ -1,5 +1,5 @@
-// Turning a tensor reference plus its storage record into the contiguous little-endian tensor of §0.1:
-// zero-copy when the view is contiguous and the bytes are mapped, a strided gather otherwise, and a byteswap
+// Turning a tensor reference plus its storage record into the contiguous little-endian tensor of docs/FORMATS.md
+// §0.1: zero-copy when the view is contiguous and the bytes are mapped, a strided gather otherwise, and a byteswap
 // for big-endian archives.
 import TensorCore
 

@@ -15,7 +15,7 @@ public enum TorchStorageKind: Sendable, Equatable {
     }
 }
 
-/// A storage named by a persistent id: `('storage', <type>, key, location, numel)` (FORMATS.md §5.4).
+/// A storage named by a persistent id: `('storage', <type>, key, location, numel)` (docs/FORMATS.md §5.4).
 public struct TorchStorageReference: Sendable, Equatable {
     /// The record name under `data/` (zip) or the pointer text (legacy).
     public let key: String
@@ -107,7 +107,7 @@ public struct TorchTensorReference: Sendable, Equatable {
     }
 }
 
-/// The torch names of storage types and dtypes (FORMATS.md §0.2, §5.3).
+/// The torch names of storage types and dtypes (docs/FORMATS.md §0.2, §5.3).
 enum TorchNames {
     /// Storage classes by name; nil marks a known storage rmt-convert cannot represent (quantized, c128).
     static let storageTypes: [String: TorchStorageKind?] = [

@@ -1,4 +1,4 @@
-// Writing torch.save-compatible zip archives (FORMATS.md §5.6), loadable by `torch.load(weights_only=True)`.
+// Writing torch.save-compatible zip archives (docs/FORMATS.md §5.6), loadable by `torch.load(weights_only=True)`.
 import TensorCore
 
 /// Writes state dicts (and nested checkpoints around them) in torch's zip format.
@@ -69,7 +69,7 @@ public enum TorchWriter {
     }
 
     /// The entries of the older RMT trainer's `model_best.pth`: `{'model_state_dict': …, 'iteration': 0,
-    /// 'epoch': 0}` (RMT.md §5), with optional extra plain values after them.
+    /// 'epoch': 0}` (docs/RMT.md §5), with optional extra plain values after them.
     public static func modelStateDictCheckpoint(
         iteration: Int = 0, epoch: Int = 0,
         extra: [(key: String, value: PickleValue)] = []

@@ -1,4 +1,4 @@
-// The allow-list of globals (FORMATS.md §5.3) and what "calling" each one means; persistent storage ids (§5.4).
+// The allow-list of globals (docs/FORMATS.md §5.3) and what "calling" each one means; persistent storage ids (§5.4).
 import TensorCore
 
 extension Unpickler {

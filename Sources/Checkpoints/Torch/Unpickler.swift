@@ -1,4 +1,4 @@
-// A restricted unpickler: the opcodes of FORMATS.md §5.2, the globals of §5.3, nothing imported or executed.
+// A restricted unpickler: the opcodes of docs/FORMATS.md §5.2, the globals of §5.3, nothing imported or executed.
 import TensorCore
 
 /// Reads one pickle into a `PickleValue` tree.

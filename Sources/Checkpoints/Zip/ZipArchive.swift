@@ -1,4 +1,4 @@
-// Reading ZIP archives (FORMATS.md §2.6) over a memory map: the container of .npz and torch .bin files.
+// Reading ZIP archives (docs/FORMATS.md §2.6) over a memory map: the container of .npz and torch .bin files.
 import TensorCore
 
 /// How a ZIP member's data is stored.

@@ -1,7 +1,7 @@
 // Writing ZIP archives member by member, streamed and atomic: the container of .npz and torch .bin output.
 import Dispatch
 
-/// Writes a ZIP archive through `AtomicFileWriter` (FORMATS.md §2.6, §2.7, §5.6).
+/// Writes a ZIP archive through `AtomicFileWriter` (docs/FORMATS.md §2.6, §2.7, §5.6).
 ///
 /// Members are appended in order. Every local header carries the real CRC-32 and sizes (no data descriptor),
 /// version needed 20 (45 with ZIP64), flag bit 11 only for non-ASCII names, and the fixed timestamp

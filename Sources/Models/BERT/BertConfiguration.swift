@@ -1,4 +1,4 @@
-// BERT's config.json (transformers `BertConfig`), FORMATS.md §4.5.
+// BERT's config.json (transformers `BertConfig`), docs/FORMATS.md §4.5.
 import Checkpoints
 
 /// The fields of a BERT `config.json` the forward pass needs, with transformers' class defaults.
@@ -68,12 +68,7 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let file = decoder.configurationFile
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let modelType: String = try c.decode(.modelType, default: "bert")
-        guard modelType == "bert" else {
-            throw ModelError(
-                .configuration, file: file, field: "model_type",
-                "`model_type` is \"\(modelType)\" but a BERT model was asked for")
-        }
+        try ConfigurationCheck.modelType(try c.decode(.modelType, default: "bert"), is: "bert", "BERT", file: file)
         vocabularySize = try c.decode(.vocabSize, default: 30522)
         hiddenSize = try c.decode(.hiddenSize, default: 768)
         layerCount = try c.decode(.numHiddenLayers, default: 12)

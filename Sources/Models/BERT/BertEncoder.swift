@@ -89,17 +89,7 @@ public struct BertLayer: Sendable {
         let shape = AttentionShape(
             batch: B, length: T, heads: heads, headSize: C / heads,
             scale: 1 / Float(C / heads).squareRoot(), causal: false)
-        // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
-        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in  // [B·T, C]
-            qkv.withUnsafeBufferPointer { p in
-                let base = p.baseAddress!
-                // q | k | v are column blocks of the packed rows: views with row stride 3C.
-                Kernels.attention(
-                    AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
-                    shape: shape, keyBias: keyBias, output: pc.baseAddress!)
-            }
-            initialized = B * T * C
-        }
+        let context = packedSelfAttention(qkv, shape: shape, keyBias: keyBias)  // [B·T, C]
         var a = attentionOutput(context, rows: B * T)  // [B·T, C]   BertSelfOutput
         Kernels.add(x.values, to: &a)
         attentionLayerNorm.apply(&a)

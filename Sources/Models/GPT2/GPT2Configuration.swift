@@ -1,4 +1,4 @@
-// GPT-2's config.json (transformers `GPT2Config`), FORMATS.md §4.5.
+// GPT-2's config.json (transformers `GPT2Config`), docs/FORMATS.md §4.5.
 import Checkpoints
 
 /// The fields of a GPT-2 `config.json` the forward pass needs, with transformers' class defaults.
@@ -73,12 +73,7 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let file = decoder.configurationFile
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let modelType: String = try c.decode(.modelType, default: "gpt2")
-        guard modelType == "gpt2" else {
-            throw ModelError(
-                .configuration, file: file, field: "model_type",
-                "`model_type` is \"\(modelType)\" but a GPT-2 model was asked for")
-        }
+        try ConfigurationCheck.modelType(try c.decode(.modelType, default: "gpt2"), is: "gpt2", "GPT-2", file: file)
         vocabularySize = try c.decode(.vocabSize, default: 50257)
         hiddenSize = try c.decode(.nEmbd, .hiddenSize, default: 768)
         layerCount = try c.decode(.nLayer, .numHiddenLayers, default: 12)

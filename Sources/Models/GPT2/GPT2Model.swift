@@ -33,17 +33,7 @@ public struct GPT2Block: Sendable {
         let (B, T, C) = (x.batch, x.length, x.width)
         let qkv = cAttn(ln1(x.values), rows: B * T)  // [B·T, C] · [C, 3C] → [B·T, 3C]
         let shape = AttentionShape(batch: B, length: T, heads: heads, headSize: C / heads, scale: scale, causal: true)
-        // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
-        let context = [Float](unsafeUninitializedCapacity: B * T * C) { pc, initialized in  // [B·T, C]
-            qkv.withUnsafeBufferPointer { p in
-                let base = p.baseAddress!
-                // q | k | v are column blocks of the packed rows: views with row stride 3C.
-                Kernels.attention(
-                    AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
-                    shape: shape, keyBias: keyBias, output: pc.baseAddress!)
-            }
-            initialized = B * T * C
-        }
+        let context = packedSelfAttention(qkv, shape: shape, keyBias: keyBias)  // [B·T, C]
         var h = attnProjection(context, rows: B * T)  // [B·T, C]
         Kernels.add(x.values, to: &h)
         let m = cFc(ln2(h), rows: B * T, activation: activation)  // [B·T, F]

@@ -1,6 +1,7 @@
 // The scoped weight builder: layers ask for tensors by their checkpoint name and expected shape; the store
 // records what was used, and one final check reports every missing, unexpected and mis-shaped key by name.
 import Checkpoints
+import KeyMaps
 import TensorCore
 
 /// The normalised tensors of one checkpoint, lent out to a model under construction.
@@ -14,20 +15,31 @@ public final class WeightStore {
     /// The key layout the names were normalised for.
     public let layout: KeyLayout
     /// Normalised names and notes.
-    public let keys: NormalizedKeys
+    public let keys: SanitizedKeys
     private var consumed: Set<String> = []
     private var missing: [String] = []
     private var problems: [String] = []
     /// Keys dropped by `verifyAllConsumed()` because the target does not use them (other heads).
     public private(set) var ignoredKeys: [String] = []
 
-    /// Normalises the names of `archive` (and its aliases) for `layout`.
+    /// Normalises the names of `archive` (and its aliases) with the family's `map` for `layout`
+    /// (docs/FORMATS.md §4.4, `KeySanitizer`).
+    /// - Parameter wrapperPrefixes: wrapper prefixes stripped when every key has one.
     /// - Throws: `ModelError(.weights)` when names collide after normalisation.
-    public init(archive: any TensorArchive, layout: KeyLayout) throws {
+    public init(
+        archive: any TensorArchive, map: KeyMap?, layout: KeyLayout,
+        wrapperPrefixes: [String] = KeySanitizer.modelWrappers
+    ) throws {
         self.archive = archive
         self.layout = layout
         let names = archive.tensorNames + archive.aliases.keys.sorted()
-        keys = try normalizeKeys(names, layout: layout, file: archive.path)
+        keys = KeySanitizer(map: map, basePrefix: layout.basePrefix, wrapperPrefixes: wrapperPrefixes).sanitize(names)
+        guard keys.collisions.isEmpty else {
+            throw ModelError(
+                .weights, file: archive.path, field: keys.collisions.first,
+                "key names collide after normalisation: \(keys.collisions.joined(separator: "; ")); remove one of each pair"
+            )
+        }
     }
 
     /// The scope at the root of the (normalised) name space.
@@ -133,7 +145,7 @@ public struct ParameterScope {
         return store.keys.sources.keys.contains { $0.hasPrefix(p) }
     }
 
-    /// A weight tied to `tied` (FORMATS.md §4.4 step 5): when `name` is absent and `tie` is true, the tied
+    /// A weight tied to `tied` (docs/FORMATS.md §4.4 step 5): when `name` is absent and `tie` is true, the tied
     /// values are used; a present one must equal them, otherwise both keys are reported.
     public func tiedTensor(_ name: String, to tied: [Float], tiedKey: String, shape: [Int], tie: Bool) throws -> [Float]
     {
