@@ -12,9 +12,11 @@ of fixtures/torch/ and the bad files of fixtures/numpy/ and fixtures/hdf5/ inste
   fails     the commands that must exit 1 with `error: <path>: ...` on stderr and write nothing
   succeeds  the commands that must still succeed (inspect reads headers only, so it does not see a bad CRC
             or a deflate stream longer than declared; config.json fields are read by `run`, not by inspect
-            or convert, which only check that config.json is JSON)
+            or convert, which only check that config.json is JSON and warn when its sizes are not the weights')
 Commands: `inspect PATH`, `convert PATH OUT.safetensors` (OUT folder for checkpoint folders), and
 `run PATH --input-ids malformed/inputs/input_ids.npy --output OUT.safetensors` for checkpoint folders.
+  note      (optional) the warning each succeeding `inspect` (on stdout) and `convert` (on stderr) must print:
+            config.json and the weights disagree on a size, which `run` refuses
   fifo      (optional) a member of a case folder that the test replaces by a named pipe in a temporary copy of
             the folder (git cannot hold a FIFO); the error then names the copy
 Every run is bounded in time and memory by the test (Tests/CLITests/MalformedCorpusTests.swift).

@@ -8,7 +8,8 @@ tools/make_malformed_fixtures.py (which see for the expected.json fields and how
     frozenset), deflated inside a torch zip so the files stay small;
  4. config.json sizes far beyond any model (layers, heads, hidden, intermediate, vocabulary, positions, type
     vocabulary, labels; BERT and GPT-2), `layer_norm_eps` 0, negative, or out of float32 range, and
-    rmt_config.json sizes whose arithmetic overflows;
+    rmt_config.json sizes whose arithmetic overflows; config.json sizes within the limits that the weights
+    present contradict (refused by `run` naming both numbers, a note from `inspect` and `convert`: `note`);
  5. named pipes (FIFOs) as config.json, weights, a shard or tokenizer.json: the test makes the pipe (`fifo`);
     symlinks from a folder to files outside it (a side file, a shard);
  6. tensor and member names that leave their folder (`..`, absolute, Windows `..\\`), hold NUL or terminal
@@ -148,25 +149,35 @@ def gpt2_folder(name, config):
 
 
 def config_size_cases():
+    """Sizes no model has. Those the weights show (the blocks, the embedding tables, the first block's feed-forward)
+    are refused because the weights hold another number, both named, and `inspect` and `convert` warn with the same
+    words; those they do not show (attention heads, the labels of a model without a classifier) by their limits."""
     run_only = dict(fails=["run"], succeeds=["inspect", "convert"])
     gpt2_folder("config_control_gpt2", GPT2_CONFIG)     # valid: the test runs it, as config_control
-    bert = [("layers", "num_hidden_layers", 1_000_000, "at most 1024"),
-            ("heads", "num_attention_heads", 1 << 20, "at most 4096"),
-            ("hidden", "hidden_size", 1 << 24, "at most 1048576"),
-            ("intermediate", "intermediate_size", 1 << 30, "at most 4194304"),
-            ("vocab", "vocab_size", 1 << 40, "at most 16777216"),
-            ("positions", "max_position_embeddings", 1 << 32, "at most 16777216"),
-            ("type_vocab", "type_vocab_size", 1 << 31, "at most 1024"),
-            ("labels", "num_labels", 10 ** 9, "at most 1048576")]
-    for short, field, value, limit in bert:
-        case(config_folder("cfg_huge_%s" % short, {**BERT_CONFIG, field: value}), "`%s` is %d, %s" % (field, value, limit),
+    bert = [("layers", "num_hidden_layers", 1_000_000, "but the weights hold 1 (block `encoder.layer.0`)"),
+            ("heads", "num_attention_heads", 1 << 20, ", at most 4096"),
+            ("hidden", "hidden_size", 1 << 24, "but the weights hold 4 (`embeddings.word_embeddings.weight` is [8, 4])"),
+            ("intermediate", "intermediate_size", 1 << 30,
+             "but the weights hold 4 (`encoder.layer.0.intermediate.dense.weight` is [4, 4])"),
+            ("vocab", "vocab_size", 1 << 40, "but the weights hold 8 (`embeddings.word_embeddings.weight` is [8, 4])"),
+            ("positions", "max_position_embeddings", 1 << 32,
+             "but the weights hold 8 (`embeddings.position_embeddings.weight` is [8, 4])"),
+            ("type_vocab", "type_vocab_size", 1 << 31,
+             "but the weights hold 2 (`embeddings.token_type_embeddings.weight` is [2, 4])"),
+            ("labels", "num_labels", 10 ** 9, ", at most 1048576")]
+    for short, field, value, tail in bert:
+        error = "`%s` is %d%s%s" % (field, value, "" if tail.startswith(",") else " ", tail)
+        warns = {} if tail.startswith(",") else {"note": error}
+        case(config_folder("cfg_huge_%s" % short, {**BERT_CONFIG, field: value}), error,
              why="a size no model has; %s of this size once aborted `run` while allocating" % field if short == "layers" else "",
-             **run_only)
-    gpt2 = [("n_layer", 1_000_000, "at most 1024"), ("n_inner", 1 << 40, "at most 4194304"),
-            ("n_positions", 1 << 40, "at most 16777216"), ("n_head", 1 << 20, "at most 4096")]
-    for field, value, limit in gpt2:
-        case(gpt2_folder("cfg_gpt2_huge_%s" % field, {**GPT2_CONFIG, field: value}), "`%s` is %d, %s" % (field, value, limit),
-             **run_only)
+             **run_only, **warns)
+    gpt2 = [("n_layer", 1_000_000, "but the weights hold 1 (block `h.0`)"),
+            ("n_inner", 1 << 40, "but the weights hold 16 (`h.0.mlp.c_fc.weight` is [4, 16])"),
+            ("n_positions", 1 << 40, "but the weights hold 8 (`wpe.weight` is [8, 4])"), ("n_head", 1 << 20, ", at most 4096")]
+    for field, value, tail in gpt2:
+        error = "`%s` is %d%s%s" % (field, value, "" if tail.startswith(",") else " ", tail)
+        warns = {} if tail.startswith(",") else {"note": error}
+        case(gpt2_folder("cfg_gpt2_huge_%s" % field, {**GPT2_CONFIG, field: value}), error, **run_only, **warns)
     for short, value in [("zero", 0), ("negative", -1e-5), ("underflow", 1e-50), ("overflow", 1e300)]:
         case(config_folder("cfg_eps_%s" % short, {**BERT_CONFIG, "layer_norm_eps": value}),
              "`layer_norm_eps` must be a positive, finite float32",
@@ -184,13 +195,48 @@ def config_size_cases():
              why="rmt_config.json sizes whose sum overflowed (a trap) or that no run needs")
 
 
-def rmt_folder(name, rmt_config):
+def rmt_folder(name, rmt_config, backbone_config=None):
     """A tiny decoder RMT folder (GPT-2 backbone, 2 memory tokens) with the given rmt_config.json."""
     write(name + "/model.safetensors", gpt2_weights(prefix="memory_cell.model.transformer.",
                                                     extra=[("memory_cell.memory", (2, 4))]))
-    write(name + "/config.json", (json.dumps({**GPT2_CONFIG, "architectures": ["GPT2LMHeadModel"]}, indent=2, sort_keys=True) + "\n").encode())
+    config = backbone_config or {**GPT2_CONFIG, "architectures": ["GPT2LMHeadModel"]}
+    write(name + "/config.json", (json.dumps(config, indent=2, sort_keys=True) + "\n").encode())
     write(name + "/rmt_config.json", (json.dumps(rmt_config, indent=2, sort_keys=True) + "\n").encode())
     return "malformed/" + name
+
+
+def config_weights_cases():
+    """config.json sizes within every limit that are not the weights' (a config from another checkpoint, a field
+    left out so transformers' default applies): `run` refuses them before building anything, naming both numbers
+    and the tensor that shows the weights' one; `inspect` and `convert` succeed and warn with the same words."""
+    run_only = dict(fails=["run"], succeeds=["inspect", "convert"])
+    layers = "`num_hidden_layers` is 2 but the weights hold 1 (block `encoder.layer.0`)"
+    case(config_folder("cfg_disagree_layers", {**BERT_CONFIG, "num_hidden_layers": 2}), layers, note=layers,
+         why="a config of a deeper model: before, `run` built the model and then listed 16 missing tensors", **run_only)
+    write("cfg_disagree_extra_block/model.safetensors", bert_weights(layers=2))
+    write("cfg_disagree_extra_block/config.json", (json.dumps(BERT_CONFIG, indent=2, sort_keys=True) + "\n").encode())
+    extra = "`num_hidden_layers` is 1 but the weights hold 2 (blocks `encoder.layer.0` to `encoder.layer.1`)"
+    case("malformed/cfg_disagree_extra_block", extra, note=extra,
+         why="the weights have a block the config does not count", **run_only)
+    positions = "`max_position_embeddings` is 512 but the weights hold 8 (`embeddings.position_embeddings.weight` is [8, 4])"
+    no_positions = {k: v for k, v in BERT_CONFIG.items() if k != "max_position_embeddings"}
+    case(config_folder("cfg_disagree_default_positions", no_positions), positions, note=positions,
+         why="max_position_embeddings left out: transformers' default 512 is not the weights' 8", **run_only)
+    vocab = "`vocab_size` is 50257 but the weights hold 8 (`wte.weight` is [8, 4])"
+    no_vocab = {k: v for k, v in GPT2_CONFIG.items() if k != "vocab_size"}
+    case(gpt2_folder("cfg_gpt2_disagree_default_vocab", no_vocab), vocab, note=vocab,
+         why="vocab_size left out: transformers' default 50257 is not the weights' 8", **run_only)
+    several = ("`vocab_size` is 16 but the weights hold 8 (`embeddings.word_embeddings.weight` is [8, 4]); "
+               "`num_hidden_layers` is 3 but the weights hold 1 (block `encoder.layer.0`)")
+    case(config_folder("cfg_disagree_several", {**BERT_CONFIG, "vocab_size": 16, "num_hidden_layers": 3}), several,
+         note=several, why="every disagreement is named on the one line", **run_only)
+    rmt = {**json.load(open(os.path.join(FIXTURES, "rmt", "decoder", "rmt_config.json"))),
+           "backbone_vocab_size": 8, "num_mem_tokens": 2, "segment_size": 2, "input_size": 6}
+    backbone = "`n_layer` is 2 but the weights hold 1 (block `h.0`)"
+    case(rmt_folder("rmt_backbone_disagree", rmt, {**GPT2_CONFIG, "architectures": ["GPT2LMHeadModel"], "n_layer": 2}),
+         backbone, fails=["run", "convert"], succeeds=["inspect"],
+         why="an RMT folder whose config.json is not its backbone's: loading (run, and convert, which exports the "
+             "loaded RMT) refuses it before building the backbone")
 
 
 # ---------------------------------------------------------------------------------------------- 5. FIFOs, symlinks
@@ -314,6 +360,7 @@ def add_cases():
     hdf5_outside_cases()
     deep_pickle_cases()
     config_size_cases()
+    config_weights_cases()
     fifo_cases()
     name_cases()
     lower_cases()

@@ -35,4 +35,15 @@ extension Checkpoint {
         if RMTCheckpoint.recognizes(names: names) { return "rmt" }
         return ModelRegistry.family(recognizing: names)?.modelType
     }
+
+    /// A warning when `config.json` and the weights disagree on a size (the number of blocks, the rows of the
+    /// token embeddings, …), naming both numbers: `inspect` and `convert` show it as a note, while `run` and
+    /// `wrap` refuse such a pair before allocating anything. Empty for a file, an RMT folder (loading it checks
+    /// its backbone) or a config that agrees.
+    public var configurationNotes: [String] {
+        guard isFolder, rmtConfig == nil, let config else { return [] }
+        let error = ModelRegistry.sizeDisagreement(
+            config: config, configFile: "\(folder)/config.json", archive: archive)
+        return error.map { ["\($0.description) (`run` refuses this pair)"] } ?? []
+    }
 }

@@ -154,7 +154,7 @@ public func convert(
     return ConvertSummary(
         source: source.path, outputs: outputs, format: format.rawValue, tensorCount: sources.count,
         bytesWritten: totalBytes, seconds: Date().timeIntervalSince(start), castTensors: castCount,
-        copiedFiles: copied, notes: notes)
+        copiedFiles: copied, notes: source.configurationNotes.map { "note: \($0)" } + notes)
 }
 
 /// The files `convert` writes into the output folder `folder`: the weights (or shards and their index), then

@@ -44,7 +44,8 @@ public func inspect(_ checkpoint: Checkpoint) -> InspectReport {
         tensors: a.tensorInfos.map {
             .init(name: $0.name, dtype: $0.dtype.safetensorsName, shape: $0.shape.dimensions, bytes: $0.byteCount)
         },
-        metadata: metadata, aliases: a.aliases, sideFiles: checkpoint.sideFiles, notes: a.notes)
+        metadata: metadata, aliases: a.aliases, sideFiles: checkpoint.sideFiles,
+        notes: a.notes + checkpoint.configurationNotes)
 }
 
 extension InspectReport {

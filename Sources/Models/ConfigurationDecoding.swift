@@ -8,6 +8,8 @@ extension CodingUserInfoKey {
     static let configurationFile = CodingUserInfoKey(rawValue: "rmt.configurationFile")!
     /// The parsed config (duplicate keys resolved), for fields whose keys Foundation would compare as Swift strings.
     static let configurationJSON = CodingUserInfoKey(rawValue: "rmt.configurationJSON")!
+    /// The weights' shapes the sizes are checked against (`WeightShapes`).
+    static let weightShapes = CodingUserInfoKey(rawValue: "rmt.weightShapes")!
 }
 
 extension Decoder {
@@ -15,6 +17,8 @@ extension Decoder {
     var configurationFile: String { userInfo[.configurationFile] as? String ?? "config.json" }
     /// The parsed config being decoded, when `decodeConfiguration` passed it.
     var configurationJSON: JSONValue? { userInfo[.configurationJSON] as? JSONValue }
+    /// The shapes of the weights the config is decoded for, when the caller has them.
+    var weightShapes: WeightShapes? { userInfo[.weightShapes] as? WeightShapes }
 }
 
 extension KeyedDecodingContainer {
@@ -36,14 +40,20 @@ extension KeyedDecodingContainer {
 ///
 /// A key given twice takes its last value, as Python's `json` (and so transformers) reads it; keys are compared
 /// by their UTF-8 bytes (`JSONValue.lastValueForEachKey()`).
-/// - Parameter file: the config's path, named in every error.
-/// - Throws: `ModelError(.configuration)` naming the field for type errors and failed validations.
-func decodeConfiguration<T: Decodable>(_ type: T.Type, from parsed: JSONValue, file: String) throws -> T {
+/// - Parameters:
+///   - file: the config's path, named in every error.
+///   - weights: the shapes of the weights the config is for; its sizes are checked against them first.
+/// - Throws: `ModelError(.configuration)` naming the field for type errors and failed validations;
+///   `ModelError(.weights)` when the config and the weights disagree on a size.
+func decodeConfiguration<T: Decodable>(_ type: T.Type, from parsed: JSONValue, file: String, weights: WeightShapes?)
+    throws -> T
+{
     let json = parsed.lastValueForEachKey()
     try checkNumbers(json, field: "", file: file)
     let decoder = JSONDecoder()
     decoder.userInfo[.configurationFile] = file
     decoder.userInfo[.configurationJSON] = json
+    if let weights { decoder.userInfo[.weightShapes] = weights }
     do {
         return try decoder.decode(T.self, from: Data(json.compactBytes()))
     } catch let error as ModelError {
@@ -95,28 +105,6 @@ private func describe(_ type: Any.Type) -> String {
     }
 }
 
-/// The largest sizes a config may name, far above every released BERT or GPT-2 (and most larger models), so
-/// that no product of sizes overflows and a hostile config cannot ask for absurd allocations (README, "Untrusted
-/// files"). Whether the weights present match the config is checked when they are loaded.
-public enum ConfigurationLimits {
-    /// Transformer blocks (`num_hidden_layers`, `n_layer`); the largest models have about 130.
-    public static let layers = 1024
-    /// Attention heads (`num_attention_heads`, `n_head`).
-    public static let heads = 4096
-    /// Hidden size (`hidden_size`, `n_embd`); the largest models use about 25 000.
-    public static let hidden = 1 << 20
-    /// Feed-forward size (`intermediate_size`, `n_inner`).
-    public static let intermediate = 1 << 22
-    /// Vocabulary (`vocab_size`); the largest use about 260 000.
-    public static let vocabulary = 1 << 24
-    /// Positions (`max_position_embeddings`, `n_positions`).
-    public static let positions = 1 << 24
-    /// Token types (`type_vocab_size`); BERT uses 2.
-    public static let tokenTypes = 1024
-    /// Classifier labels (`num_labels`, `id2label`).
-    public static let labels = 1 << 20
-}
-
 /// Validations shared by both families.
 enum ConfigurationCheck {
     /// Refuses a config of another family.
@@ -136,13 +124,17 @@ enum ConfigurationCheck {
         }
     }
 
-    /// A positive size no larger than `limit` (`ConfigurationLimits`).
-    static func size(_ value: Int, _ field: String, limit: Int, file: String) throws {
-        try positive(value, field, file: file)
-        guard value <= limit else {
+    /// Checks a configuration's sizes: each positive; then, when the decoder was given the weights' shapes, equal
+    /// to what the weights show (every disagreement in one error naming both numbers, so a config naming 10⁶
+    /// layers beside 6 says so rather than only that 10⁶ is too many); then each within its limit.
+    static func sizes(_ sizes: [ConfigurationSize], weights: WeightShapes?, file: String) throws {
+        for size in sizes { try positive(size.value, size.field, file: file) }
+        if let weights { try weights.checkAgreement(with: sizes, file: file) }
+        for size in sizes where size.value > size.limit {
             throw ModelError(
-                .configuration, file: file, field: field,
-                "`\(field)` is \(value), at most \(limit) is supported (no model comes near it); fix config.json")
+                .configuration, file: file, field: size.field,
+                "`\(size.field)` is \(size.value), at most \(size.limit) is supported (no model comes near it); fix config.json"
+            )
         }
     }
 

@@ -65,9 +65,15 @@ public struct KeyLayout: Sendable, Equatable {
 public protocol ModelConfiguration: Decodable, Sendable {
     /// Decodes a parsed `config.json`.
     /// - Throws: `ModelError(.configuration)` naming `file` and the field.
-    static func decoded(from json: JSONValue, file: String) throws -> Self
+    /// - Parameter weights: the shapes of the weights the config is for: its sizes are checked against them
+    ///   before anything else, so a config that does not belong to the weights is refused naming both numbers.
+    /// - Throws: `ModelError(.configuration)` naming `file` and the field; `ModelError(.weights)` for a size on
+    ///   which the config and the weights disagree.
+    static func decoded(from json: JSONValue, file: String, weights: WeightShapes?) throws -> Self
     /// `max_position_embeddings` / `n_positions`.
     var maxPositions: Int { get }
+    /// Every size the config names, with the most this build accepts and the tensor that shows it.
+    var sizes: [ConfigurationSize] { get }
 }
 
 /// A model a caller runs without knowing its type: token ids in, outputs named as transformers names them.

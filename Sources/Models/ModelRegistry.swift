@@ -22,6 +22,34 @@ public enum ModelRegistry {
         return family(modelType: map.family)
     }
 
+    /// The error loading would give because `config` and the weights of `archive` disagree on a size
+    /// (`num_hidden_layers` against the blocks present, `vocab_size` against the rows of the token embeddings, …),
+    /// naming both numbers of each; nil when they agree, when no registered family is the config's or the weights',
+    /// or when the config fails for another reason first (loading reports that). `inspect` and `convert` show it as
+    /// a note; loading refuses it before allocating anything.
+    public static func sizeDisagreement(config: JSONValue, configFile: String, archive: any TensorArchive)
+        -> ModelError?
+    {
+        let type = config["model_type"]?.stringValue
+        let family =
+            type.flatMap(family(modelType:))
+            ?? (type == nil
+                ? families.first { $0.recognizes(config: config) } ?? family(recognizing: archive.tensorNames) : nil)
+        guard let family else { return nil }
+        let weights = WeightShapes(archive, family: family)
+        func check<M: PretrainedModel>(_: M.Type) -> ModelError? {
+            do {
+                _ = try M.Configuration.decoded(from: config, file: configFile, weights: weights)
+                return nil
+            } catch let error as ModelError where error.kind == .weights {
+                return error  // decoding gives `.weights` errors for disagreements only
+            } catch {
+                return nil
+            }
+        }
+        return check(family.models[0])
+    }
+
     /// The model type of `architecture`, or nil when no family builds it.
     static func model(named architecture: String) -> (any PretrainedModel.Type)? {
         for family in families {
@@ -125,18 +153,39 @@ public enum ModelLoader {
     ///   - configFile: its path, for error messages.
     /// - Throws: `ModelError(.configuration)` for a bad config; `ModelError(.weights)` listing every missing,
     ///   unexpected and mis-shaped key; `ModelError(.system)` without OpenBLAS; `CheckpointError` for unreadable data.
+    /// The config is checked against the shapes of the weights present before anything is allocated for it: a
+    /// config naming 10⁶ layers beside weights holding 6 is refused at once, naming both numbers.
     public static func load<M: PretrainedModel>(
         _ type: M.Type, config: JSONValue, configFile: String, archive: any TensorArchive
     ) throws -> (model: M, report: LoadReport) {
-        try load(type, configuration: try M.Configuration.decoded(from: config, file: configFile), archive: archive)
+        let store = try WeightStore(archive: archive, map: M.family.keyMap, layout: M.keyLayout)
+        let configuration = try M.Configuration.decoded(
+            from: config, file: configFile, weights: shapes(of: store, M.self))
+        return try build(type, configuration: configuration, store: store)
     }
 
-    /// Loads the class `type` with an already decoded configuration.
+    /// Loads the class `type` with an already decoded configuration, checked against the weights' shapes first.
+    /// - Throws: as `load(_:config:configFile:archive:)`; a disagreement names the weights file.
     public static func load<M: PretrainedModel>(
         _ type: M.Type, configuration: M.Configuration, archive: any TensorArchive
     ) throws -> (model: M, report: LoadReport) {
-        try Kernels.loadBLAS()
         let store = try WeightStore(archive: archive, map: M.family.keyMap, layout: M.keyLayout)
+        try shapes(of: store, M.self).checkAgreement(with: configuration.sizes, file: archive.path)
+        return try build(type, configuration: configuration, store: store)
+    }
+
+    /// The shapes of the tensors `M` reads (other heads left out).
+    private static func shapes<M: PretrainedModel>(of store: WeightStore, _: M.Type) -> WeightShapes {
+        WeightShapes(
+            keys: store.keys.sources, archive: store.archive, basePrefix: M.family.keyMap.basePrefix,
+            ignoring: M.keyLayout.ignoredPrefixes)
+    }
+
+    /// Builds `type` from `store`, then reports every missing, unexpected and mis-shaped key at once.
+    private static func build<M: PretrainedModel>(
+        _ type: M.Type, configuration: M.Configuration, store: WeightStore
+    ) throws -> (model: M, report: LoadReport) {
+        try Kernels.loadBLAS()
         let model = try M(store.root, configuration: configuration)
         try store.verifyAllConsumed(model: M.architecture.rawValue)
         var notes = store.keys.notes + model.loadNotes

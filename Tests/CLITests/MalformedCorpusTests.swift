@@ -22,6 +22,9 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
     let fifo: String?
     /// The output extensions `convert` is run with (one run each); `safetensors` when absent.
     let convertTo: [String]
+    /// The warning a succeeding `inspect` (stdout) or `convert` (stderr) must print: config.json and the weights
+    /// disagree on a size.
+    let note: String?
 
     var testDescription: String { path }
 
@@ -42,7 +45,8 @@ struct MalformedCase: Sendable, CustomTestStringConvertible {
             let convertTo = strings("convert_to")
             return MalformedCase(
                 path: path, error: error, fails: strings("fails"), succeeds: strings("succeeds"),
-                fifo: item["fifo"]?.stringValue, convertTo: convertTo.isEmpty ? ["safetensors"] : convertTo)
+                fifo: item["fifo"]?.stringValue, convertTo: convertTo.isEmpty ? ["safetensors"] : convertTo,
+                note: item["note"]?.stringValue)
         }
     }
 
@@ -123,6 +127,11 @@ struct MalformedCorpusTests {
                 #expect(!result.timedOut, "\(arguments.joined(separator: " ")): killed (a hang)")
                 #expect(
                     result.status == 0, "\(arguments.joined(separator: " ")) should succeed:\n\(result.stderr)")
+                if let note = entry.note, ["inspect", "convert"].contains(command) {
+                    let shown = command == "inspect" ? result.stdout : result.stderr
+                    #expect(
+                        shown.contains(note), "\(arguments.joined(separator: " ")) should warn `\(note)`:\n\(shown)")
+                }
             }
         }
     }

@@ -24,10 +24,13 @@ struct ConfigurationLimitsTests {
     @Test(
         "Each BERT size is accepted at its limit and refused one past it, naming the field and the limit",
         arguments: [
-            ("num_hidden_layers", ConfigurationLimits.layers), ("num_attention_heads", ConfigurationLimits.heads),
-            ("hidden_size", ConfigurationLimits.hidden), ("intermediate_size", ConfigurationLimits.intermediate),
-            ("vocab_size", ConfigurationLimits.vocabulary), ("max_position_embeddings", ConfigurationLimits.positions),
-            ("type_vocab_size", ConfigurationLimits.tokenTypes), ("num_labels", ConfigurationLimits.labels),
+            ("num_hidden_layers", BertConfiguration.Limits.layers),
+            ("num_attention_heads", BertConfiguration.Limits.heads),
+            ("hidden_size", BertConfiguration.Limits.hidden),
+            ("intermediate_size", BertConfiguration.Limits.intermediate),
+            ("vocab_size", BertConfiguration.Limits.vocabulary),
+            ("max_position_embeddings", BertConfiguration.Limits.positions),
+            ("type_vocab_size", BertConfiguration.Limits.tokenTypes), ("num_labels", BertConfiguration.Limits.labels),
         ])
     func bertLimits(_ field: String, _ limit: Int) {
         // One head (or, for the heads, a hidden size they divide) keeps hidden_size divisible by the head count.

@@ -1,6 +1,7 @@
 import Checkpoints
 import ConvertKit
 import Foundation
+import Models
 import Testing
 import TestSupport
 @testable import RMT
@@ -114,5 +115,25 @@ struct WrapTests {
             try wrapped(Fixtures.path("models/tiny-bert"), WrapOptions(memoryTokens: 2))
         }
         #expect(error?.field == "max-segments")
+    }
+
+    @Test(
+        "wrap checks config.json against the weights before allocating (the memory is [m, n_embd]), naming both numbers",
+        arguments: [
+            ("cfg_gpt2_huge_n_layer", "`n_layer` is 1000000 but the weights hold 1 (block `h.0`)"),
+            ("cfg_huge_hidden", "`hidden_size` is 16777216 but the weights hold 4"),
+            ("cfg_disagree_layers", "`num_hidden_layers` is 2 but the weights hold 1 (block `encoder.layer.0`)"),
+        ])
+    func configAgainstWeights(_ folder: String, _ expected: String) throws {
+        var options = WrapOptions(memoryTokens: 2)
+        options.maxSegments = 2
+        let dir = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let error = #expect(throws: ModelError.self) {
+            _ = try wrap(
+                try Checkpoint.open(Fixtures.path("malformed/\(folder)")), output: "\(dir)/rmt", options: options)
+        }
+        #expect(error?.kind == .weights && error?.message.contains(expected) == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/rmt"))
     }
 }

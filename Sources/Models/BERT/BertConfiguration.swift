@@ -104,24 +104,68 @@ public struct BertConfiguration: Decodable, Sendable, Equatable {
                 .configuration, file: file, field: "add_cross_attention",
                 "`add_cross_attention` is true; cross-attention layers are not supported")
         }
-        typealias Limits = ConfigurationLimits
-        for (value, field, limit) in [
-            (vocabularySize, "vocab_size", Limits.vocabulary), (hiddenSize, "hidden_size", Limits.hidden),
-            (layerCount, "num_hidden_layers", Limits.layers), (headCount, "num_attention_heads", Limits.heads),
-            (intermediateSize, "intermediate_size", Limits.intermediate),
-            (maxPositions, "max_position_embeddings", Limits.positions),
-            (typeVocabularySize, "type_vocab_size", Limits.tokenTypes), (labelCount, "num_labels", Limits.labels),
-        ] {
-            try ConfigurationCheck.size(value, field, limit: limit, file: file)
-        }
+        try ConfigurationCheck.sizes(sizes, weights: decoder.weightShapes, file: file)
         try ConfigurationCheck.divisible(
             hidden: hiddenSize, heads: headCount, hiddenField: "hidden_size",
             headsField: "num_attention_heads", file: file)
     }
 
     /// Decodes `json` (a parsed `config.json`).
-    /// - Throws: `ModelError(.configuration)` naming `file` and the field.
-    public static func decoded(from json: JSONValue, file: String) throws -> BertConfiguration {
-        try decodeConfiguration(BertConfiguration.self, from: json, file: file)
+    /// - Parameter weights: the shapes of the weights the config is for; its sizes are checked against them before
+    ///   anything else is.
+    /// - Throws: `ModelError(.configuration)` naming `file` and the field; `ModelError(.weights)` when the config
+    ///   and the weights disagree on a size.
+    public static func decoded(from json: JSONValue, file: String, weights: WeightShapes? = nil) throws
+        -> BertConfiguration
+    {
+        try decodeConfiguration(BertConfiguration.self, from: json, file: file, weights: weights)
+    }
+}
+
+extension BertConfiguration {
+    /// The largest size each field may name: far above every released BERT (and most larger models), so that no
+    /// product of sizes overflows and a config cannot ask for absurd allocations.
+    public enum Limits {
+        /// `num_hidden_layers`; the largest models have about 130.
+        public static let layers = 1024
+        /// `num_attention_heads`.
+        public static let heads = 4096
+        /// `hidden_size`; the largest models use about 25 000.
+        public static let hidden = 1 << 20
+        /// `intermediate_size`.
+        public static let intermediate = 1 << 22
+        /// `vocab_size`; the largest use about 260 000.
+        public static let vocabulary = 1 << 24
+        /// `max_position_embeddings`.
+        public static let positions = 1 << 24
+        /// `type_vocab_size`; BERT uses 2.
+        public static let tokenTypes = 1024
+        /// `num_labels` (or the keys of `id2label`).
+        public static let labels = 1 << 20
+    }
+
+    /// Every size the config names, with its limit and the tensor that shows it (docs/FORMATS.md §4.1): the token
+    /// embeddings `[vocab_size, hidden_size]`, the blocks `encoder.layer.{i}`, the first block's intermediate
+    /// dense `[intermediate_size, hidden_size]`, the position and token-type tables, the classifier `[labels, H]`.
+    public var sizes: [ConfigurationSize] {
+        let words = "embeddings.word_embeddings.weight"
+        return [
+            ConfigurationSize(
+                "vocab_size", vocabularySize, limit: Limits.vocabulary, measure: .dimension(words, axis: 0)),
+            ConfigurationSize("hidden_size", hiddenSize, limit: Limits.hidden, measure: .dimension(words, axis: 1)),
+            ConfigurationSize("num_hidden_layers", layerCount, limit: Limits.layers, measure: .blocks("encoder.layer")),
+            ConfigurationSize("num_attention_heads", headCount, limit: Limits.heads, measure: nil),
+            ConfigurationSize(
+                "intermediate_size", intermediateSize, limit: Limits.intermediate,
+                measure: .dimension("encoder.layer.0.intermediate.dense.weight", axis: 0)),
+            ConfigurationSize(
+                "max_position_embeddings", maxPositions, limit: Limits.positions,
+                measure: .dimension("embeddings.position_embeddings.weight", axis: 0)),
+            ConfigurationSize(
+                "type_vocab_size", typeVocabularySize, limit: Limits.tokenTypes,
+                measure: .dimension("embeddings.token_type_embeddings.weight", axis: 0)),
+            ConfigurationSize(
+                "num_labels", labelCount, limit: Limits.labels, measure: .dimension("classifier.weight", axis: 0)),
+        ]
     }
 }

@@ -98,22 +98,56 @@ public struct GPT2Configuration: Decodable, Sendable, Equatable {
                 .configuration, file: file, field: "add_cross_attention",
                 "`add_cross_attention` is true; GPT-2 with cross-attention layers is not supported")
         }
-        typealias Limits = ConfigurationLimits
-        for (value, field, limit) in [
-            (vocabularySize, "vocab_size", Limits.vocabulary), (hiddenSize, "n_embd", Limits.hidden),
-            (layerCount, "n_layer", Limits.layers), (headCount, "n_head", Limits.heads),
-            (innerSize, "n_inner", Limits.intermediate), (maxPositions, "n_positions", Limits.positions),
-        ] {
-            try ConfigurationCheck.size(value, field, limit: limit, file: file)
-        }
+        try ConfigurationCheck.sizes(sizes, weights: decoder.weightShapes, file: file)
         try ConfigurationCheck.divisible(
             hidden: hiddenSize, heads: headCount, hiddenField: "n_embd",
             headsField: "n_head", file: file)
     }
 
     /// Decodes `json` (a parsed `config.json`).
-    /// - Throws: `ModelError(.configuration)` naming `file` and the field.
-    public static func decoded(from json: JSONValue, file: String) throws -> GPT2Configuration {
-        try decodeConfiguration(GPT2Configuration.self, from: json, file: file)
+    /// - Parameter weights: the shapes of the weights the config is for; its sizes are checked against them before
+    ///   anything else is.
+    /// - Throws: `ModelError(.configuration)` naming `file` and the field; `ModelError(.weights)` when the config
+    ///   and the weights disagree on a size.
+    public static func decoded(from json: JSONValue, file: String, weights: WeightShapes? = nil) throws
+        -> GPT2Configuration
+    {
+        try decodeConfiguration(GPT2Configuration.self, from: json, file: file, weights: weights)
+    }
+}
+
+extension GPT2Configuration {
+    /// The largest size each field may name: far above every released GPT-2 (and most larger models), so that no
+    /// product of sizes overflows and a config cannot ask for absurd allocations.
+    public enum Limits {
+        /// `n_layer`; the largest models have about 130.
+        public static let layers = 1024
+        /// `n_head`.
+        public static let heads = 4096
+        /// `n_embd`; the largest models use about 25 000.
+        public static let hidden = 1 << 20
+        /// `n_inner`.
+        public static let inner = 1 << 22
+        /// `vocab_size`; the largest use about 260 000.
+        public static let vocabulary = 1 << 24
+        /// `n_positions`.
+        public static let positions = 1 << 24
+    }
+
+    /// Every size the config names, with its limit and the tensor that shows it (docs/FORMATS.md §4.2): the token
+    /// embeddings `wte` `[vocab_size, n_embd]`, the blocks `h.{i}`, the first block's `mlp.c_fc` `[n_embd, n_inner]`
+    /// (Conv1D), the positions `wpe` `[n_positions, n_embd]`.
+    public var sizes: [ConfigurationSize] {
+        [
+            ConfigurationSize(
+                "vocab_size", vocabularySize, limit: Limits.vocabulary, measure: .dimension("wte.weight", axis: 0)),
+            ConfigurationSize("n_embd", hiddenSize, limit: Limits.hidden, measure: .dimension("wte.weight", axis: 1)),
+            ConfigurationSize("n_layer", layerCount, limit: Limits.layers, measure: .blocks("h")),
+            ConfigurationSize("n_head", headCount, limit: Limits.heads, measure: nil),
+            ConfigurationSize(
+                "n_inner", innerSize, limit: Limits.inner, measure: .dimension("h.0.mlp.c_fc.weight", axis: 1)),
+            ConfigurationSize(
+                "n_positions", maxPositions, limit: Limits.positions, measure: .dimension("wpe.weight", axis: 0)),
+        ]
     }
 }

@@ -125,11 +125,13 @@ public struct RMTConfiguration: Codable, Sendable, Equatable {
                 "rmt_format_version", "\(rmtFormatVersion) is not supported (expected 1); upgrade rmt-convert")
         }
         let L = RMTConfiguration.maximumLength
+        // The backbone's own limit (its family's configuration).
+        let vocabulary = variant == .encoder ? BertConfiguration.Limits.vocabulary : GPT2Configuration.Limits.vocabulary
         for (value, field, limit) in [
             (numMemTokens, "num_mem_tokens", RMTConfiguration.maximumMemoryTokens), (segmentSize, "segment_size", L),
             (inputSize, "input_size", L), (maxNSegments ?? 1, "max_n_segments", L),
             (k2.map { $0 == Int.min ? Int.max : abs($0) } ?? 0, "k2", L),
-            (backboneVocabSize, "backbone_vocab_size", ConfigurationLimits.vocabulary),
+            (backboneVocabSize, "backbone_vocab_size", vocabulary),
         ] where value > limit {
             throw RMTError(field, "is \(value), at most \(limit) is supported; fix rmt_config.json")
         }

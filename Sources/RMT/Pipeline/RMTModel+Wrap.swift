@@ -93,7 +93,12 @@ extension RMTModel {
     static func wrapDecoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, options: WrapOptions) throws
         -> WrappedBackbone
     {
-        let gpt2 = try GPT2Configuration.decoded(from: config, file: configFile)
+        let model = DecoderRMTFamily.backbone
+        // Checked against the weights' shapes first: nothing (the memory [m, n_embd]) is allocated for sizes the
+        // weights do not have.
+        let gpt2 = try GPT2Configuration.decoded(
+            from: config, file: configFile,
+            weights: WeightShapes(backbone.archive, family: model.family, layout: model.keyLayout))
         let m = options.memoryTokens, H = gpt2.hiddenSize, P = gpt2.maxPositions
         let n = options.segmentSize ?? (options.inputSize.map { $0 - 2 * m } ?? P - 2 * m)
         if let input = options.inputSize, input != n + 2 * m {
@@ -102,14 +107,14 @@ extension RMTModel {
                 "the decoder's input_size is segment_size + 2m = \(n + 2 * m), not \(input); pass only one of --segment-size / --input-size"
             )
         }
-        var (tensors, notes) = try normalizedBackbone(backbone, as: DecoderRMTFamily.backbone)
+        var (tensors, notes) = try normalizedBackbone(backbone, as: model)
         guard let wte = tensors["transformer.wte.weight"] else {
             throw CheckpointError(
                 .corrupt, file: backbone.weightsPath, tensor: "transformer.wte.weight",
                 "the GPT-2 checkpoint has no token embeddings")
         }
         if tensors["lm_head.weight"] == nil { tensors["lm_head.weight"] = wte }
-        let order = GPT2Family.stateDictKeys(of: DecoderRMTFamily.backbone, layers: gpt2.layerCount)
+        let order = GPT2Family.stateDictKeys(of: model, layers: gpt2.layerCount)
         let unexpected = tensors.keys.filter { !order.contains($0) }.sorted()
         if !unexpected.isEmpty {
             notes.append("left out keys GPT2LMHeadModel does not have: \(unexpected.joined(separator: ", "))")

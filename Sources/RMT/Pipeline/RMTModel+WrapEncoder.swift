@@ -9,7 +9,14 @@ extension RMTModel {
     static func wrapEncoder(_ backbone: Checkpoint, config: JSONValue, configFile: String, options: WrapOptions) throws
         -> WrappedBackbone
     {
-        let bert = try BertConfiguration.decoded(from: config, file: configFile)
+        let model = EncoderRMTFamily.backbone
+        // Checked against the weights' shapes first: nothing is allocated for sizes the weights do not have. An
+        // existing classifier is left out: its rows set the labels below, whatever the config says.
+        var layout = model.keyLayout
+        layout.ignoredPrefixes.append("classifier.")
+        let bert = try BertConfiguration.decoded(
+            from: config, file: configFile,
+            weights: WeightShapes(backbone.archive, family: model.family, layout: layout))
         let m = options.memoryTokens, H = bert.hiddenSize, V = bert.vocabularySize
         let std = config["initializer_range"]?.doubleValue ?? 0.02
         // Settings first: nothing is read when they are refused.
@@ -31,7 +38,7 @@ extension RMTModel {
                 "the encoder's segment size follows from --input-size: \(inputSize) − \(m) − 3 = \(segmentation.segmentSize), not \(given)"
             )
         }
-        var (tensors, notes) = try normalizedBackbone(backbone, as: EncoderRMTFamily.backbone)
+        var (tensors, notes) = try normalizedBackbone(backbone, as: model)
         // Memory rows first, then any missing head, all from one seeded generator in this order.
         var generator = SeededGenerator(seed: options.seed)
         let wordKey = "bert.embeddings.word_embeddings.weight"
@@ -66,7 +73,7 @@ extension RMTModel {
                 "dropped \(dropped.count) keys of the masked-LM / pre-training heads (\(dropped.prefix(2).joined(separator: ", "))…)"
             )
         }
-        let order = BertFamily.stateDictKeys(of: EncoderRMTFamily.backbone, layers: bert.layerCount)
+        let order = BertFamily.stateDictKeys(of: model, layers: bert.layerCount)
         var grown = config.setting("vocab_size", to: .number(String(V + m)))
             .setting("architectures", to: .array([.string("BertForSequenceClassification")]))
         if labels != bert.labelCount || config["id2label"] == nil {
