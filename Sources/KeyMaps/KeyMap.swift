@@ -107,7 +107,10 @@ public final class KeyMap {
     }
 
     /// The number of blocks `keys` hold: distinct layer indices among keys that match an `{i}` rule.
-    public func layerCount(of keys: [String]) -> Int {
+    public func layerCount(of keys: [String]) -> Int { layerIndices(of: keys).count }
+
+    /// The distinct layer indices, in increasing order, of the keys (with the base prefix) that match an `{i}` rule.
+    public func layerIndices(of keys: [String]) -> [Int] {
         var indices = Set<Int>()
         for key in keys {
             for (i, rule) in rules.enumerated() where rule.pytorch.template.contains("{i}") {
@@ -116,7 +119,15 @@ public final class KeyMap {
                 break
             }
         }
-        return indices.count
+        return indices.sorted()
+    }
+
+    /// What the block keys start with before their index (`bert.encoder.layer.`), or nil for a family without blocks.
+    public var blockPrefix: String? {
+        rules.lazy.compactMap { rule -> String? in
+            guard let r = rule.pytorch.template.firstRange(of: "{i}") else { return nil }
+            return String(rule.pytorch.template[..<r.lowerBound])
+        }.first
     }
 
     /// Templates whose regular expression failed to compile (a bug in the table; tests require none).

@@ -23,13 +23,15 @@ public struct ConfigurationSize: Sendable, Equatable {
     }
 }
 
-/// Where the weights show a size. Keys are the family's own names without its base prefix
-/// (`embeddings.word_embeddings.weight`, `h`), or a head's key (`classifier.weight`).
+/// Where the weights show a size.
 public enum WeightMeasure: Sendable, Equatable {
-    /// Dimension `axis` of one tensor: `vocab_size` is the rows of the token embeddings.
+    /// Dimension `axis` of one tensor: `vocab_size` is the rows of the token embeddings. The key is the family's
+    /// own name without its base prefix (`embeddings.word_embeddings.weight`, `wte.weight`), or a head's key
+    /// (`classifier.weight`).
     case dimension(String, axis: Int)
-    /// The number of blocks: one more than the largest `i` among the keys `prefix.{i}.…`.
-    case blocks(String)
+    /// The number of blocks: distinct layer indices among the keys of the family's `{i}` rules
+    /// (`KeyMap.layerIndices`).
+    case blocks
 }
 
 /// A checkpoint's tensor shapes under its family's names, read from the headers alone: nothing is read or
@@ -37,19 +39,29 @@ public enum WeightMeasure: Sendable, Equatable {
 public struct WeightShapes: Sendable {
     /// Key without the base prefix → (name in the file, shape).
     private var entries: [UTF8Key: (name: String, shape: [Int])] = [:]
+    /// The layer indices of the blocks present.
+    private let blocks: [Int]
+    /// What block keys start with, without the base prefix (`encoder.layer.`).
+    private let blockPrefix: String
 
     /// - Parameters:
     ///   - keys: normalised key → name in the archive (`SanitizedKeys.sources`).
-    ///   - basePrefix: the family's base prefix (`bert.`), removed from the keys that start with it.
+    ///   - map: the family's names: its base prefix is removed from the keys that start with it, its `{i}` rules
+    ///     count the blocks.
     ///   - ignoring: prefixes (of the normalised keys) of tensors the model does not read: other heads.
-    public init(
-        keys: [String: String], archive: any TensorArchive, basePrefix: String, ignoring: [String] = []
-    ) {
+    public init(keys: [String: String], archive: any TensorArchive, map: KeyMap, ignoring: [String] = []) {
+        let base = map.basePrefix
+        var full: [String] = []
         for (key, original) in keys where !ignoring.contains(where: { key.hasPrefix($0) }) {
+            let name = key
+            full.append(name.hasPrefix(base) ? name : base + name)
             guard let info = try? archive.info(for: archive.aliases[original] ?? original) else { continue }
-            let bare = key.hasPrefix(basePrefix) ? String(key.dropFirst(basePrefix.count)) : key
+            let bare = name.hasPrefix(base) ? String(name.dropFirst(base.count)) : name
             entries[UTF8Key(bare)] = (original, info.shape.dimensions)
         }
+        blocks = map.layerIndices(of: full)
+        let prefix = map.blockPrefix ?? ""
+        blockPrefix = prefix.hasPrefix(base) ? String(prefix.dropFirst(base.count)) : prefix
     }
 
     /// The shapes of `archive`'s tensors under `family`'s names as `layout` reads them; by default every tensor,
@@ -60,26 +72,25 @@ public struct WeightShapes: Sendable {
     ) {
         let keys = KeySanitizer(map: family.keyMap, basePrefix: layout.basePrefix)
             .sanitize(archive.tensorNames + archive.aliases.keys.sorted())
-        self.init(
-            keys: keys.sources, archive: archive, basePrefix: family.keyMap.basePrefix,
-            ignoring: layout.ignoredPrefixes)
+        self.init(keys: keys.sources, archive: archive, map: family.keyMap, ignoring: layout.ignoredPrefixes)
     }
 
-    /// What the weights show for `measure`, and where; nil when they lack the tensor or blocks measured.
+    /// What the weights show for `measure`, and where; nil when they lack the tensor or hold no blocks.
     public func measured(_ measure: WeightMeasure) -> (value: Int, source: String)? {
         switch measure {
         case .dimension(let key, let axis):
             guard let entry = entries[UTF8Key(key)], axis < entry.shape.count else { return nil }
             return (entry.shape[axis], "`\(entry.name)` is [\(entry.shape.map(String.init).joined(separator: ", "))]")
-        case .blocks(let prefix):
-            let head = prefix + "."
-            var largest: Int?
-            for key in entries.keys where key.string.hasPrefix(head) {
-                let index = key.string.dropFirst(head.count).prefix { $0 != "." }
-                if let i = Int(index), i >= 0, i < Int.max { largest = max(largest ?? i, i) }
-            }
-            guard let largest else { return nil }
-            return (largest + 1, largest == 0 ? "block `\(head)0`" : "blocks `\(head)0` to `\(head)\(largest)`")
+        case .blocks:
+            guard let first = blocks.first, let last = blocks.last else { return nil }
+            let source =
+                blocks.count == 1
+                ? "block `\(blockPrefix)\(first)`"
+                : blocks == Array(first...last)
+                    ? "blocks `\(blockPrefix)\(first)` to `\(blockPrefix)\(last)`"
+                    : "blocks \(blocks.prefix(8).map { "`\(blockPrefix)\($0)`" }.joined(separator: ", "))"
+                        + (blocks.count > 8 ? ", …" : "")
+            return (blocks.count, source)
         }
     }
 

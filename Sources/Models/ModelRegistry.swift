@@ -177,7 +177,7 @@ public enum ModelLoader {
     /// The shapes of the tensors `M` reads (other heads left out).
     private static func shapes<M: PretrainedModel>(of store: WeightStore, _: M.Type) -> WeightShapes {
         WeightShapes(
-            keys: store.keys.sources, archive: store.archive, basePrefix: M.family.keyMap.basePrefix,
+            keys: store.keys.sources, archive: store.archive, map: M.family.keyMap,
             ignoring: M.keyLayout.ignoredPrefixes)
     }
 

@@ -101,6 +101,21 @@ struct ConfigurationAgreementTests {
         #expect(error?.message.contains(expected) == true, "\(String(describing: error))")
     }
 
+    @Test("Blocks are counted by the family's rules: a stray key of block 9 beside blocks 0 and 1 makes 3, listed")
+    func strayBlock() throws {
+        let control = try weights(bertWeights)
+        var tensors = try control.tensorNames.map { ($0, try control.tensor(named: $0)) }
+        tensors += try ["encoder.layer.1.", "encoder.layer.9."].map { block in
+            (block + "output.dense.bias", try control.tensor(named: "encoder.layer.0.output.dense.bias"))
+        }
+        let archive = MemoryArchive(tensors.map { (name: $0.0, tensor: $0.1) }, path: "stray.safetensors")
+        let error = loadError(BertModel.self, try config(bertConfig, ["\"num_hidden_layers\": 2"]), archive)
+        #expect(
+            error?.message.contains(
+                "`num_hidden_layers` is 2 but the weights hold 3 (blocks `encoder.layer.0`, `encoder.layer.1`, `encoder.layer.9`)"
+            ) == true, "\(String(describing: error))")
+    }
+
     @Test("GPT-2's n_inner is read from the first block's mlp.c_fc [n_embd, n_inner], a default vocab_size from wte")
     func gpt2Sizes() throws {
         let inner = loadError(GPT2Model.self, try config(gpt2Config, ["\"n_inner\": 8"]), try weights(gpt2Weights))

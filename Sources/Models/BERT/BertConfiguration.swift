@@ -153,7 +153,7 @@ extension BertConfiguration {
             ConfigurationSize(
                 "vocab_size", vocabularySize, limit: Limits.vocabulary, measure: .dimension(words, axis: 0)),
             ConfigurationSize("hidden_size", hiddenSize, limit: Limits.hidden, measure: .dimension(words, axis: 1)),
-            ConfigurationSize("num_hidden_layers", layerCount, limit: Limits.layers, measure: .blocks("encoder.layer")),
+            ConfigurationSize("num_hidden_layers", layerCount, limit: Limits.layers, measure: .blocks),
             ConfigurationSize("num_attention_heads", headCount, limit: Limits.heads, measure: nil),
             ConfigurationSize(
                 "intermediate_size", intermediateSize, limit: Limits.intermediate,

@@ -142,7 +142,7 @@ extension GPT2Configuration {
             ConfigurationSize(
                 "vocab_size", vocabularySize, limit: Limits.vocabulary, measure: .dimension("wte.weight", axis: 0)),
             ConfigurationSize("n_embd", hiddenSize, limit: Limits.hidden, measure: .dimension("wte.weight", axis: 1)),
-            ConfigurationSize("n_layer", layerCount, limit: Limits.layers, measure: .blocks("h")),
+            ConfigurationSize("n_layer", layerCount, limit: Limits.layers, measure: .blocks),
             ConfigurationSize("n_head", headCount, limit: Limits.heads, measure: nil),
             ConfigurationSize(
                 "n_inner", innerSize, limit: Limits.inner, measure: .dimension("h.0.mlp.c_fc.weight", axis: 1)),
