@@ -296,11 +296,20 @@ extension JSONValue {
         return out
     }
 
-    /// Python `json.dumps(indent=2, sort_keys=True)`-style text with a final newline when `sortKeys`; keys are
-    /// sorted by UTF-8 bytes.
-    public func prettyText(sortKeys: Bool = true) -> String {
+    /// How `prettyText` lays out text.
+    public enum Layout: Sendable {
+        /// Python's `json.dumps(indent=2)`: `"key": value`, empty containers as `{}` and `[]`.
+        case python
+        /// Foundation's `JSONEncoder` with `.prettyPrinted`: `"key" : value`, empty containers as `{`, an empty
+        /// line, `}` (the layout of the command line's other JSON reports).
+        case foundation
+    }
+
+    /// Text indented by 2 spaces with a final newline, `layout` as given; with `sortKeys`, object keys are sorted by
+    /// their UTF-8 bytes (and never merged: `é` and `e` + U+0301 stay two keys, as Foundation's encoder would not).
+    public func prettyText(sortKeys: Bool = true, layout: Layout = .python) -> String {
         var out: [UInt8] = []
-        (sortKeys ? sorted() : self).write(to: &out, indent: 2, level: 0)
+        (sortKeys ? sorted() : self).write(to: &out, indent: 2, level: 0, foundation: layout == .foundation)
         out.append(0x0A)
         return String(decoding: out, as: UTF8.self)
     }
@@ -315,12 +324,14 @@ extension JSONValue {
         }
     }
 
-    func write(to out: inout [UInt8], indent: Int?, level: Int) {
+    func write(to out: inout [UInt8], indent: Int?, level: Int, foundation: Bool = false) {
         func newline(_ l: Int) {
             guard let indent else { return }
             out.append(0x0A)
             out += [UInt8](repeating: 0x20, count: indent * l)
         }
+        /// Foundation writes an empty container over three lines.
+        func emptyLines() { if foundation, indent != nil { out.append(0x0A); newline(level) } }
         switch self {
         case .object(let members):
             out.append(UInt8(ascii: "{"))
@@ -328,20 +339,19 @@ extension JSONValue {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(level + 1)
                 JSONValue.appendEscaped(m.key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                if indent != nil { out.append(0x20) }
-                m.value.write(to: &out, indent: indent, level: level + 1)
+                out += indent == nil ? [UInt8(ascii: ":")] : foundation ? Array(" : ".utf8) : Array(": ".utf8)
+                m.value.write(to: &out, indent: indent, level: level + 1, foundation: foundation)
             }
-            if !members.isEmpty { newline(level) }
+            if members.isEmpty { emptyLines() } else { newline(level) }
             out.append(UInt8(ascii: "}"))
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, v) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 newline(level + 1)
-                v.write(to: &out, indent: indent, level: level + 1)
+                v.write(to: &out, indent: indent, level: level + 1, foundation: foundation)
             }
-            if !items.isEmpty { newline(level) }
+            if items.isEmpty { emptyLines() } else { newline(level) }
             out.append(UInt8(ascii: "]"))
         case .string(let s): JSONValue.appendEscaped(s, to: &out)
         case .number(let t): out += Array(t.utf8)

@@ -47,8 +47,9 @@ public protocol TensorArchive: AnyObject {
     var tensorInfos: [TensorInfo] { get }
     /// String metadata (safetensors `__metadata__`, HDF5 `metadata`), in file order.
     var metadata: [(key: String, value: String)] { get }
-    /// Tied names: alias → the stored tensor it shares data with.
-    var aliases: [String: String] { get }
+    /// Tied names: alias → the stored tensor it shares data with. Keyed by bytes (`UTF8Key`): `é` and
+    /// `e` + U+0301 are two names.
+    var aliases: [UTF8Key: String] { get }
     /// What the reader skipped, ignored or changed, for the report. Empty when nothing was.
     var notes: [String] { get }
     /// The tensor named `name`.
@@ -57,14 +58,17 @@ public protocol TensorArchive: AnyObject {
 }
 
 extension TensorArchive {
-    public var aliases: [String: String] { [:] }
+    public var aliases: [UTF8Key: String] { [:] }
     public var notes: [String] { [] }
     public var metadata: [(key: String, value: String)] { [] }
 
     /// Tensor names in file order.
     public var tensorNames: [String] { tensorInfos.map(\.name) }
 
-    /// The info for `name`.
+    /// True when a tensor named `name` is stored (names compared by bytes; aliases not counted).
+    public func contains(_ name: String) -> Bool { tensorInfos.contains { $0.name.utf8.elementsEqual(name.utf8) } }
+
+    /// The info for `name` (compared by bytes).
     public func info(for name: String) throws -> TensorInfo {
         guard let i = tensorInfos.first(where: { $0.name.utf8.elementsEqual(name.utf8) }) else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")

@@ -100,26 +100,3 @@ private func hex(_ value: UInt32, width: Int) -> String {
     let digits = String(value, radix: 16, uppercase: true)
     return String(repeating: "0", count: max(0, width - digits.count)) + digits
 }
-
-/// A string compared and hashed by its UTF-8 bytes.
-///
-/// Swift's `String ==` (and so `Set<String>` and `[String: …]`) treats canonically equivalent strings as equal:
-/// `é` (U+00E9) and `e` + U+0301 are one key. safetensors, numpy, torch, h5py and `tokenizers` compare bytes and
-/// keep both, so names, vocabulary entries and config keys are keyed by `UTF8Key` wherever duplicates are
-/// detected or names looked up.
-public struct UTF8Key: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
-    public let string: String
-
-    public init(_ string: String) { self.string = string }
-    public init(stringLiteral value: String) { string = value }
-
-    public static func == (a: UTF8Key, b: UTF8Key) -> Bool { a.string.utf8.elementsEqual(b.string.utf8) }
-
-    public func hash(into hasher: inout Hasher) {
-        var copy = string
-        copy.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
-        hasher.combine(string.utf8.count)
-    }
-
-    public var description: String { string }
-}

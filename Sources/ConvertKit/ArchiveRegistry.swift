@@ -73,10 +73,12 @@ public enum ArchiveRegistry {
 
 /// Tied names carried in metadata (`convert` records each alias as alias → target, the convention
 /// `SafetensorsArchive` reads back): a key that is not a tensor being written whose value is one.
-func torchAliases(_ sources: [TensorSource], metadata: [(key: String, value: String)]?) -> [String: String] {
-    let names = Set(sources.map(\.info.name))
-    var aliases: [String: String] = [:]
-    for (key, value) in metadata ?? [] where !names.contains(key) && names.contains(value) { aliases[key] = value }
+func torchAliases(_ sources: [TensorSource], metadata: [(key: String, value: String)]?) -> [UTF8Key: String] {
+    let names = Set(sources.map { UTF8Key($0.info.name) })
+    var aliases: [UTF8Key: String] = [:]
+    for (key, value) in metadata ?? [] where !names.contains(UTF8Key(key)) && names.contains(UTF8Key(value)) {
+        aliases[UTF8Key(key)] = value
+    }
     return aliases
 }
 
@@ -89,8 +91,8 @@ public struct WriteOptions: Sendable {
     /// Compress where the format can (npz deflate, HDF5 gzip).
     public var compress = false
     /// Tied names: alias → stored name. Formats with shared storage (torch) store the data once; the alias
-    /// itself must not be among the sources.
-    public var aliases: [String: String] = [:]
+    /// itself must not be among the sources. Keyed by bytes, as the files key names.
+    public var aliases: [UTF8Key: String] = [:]
     /// NPY / NPZ: write bf16 as raw `<V2` bits instead of widening it to `<f4`.
     public var keepBF16 = false
     /// HDF5 only: write the Keras `tf_model.h5` layout for this model name (sources carry TF names).

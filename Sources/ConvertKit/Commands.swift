@@ -149,7 +149,7 @@ func runRMTFolder(_ model: String, request: RunRequest, progress: ProgressHandle
         inputs = try RMTInputs.fromTexts(
             try readLines(path), tokenizer: try loadTokenizer(folder: model), labels: request.labels)
     case .bundle(let path):
-        let hasMask = (try? ArchiveRegistry.open(path))?.tensorNames.contains("attention_mask") ?? false
+        let hasMask = (try? ArchiveRegistry.open(path))?.contains("attention_mask") ?? false
         inputs = try RMTInputs.read(
             inputIds: path, attentionMask: hasMask ? path : nil, labels: request.labels, labelsMask: request.labelsMask)
     case .files(let ids, let mask, _, _):

@@ -105,9 +105,11 @@ public func convert(
     }
     var writeOptions = WriteOptions(overwrite: options.force, compress: options.compress, keepBF16: options.keepBF16)
     var meta = archive.metadata.filter { $0.key != "format" }
+    // Names compared by bytes: `é` and `e` + U+0301 are two tensors, and two aliases.
+    let written = Set(sources.map { UTF8Key($0.info.name) })
     for (alias, target) in archive.aliases.sorted(by: { $0.key < $1.key })
-    where !meta.contains(where: { $0.key == alias }) {
-        if options.names != .tf, sources.contains(where: { $0.info.name == target }) { meta.append((alias, target)) }
+    where !meta.contains(where: { UTF8Key($0.key) == alias }) {
+        if options.names != .tf, written.contains(UTF8Key(target)) { meta.append((alias.string, target)) }
     }
     writeOptions.metadata = [("format", options.names == .tf ? "tf" : "pt")] + meta
     writeOptions.kerasModelName = renamed.tfModelClass?.name

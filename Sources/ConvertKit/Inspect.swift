@@ -4,12 +4,22 @@ import Foundation
 import TensorCore
 
 /// Everything `rmt-convert inspect` reports about a checkpoint.
-public struct InspectReport: Encodable, Sendable {
-    public struct TensorRow: Encodable, Sendable {
+///
+/// Metadata keys and aliases are keyed by bytes (`UTF8Key`), as the file keys them: `é` and `e` + U+0301 are two
+/// entries. The JSON is written through `JSONValue`, since Foundation's encoder would merge them.
+public struct InspectReport: Sendable {
+    public struct TensorRow: Sendable {
         public let name: String
         public let dtype: String
         public let shape: [Int]
         public let bytes: Int
+
+        public init(name: String, dtype: String, shape: [Int], bytes: Int) {
+            self.name = name
+            self.dtype = dtype
+            self.shape = shape
+            self.bytes = bytes
+        }
     }
     public let path: String
     public let format: String
@@ -20,23 +30,17 @@ public struct InspectReport: Encodable, Sendable {
     public let parameterCount: Int
     public let totalBytes: Int
     public let tensors: [TensorRow]
-    public let metadata: [String: String]
-    public let aliases: [String: String]
+    public let metadata: [UTF8Key: String]
+    public let aliases: [UTF8Key: String]
     public let sideFiles: [String]
     public let notes: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case path, format, architecture, tensors, metadata, aliases, notes
-        case weightsFile = "weights_file", architectureSource = "architecture_source", tensorCount = "tensor_count"
-        case parameterCount = "parameter_count", totalBytes = "total_bytes", sideFiles = "side_files"
-    }
 }
 
 /// Builds the report for `checkpoint`. Reads only headers and indexes, never tensor data.
 public func inspect(_ checkpoint: Checkpoint) -> InspectReport {
     let a = checkpoint.archive
-    var metadata: [String: String] = [:]
-    for (k, v) in a.metadata { metadata[k] = v }
+    var metadata: [UTF8Key: String] = [:]
+    for (k, v) in a.metadata { metadata[UTF8Key(k)] = v }
     return InspectReport(
         path: checkpoint.path, format: a.format.rawValue, weightsFile: checkpoint.weightsPath,
         architecture: checkpoint.architecture, architectureSource: checkpoint.architectureSource,
@@ -49,13 +53,38 @@ public func inspect(_ checkpoint: Checkpoint) -> InspectReport {
 }
 
 extension InspectReport {
-    /// Stable JSON: sorted keys, 2-space indentation, no escaped slashes, final newline. Every control character
-    /// in a string (names come from untrusted files) is a `\u` escape, so the report cannot drive a terminal.
+    /// The report as JSON: snake-case keys, absent optionals left out.
+    public var jsonValue: JSONValue {
+        func number(_ n: Int) -> JSONValue { .number(String(n)) }
+        func strings(_ list: [String]) -> JSONValue { .array(list.map { .string($0) }) }
+        func object(_ map: [UTF8Key: String]) -> JSONValue { .object(map.map { ($0.key.string, .string($0.value)) }) }
+        var members: [(key: String, value: JSONValue)] = [
+            ("path", .string(path)), ("format", .string(format)), ("weights_file", .string(weightsFile)),
+            ("tensor_count", number(tensorCount)), ("parameter_count", number(parameterCount)),
+            ("total_bytes", number(totalBytes)), ("metadata", object(metadata)), ("aliases", object(aliases)),
+            ("side_files", strings(sideFiles)), ("notes", strings(notes)),
+            (
+                "tensors",
+                .array(
+                    tensors.map { t in
+                        .object([
+                            ("name", .string(t.name)), ("dtype", .string(t.dtype)),
+                            ("shape", .array(t.shape.map(number))), ("bytes", number(t.bytes)),
+                        ])
+                    })
+            ),
+        ]
+        if let architecture { members.append(("architecture", .string(architecture))) }
+        if let architectureSource { members.append(("architecture_source", .string(architectureSource))) }
+        return .object(members)
+    }
+
+    /// Stable JSON: keys sorted by bytes, 2-space indentation in the layout of the other JSON reports, no escaped
+    /// slashes, final newline. Every control character in a string (names come from untrusted files) is a `\u`
+    /// escape, so the report cannot drive a terminal.
     public func json() throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        let text = String(decoding: try encoder.encode(self), as: UTF8.self)
-        // The encoder escapes U+0000–U+001F; DEL, C1 and bidirectional controls are escaped here (only strings
+        let text = jsonValue.prettyText(sortKeys: true, layout: .foundation)
+        // The writer escapes U+0000–U+001F; DEL, C1 and bidirectional controls are escaped here (only strings
         // can hold them, and `\uXXXX` there decodes to the same string).
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
@@ -66,7 +95,7 @@ extension InspectReport {
                 out.append(scalar)
             }
         }
-        return String(out) + "\n"
+        return String(out)
     }
 
     /// A human-readable summary followed by a table of tensors.
@@ -81,7 +110,8 @@ extension InspectReport {
         lines.append("data bytes:    \(formatBytes(totalBytes))")
         if !metadata.isEmpty {
             lines.append(
-                "metadata:      " + metadata.keys.sorted().map { "\($0)=\(metadata[$0]!)" }.joined(separator: ", "))
+                "metadata:      "
+                    + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
         }
         for (k, v) in aliases.sorted(by: { $0.key < $1.key }) { lines.append("alias:         \(k) -> \(v)") }
         if !sideFiles.isEmpty { lines.append("side files:    \(sideFiles.joined(separator: ", "))") }

@@ -39,7 +39,7 @@ public enum RunInputs {
     /// `position_ids` (the layout of a fixture's `inputs.safetensors`).
     public static func read(bundle path: String) throws -> ModelInputs {
         let archive = try ArchiveRegistry.open(path)
-        let names = Set(archive.tensorNames)
+        let names = Set(archive.tensorNames.map { UTF8Key($0) })
         guard names.contains("input_ids") else {
             throw CheckpointError(
                 .tensorNotFound, file: path, tensor: "input_ids",
@@ -66,7 +66,7 @@ public enum RunInputs {
     static func tensor(_ name: String, in path: String) throws -> Tensor {
         let archive = try ArchiveRegistry.open(path)
         if archive.tensorInfos.count == 1 { return try archive.tensor(named: archive.tensorNames[0]) }
-        guard archive.tensorNames.contains(name) else {
+        guard archive.contains(name) else {
             throw CheckpointError(
                 .tensorNotFound, file: path, tensor: name,
                 "holds \(archive.tensorInfos.count) tensors and none is named `\(name)`; pass a file with one tensor or name it `\(name)`"

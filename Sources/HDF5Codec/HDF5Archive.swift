@@ -24,7 +24,7 @@ public final class HDF5Archive: TensorArchive {
     public var format: CheckpointFormat { .hdf5 }
     public internal(set) var tensorInfos: [TensorInfo] = []
     public internal(set) var metadata: [(key: String, value: String)] = []
-    public internal(set) var aliases: [String: String] = [:]
+    public internal(set) var aliases: [UTF8Key: String] = [:]
     public internal(set) var notes: [String] = []
     /// True when the file is in the Keras weights layout.
     public internal(set) var isKerasLayout = false

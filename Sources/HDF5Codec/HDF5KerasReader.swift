@@ -35,8 +35,8 @@ extension HDF5Archive {
             }
         }
         if rootPath == "model_weights" { notes.append("Keras model file: weights read from group `model_weights`") }
-        let listed = Set(layers)
-        for member in try context.linkNames(in: root.id) where !listed.contains(member) {
+        let listed = Set(layers.map { UTF8Key($0) })
+        for member in try context.linkNames(in: root.id) where !listed.contains(UTF8Key(member)) {
             notes.append("ignored `\(member)`: not in layer_names")
         }
 

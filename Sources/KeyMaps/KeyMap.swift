@@ -1,4 +1,5 @@
 // An ordered list of anchored rules, compiled once, looked up in both directions.
+import Checkpoints
 
 /// The result of looking a key up: the rule that matched and the name on the other side.
 public struct KeyMatch: Sendable, Equatable {
@@ -66,7 +67,7 @@ public final class KeyMap {
     }
 
     /// The Keras class for a checkpoint's normalized PyTorch keys, or nil when none carries the base prefix.
-    public func kerasClass(forKeys keys: Set<String>) -> KerasModelClass? {
+    public func kerasClass(forKeys keys: [String]) -> KerasModelClass? {
         guard keys.contains(where: { $0.hasPrefix(basePrefix) }) else { return nil }
         return kerasClasses.first { model in
             model.identifyingPrefix.map { prefix in keys.contains { $0.hasPrefix(prefix) } } ?? true
@@ -172,14 +173,14 @@ public final class KeyMap {
 
     /// The tied keys a checkpoint with `names` implies: alias → stored key. A tie holds when its target and
     /// its `when` key are present (`lm_head` stands for an LM-head model, which stores no head weight).
-    public func ties(present names: Set<String>, lmHead: Bool) -> [String: String] {
-        var out: [String: String] = [:]
+    public func ties(present names: Set<UTF8Key>, lmHead: Bool) -> [UTF8Key: String] {
+        var out: [UTF8Key: String] = [:]
         for rule in rules {
             guard case .tie(let target, let when) = rule.action, !rule.pytorch.template.contains("{i}"),
-                names.contains(target), names.contains(when) || (when == "lm_head" && lmHead),
-                !names.contains(rule.pytorch.template)
+                names.contains(UTF8Key(target)), names.contains(UTF8Key(when)) || (when == "lm_head" && lmHead),
+                !names.contains(UTF8Key(rule.pytorch.template))
             else { continue }
-            out[rule.pytorch.template] = target
+            out[UTF8Key(rule.pytorch.template)] = target
         }
         return out
     }

@@ -1,5 +1,6 @@
 // Normalising checkpoint key names on read (docs/FORMATS.md §4.4 steps 1–4): the one implementation, used by
 // model loading, `convert --names hf|tf` and the RMT checkpoint reader alike.
+import Checkpoints
 
 /// What happens to a family's base prefix (`bert.`, `transformer.`) during normalisation.
 public enum BasePrefixRule: Sendable, Equatable {
@@ -13,8 +14,9 @@ public enum BasePrefixRule: Sendable, Equatable {
 
 /// The result of normalising a checkpoint's key names.
 public struct SanitizedKeys: Sendable, Equatable {
-    /// Normalised key → the name to read from the archive, for every key that is not a buffer.
-    public var sources: [String: String]
+    /// Normalised key → the name to read from the archive, for every key that is not a buffer. Keyed by bytes:
+    /// `é` and `e` + U+0301 are two keys, as they are two tensors in the file.
+    public var sources: [UTF8Key: String]
     /// (name in the file, normalised key), buffers excluded, in the order given.
     public var pairs: [Pair]
     /// Buffers dropped by rule (§4.3), by their names in the file.
@@ -59,11 +61,11 @@ public struct KeySanitizer {
         var result = SanitizedKeys(sources: [:], pairs: [], droppedBuffers: [], collisions: [], notes: [])
         for pair in pairs {
             if let map, map.isBuffer(map.prefixed(pair.key)) { result.droppedBuffers.append(pair.original); continue }
-            if let other = result.sources[pair.key] {
+            if let other = result.sources[UTF8Key(pair.key)] {
                 result.collisions.append("`\(other)` and `\(pair.original)` both give `\(pair.key)`")
                 continue
             }
-            result.sources[pair.key] = pair.original
+            result.sources[UTF8Key(pair.key)] = pair.original
             result.pairs.append(pair)
         }
         let dropped = result.droppedBuffers

@@ -37,23 +37,23 @@ public struct TFNamePlan: Sendable {
         }
         let normalized = KeySanitizer(map: map, basePrefix: .add, wrapperPrefixes: KeySanitizer.modelWrappers)
             .normalizedNames(keys)
-        guard let modelClass = map.kerasClass(forKeys: Set(normalized.map(\.key))) else {
+        guard let modelClass = map.kerasClass(forKeys: normalized.map(\.key)) else {
             throw CheckpointError(
                 .invalidArgument, file: file,
                 "cannot tell the \(map.family) model class from the key names; use --names keep or hf")
         }
         var entries: [Entry] = [], tied: [String] = [], dropped: [String] = [], unknown: [String] = []
-        var seen: [String: String] = [:]
+        var seen: [UTF8Key: String] = [:]  // TF name → source key
         for (original, key) in normalized.map({ ($0.original, $0.key) }) {
             guard let match = map.toTF(key) else { unknown.append(original); continue }
             switch match.action {
             case .map(let transform):
-                if let other = seen[match.name] {
+                if let other = seen[UTF8Key(match.name)] {
                     throw CheckpointError(
                         .duplicateKey, file: file, tensor: original,
                         "`\(original)` and `\(other)` both map to the TF weight `\(match.name)`; remove one of them")
                 }
-                seen[match.name] = original
+                seen[UTF8Key(match.name)] = original
                 entries.append(
                     Entry(
                         source: original, tfName: match.name, transform: transform,
@@ -105,7 +105,7 @@ public struct PyTorchNamePlan: Sendable {
 
     public let entries: [Entry]
     /// Tied keys the TF layout leaves out: alias → stored key.
-    public let aliases: [String: String]
+    public let aliases: [UTF8Key: String]
     /// Human-readable notes for the report.
     public let notes: [String]
 
@@ -117,7 +117,7 @@ public struct PyTorchNamePlan: Sendable {
         -> PyTorchNamePlan
     {
         let map = KeyMap.recognizing(tfNames: tfNames, among: maps)
-        var entries: [Entry] = [], seen: [String: String] = [:], generic = 0
+        var entries: [Entry] = [], seen: [UTF8Key: String] = [:], generic = 0
         var transposed = 0, reshaped = 0
         for name in tfNames {
             var entry: Entry
@@ -128,12 +128,12 @@ public struct PyTorchNamePlan: Sendable {
                 entry = Entry(tfName: name, key: g.key, transform: g.isKernel ? .transpose : .none, fromTable: false)
                 generic += 1
             }
-            if let other = seen[entry.key] {
+            if let other = seen[UTF8Key(entry.key)] {
                 throw CheckpointError(
                     .duplicateKey, file: file, tensor: name,
                     "TF weights `\(other)` and `\(name)` both map to `\(entry.key)`; the file has duplicate weights")
             }
-            seen[entry.key] = name
+            seen[UTF8Key(entry.key)] = name
             if entry.transform == .transpose { transposed += 1 }
             if entry.transform == .reshapeBias { reshaped += 1 }
             entries.append(entry)

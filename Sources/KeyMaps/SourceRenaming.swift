@@ -41,9 +41,9 @@ public func renameSources(_ sources: [TensorSource], to style: NameStyle, maps: 
     case .tf:
         let base = try pytorchNamed(sources, maps: maps, file: file)
         let plan = try TFNamePlan.fromPyTorch(base.sources.map(\.info.name), maps: maps, file: file)
-        let byName = Dictionary(base.sources.map { ($0.info.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let byName = Dictionary(base.sources.map { (UTF8Key($0.info.name), $0) }, uniquingKeysWith: { a, _ in a })
         let renamed = try plan.entries.compactMap { entry -> TensorSource? in
-            guard let source = byName[entry.source] else { return nil }
+            guard let source = byName[UTF8Key(entry.source)] else { return nil }
             guard let shape = entry.transform.tfShape(forPyTorch: source.info.shape) else {
                 throw CheckpointError(
                     .invalidArgument, file: file, tensor: entry.source,
@@ -92,7 +92,7 @@ private func pytorchNamed(_ sources: [TensorSource], maps: [KeyMap], file: Strin
     var renamed = 0
     for (source, names) in zip(current, pairs) {
         if map.isBuffer(names.key) { dropped.append(names.original); continue }
-        if names.key != names.original { renamed += 1 }
+        if UTF8Key(names.key) != UTF8Key(names.original) { renamed += 1 }
         let info = TensorInfo(name: names.key, dtype: source.info.dtype, shape: source.info.shape)
         out.append(TensorSource(info: info, load: source.load))
     }

@@ -49,13 +49,13 @@ public struct WeightShapes: Sendable {
     ///   - map: the family's names: its base prefix is removed from the keys that start with it, its `{i}` rules
     ///     count the blocks.
     ///   - ignoring: prefixes (of the normalised keys) of tensors the model does not read: other heads.
-    public init(keys: [String: String], archive: any TensorArchive, map: KeyMap, ignoring: [String] = []) {
+    public init(keys: [UTF8Key: String], archive: any TensorArchive, map: KeyMap, ignoring: [String] = []) {
         let base = map.basePrefix
         var full: [String] = []
-        for (key, original) in keys where !ignoring.contains(where: { key.hasPrefix($0) }) {
-            let name = key
+        for (key, original) in keys where !ignoring.contains(where: { key.string.hasPrefix($0) }) {
+            let name = key.string
             full.append(name.hasPrefix(base) ? name : base + name)
-            guard let info = try? archive.info(for: archive.aliases[original] ?? original) else { continue }
+            guard let info = try? archive.info(for: archive.aliases[UTF8Key(original)] ?? original) else { continue }
             let bare = name.hasPrefix(base) ? String(name.dropFirst(base.count)) : name
             entries[UTF8Key(bare)] = (original, info.shape.dimensions)
         }
@@ -71,7 +71,7 @@ public struct WeightShapes: Sendable {
         layout: KeyLayout = KeyLayout(basePrefix: .add, ignoredPrefixes: [])
     ) {
         let keys = KeySanitizer(map: family.keyMap, basePrefix: layout.basePrefix)
-            .sanitize(archive.tensorNames + archive.aliases.keys.sorted())
+            .sanitize(archive.tensorNames + archive.aliases.keys.sorted().map(\.string))
         self.init(keys: keys.sources, archive: archive, map: family.keyMap, ignoring: layout.ignoredPrefixes)
     }
 

@@ -49,7 +49,7 @@ struct HDF5KerasLayoutTests {
             #expect(
                 try archive.tensor(named: source.info.name).isBitwiseEqual(to: source.load()), "\(source.info.name)")
         }
-        #expect(Set(archive.aliases.keys) == Set(tied))
+        #expect(Set(archive.aliases.keys) == Set(tied.map { UTF8Key($0) }))
         let context = H5Context(path: path)
         let file = try context.own(H5FileOpener.open(path), .file, "open")
         #expect(try context.readStrings(file.id, "layer_names", owner: "/") == modelClass.layerNames)

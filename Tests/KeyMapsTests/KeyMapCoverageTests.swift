@@ -92,7 +92,7 @@ struct KeyMapCoverageTests {
             split.map(\.rest), modelNames: Set(split.map(\.model)), maps: ModelRegistry.keyMaps, file: model)
         #expect(plan.entries.map(\.key) == stored.map(\.key))
         #expect(plan.entries.allSatisfy { $0.fromTable })
-        #expect(Set(plan.aliases.keys) == Set(lines.filter { $0.tf == "(tied)" }.map(\.key)))
+        #expect(Set(plan.aliases.keys) == Set(lines.filter { $0.tf == "(tied)" }.map { UTF8Key($0.key) }))
     }
 
     @Test(

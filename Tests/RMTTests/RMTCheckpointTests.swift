@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import TensorCore
 import Testing
 import TestSupport
 @testable import RMT
@@ -51,6 +52,28 @@ struct RMTCheckpointTests {
             try RMTCheckpoint.read(SafetensorsArchive(path: path), path: path)
         }
         #expect(error?.message.contains("not an RMT checkpoint") == true)
+    }
+}
+
+@Suite("RMT checkpoints with canonically equivalent names")
+struct RMTCanonicalNameTests {
+    @Test("`score.é` and `score.e`+U+0301 beside the backbone stay two tensors, each read as itself, and the RMT runs")
+    func twoNames() throws {
+        let folder = try Fixtures.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let rmt = "\(folder)/rmt"
+        let names = ["score.\u{E9}", "score.e\u{301}"]
+        try Fixtures.copyCheckpoint(
+            Fixtures.path("malformed/rmt_control"), to: rmt, adding: names.map { DecoderRMTFamily.backbonePrefix + $0 })
+
+        let model = try RMTModel.load(folder: rmt)
+        let backbone = model.checkpoint.backbone
+        for (i, name) in names.enumerated() {
+            #expect(backbone.tensorNames.contains { $0.utf8.elementsEqual(name.utf8) }, "\(name)")
+            #expect(try backbone.tensor(named: name).floatValues() == [Float(i + 1)], "\(name)")
+        }
+        let result = try model.run(try RMTInputs(ids: [1, 5, 2, 3], batch: 1, length: 4, labels: nil))
+        #expect(result.segments == 2)
     }
 }
 

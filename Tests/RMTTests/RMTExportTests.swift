@@ -35,7 +35,7 @@ struct RMTExportTests {
         }
         let torch = try TorchArchive(path: "\(dir)/pt/pytorch_model.bin")
         let tied = variant == "decoder" ? DecoderRMTFamily.tiedHeadKey : EncoderRMTFamily.aliasKey
-        #expect(torch.aliases[tied] != nil)
+        #expect(torch.aliases[UTF8Key(tied)] != nil)
         let pth = try TorchArchive(path: "\(dir)/pth/model_best.pth")
         #expect(pth.tensorInfos.count + pth.aliases.count == original.count)
         let safetensors = try SafetensorsArchive(path: "\(dir)/st/model.safetensors")

@@ -9,7 +9,7 @@ public final class SafetensorsArchive: TensorArchive {
     public var format: CheckpointFormat { .safetensors }
     public let header: SafetensorsHeader
     public let tensorInfos: [TensorInfo]
-    public let aliases: [String: String]
+    public let aliases: [UTF8Key: String]
     public let notes: [String]
     private let file: MappedFile
     private let index: [UTF8Key: Int]
@@ -27,8 +27,10 @@ public final class SafetensorsArchive: TensorArchive {
         for (i, e) in header.entries.enumerated() { index[UTF8Key(e.info.name)] = i }
         self.index = index
         // A metadata key that is not a tensor, whose value names a tensor, is an alias (HF tied-weight convention).
-        var aliases: [String: String] = [:]
-        for (k, v) in header.metadata where index[UTF8Key(k)] == nil && index[UTF8Key(v)] != nil { aliases[k] = v }
+        var aliases: [UTF8Key: String] = [:]
+        for (k, v) in header.metadata where index[UTF8Key(k)] == nil && index[UTF8Key(v)] != nil {
+            aliases[UTF8Key(k)] = v
+        }
         self.aliases = aliases
         notes = header.notes
     }
@@ -36,7 +38,7 @@ public final class SafetensorsArchive: TensorArchive {
     public var metadata: [(key: String, value: String)] { header.metadata }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let i = index[UTF8Key(name)] ?? aliases[name].flatMap({ index[UTF8Key($0)] }) else {
+        guard let i = index[UTF8Key(name)] ?? aliases[UTF8Key(name)].flatMap({ index[UTF8Key($0)] }) else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let e = header.entries[i]

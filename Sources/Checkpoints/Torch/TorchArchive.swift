@@ -13,7 +13,7 @@ public final class TorchArchive: TensorArchive {
     public var format: CheckpointFormat { .torch }
     /// Stored tensors, in state-dict order (tied names are in `aliases`).
     public let tensorInfos: [TensorInfo]
-    public let aliases: [String: String]
+    public let aliases: [UTF8Key: String]
     public let notes: [String]
     /// The whole unpickled object (for nested checkpoints: epoch, optimizer state, … as plain values).
     public let root: PickleValue
@@ -100,7 +100,8 @@ public final class TorchArchive: TensorArchive {
     }
 
     public func tensor(named name: String) throws -> Tensor {
-        guard let reference = references[UTF8Key(name)] ?? aliases[name].flatMap({ references[UTF8Key($0)] }) else {
+        guard let reference = references[UTF8Key(name)] ?? aliases[UTF8Key(name)].flatMap({ references[UTF8Key($0)] })
+        else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let key = UTF8Key(reference.storage.key)

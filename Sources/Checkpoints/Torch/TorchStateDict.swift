@@ -7,7 +7,7 @@ public struct TorchStateDict: Sendable {
     /// Stored tensors in pickle order.
     public let tensors: [(name: String, reference: TorchTensorReference)]
     /// alias → the stored tensor it is identical to.
-    public let aliases: [String: String]
+    public let aliases: [UTF8Key: String]
     /// The top-level key the state dict was found under, or nil when the top level is the state dict.
     public let key: String?
     /// What was skipped, for the report.
@@ -65,7 +65,7 @@ public struct TorchStateDict: Sendable {
 
     static func split(_ entries: [PickleDictEntry], key: String?, skipped: Int, file: String) throws -> TorchStateDict {
         var tensors: [(name: String, reference: TorchTensorReference)] = []
-        var aliases: [String: String] = [:]
+        var aliases: [UTF8Key: String] = [:]
         // Views already stored, by storage key, so alias detection stays linear for large state dicts.
         var byStorage: [UTF8Key: [Int]] = [:]
         for entry in entries {
@@ -76,7 +76,7 @@ public struct TorchStateDict: Sendable {
             }
             let candidates = byStorage[UTF8Key(reference.storage.key), default: []]
             if let same = candidates.first(where: { tensors[$0].reference.isSameView(as: reference) }) {
-                aliases[name] = tensors[same].name
+                aliases[UTF8Key(name)] = tensors[same].name
                 continue
             }
             byStorage[UTF8Key(reference.storage.key), default: []].append(tensors.count)

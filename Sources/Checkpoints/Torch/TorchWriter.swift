@@ -30,7 +30,7 @@ public enum TorchWriter {
     /// - Throws: `CheckpointError` for names `TensorNamePolicy` refuses, duplicate names, aliases to unknown tensors, a tensor that loads
     ///   with another dtype or shape than declared, or an I/O failure; nothing is left at `path` then.
     public static func write(
-        _ sources: [TensorSource], aliases: [String: String] = [:], to path: String,
+        _ sources: [TensorSource], aliases: [UTF8Key: String] = [:], to path: String,
         nested: [(key: String, value: TorchCheckpointEntry)]? = nil, overwrite: Bool,
         progress: ((Int) -> Void)? = nil
     ) throws {
@@ -80,10 +80,10 @@ public enum TorchWriter {
 
     /// The pickled entries: one storage per source (keys `0`, `1`, … in order), then the aliases, sorted by
     /// name, each viewing its target's storage.
-    static func layout(_ sources: [TensorSource], aliases: [String: String], path: String) throws
+    static func layout(_ sources: [TensorSource], aliases: [UTF8Key: String], path: String) throws
         -> [TorchPickledTensor]
     {
-        try TensorNamePolicy.check(sources.map(\.info.name) + aliases.keys.sorted(), file: path)
+        try TensorNamePolicy.check(sources.map(\.info.name) + aliases.keys.sorted().map(\.string), file: path)
         var entries: [TorchPickledTensor] = []
         var index: [UTF8Key: Int] = [:]
         for (i, source) in sources.enumerated() {
@@ -104,14 +104,17 @@ public enum TorchWriter {
                     name: info.name, dtype: info.dtype, shape: info.shape, storageKey: String(i),
                     storageByteCount: bytes))
         }
-        for (alias, firstTarget) in aliases.sorted(by: { $0.key < $1.key }) {
-            guard index[UTF8Key(alias)] == nil else {
+        for (key, firstTarget) in aliases.sorted(by: { $0.key < $1.key }) {
+            let alias = key.string
+            guard index[key] == nil else {
                 throw CheckpointError(
                     .duplicateKey, file: path, tensor: alias, "`\(alias)` is both a tensor and an alias; drop one")
             }
             var target = firstTarget
-            var seen: Set<String> = [alias]
-            while index[UTF8Key(target)] == nil, let next = aliases[target], seen.insert(target).inserted {
+            var seen: Set<UTF8Key> = [key]
+            while index[UTF8Key(target)] == nil, let next = aliases[UTF8Key(target)],
+                seen.insert(UTF8Key(target)).inserted
+            {
                 target = next
             }
             guard let stored = index[UTF8Key(target)] else {

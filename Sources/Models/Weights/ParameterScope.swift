@@ -16,7 +16,7 @@ public final class WeightStore {
     public let layout: KeyLayout
     /// Normalised names and notes.
     public let keys: SanitizedKeys
-    private var consumed: Set<String> = []
+    private var consumed: Set<UTF8Key> = []
     private var missing: [String] = []
     private var problems: [String] = []
     /// Keys dropped by `verifyAllConsumed()` because the target does not use them (other heads).
@@ -32,7 +32,7 @@ public final class WeightStore {
     ) throws {
         self.archive = archive
         self.layout = layout
-        let names = archive.tensorNames + archive.aliases.keys.sorted()
+        let names = archive.tensorNames + archive.aliases.keys.sorted().map(\.string)
         keys = KeySanitizer(map: map, basePrefix: layout.basePrefix, wrapperPrefixes: wrapperPrefixes).sanitize(names)
         guard keys.collisions.isEmpty else {
             throw ModelError(
@@ -46,18 +46,18 @@ public final class WeightStore {
     public var root: ParameterScope { ParameterScope(store: self, prefix: "") }
 
     /// True when the normalised key exists.
-    public func contains(_ key: String) -> Bool { keys.sources[key] != nil }
+    public func contains(_ key: String) -> Bool { keys.sources[UTF8Key(key)] != nil }
 
     /// The float32 values of `key`, checked against `shape`; records a missing key or a shape mismatch and
     /// returns an empty placeholder instead.
     /// - Throws: `ModelError(.weights)` when the stored dtype cannot be read as float.
     func values(_ key: String, shape: [Int], required: Bool) throws -> [Float]? {
-        guard let original = keys.sources[key] else {
+        guard let original = keys.sources[UTF8Key(key)] else {
             if required { missing.append(key) }
             return nil
         }
-        consumed.insert(key)
-        let info = try archive.info(for: archive.aliases[original] ?? original)
+        consumed.insert(UTF8Key(key))
+        let info = try archive.info(for: archive.aliases[UTF8Key(original)] ?? original)
         guard info.shape.dimensions == shape else {
             problems.append("`\(original)` has shape \(info.shape) but the config asks for \(Shape(shape))")
             return required ? [] : nil
@@ -85,8 +85,8 @@ public final class WeightStore {
     public func verifyAllConsumed(model: String) throws {
         var unexpected: [String] = []
         for key in keys.sources.keys.sorted() where !consumed.contains(key) {
-            if layout.ignoredPrefixes.contains(where: { key.hasPrefix($0) }) {
-                ignoredKeys.append(key)
+            if layout.ignoredPrefixes.contains(where: { key.string.hasPrefix($0) }) {
+                ignoredKeys.append(key.string)
             } else {
                 unexpected.append(keys.sources[key]!)
             }
@@ -142,7 +142,7 @@ public struct ParameterScope {
     /// True when the file has any key under this scope.
     public var exists: Bool {
         let p = prefix + "."
-        return store.keys.sources.keys.contains { $0.hasPrefix(p) }
+        return store.keys.sources.keys.contains { $0.string.hasPrefix(p) }
     }
 
     /// A weight tied to `tied` (docs/FORMATS.md §4.4 step 5): when `name` is absent and `tie` is true, the tied

@@ -12,12 +12,12 @@ extension RMTCheckpoint {
     public static func read(_ archive: any TensorArchive, path: String) throws -> RMTCheckpoint {
         // Rule 2: strip `module.` (DDP) or `recurrent_wrapper.` when every key has it.
         let keys = KeySanitizer(map: nil, basePrefix: .keep, wrapperPrefixes: ["module.", "recurrent_wrapper."])
-            .sanitize(archive.tensorNames + archive.aliases.keys.sorted())
+            .sanitize(archive.tensorNames + archive.aliases.keys.sorted().map(\.string))
         var reader = StateDictReader(
             archive: archive, path: path, names: keys.pairs.map(\.key), original: keys.sources, notes: keys.notes)
         // Rule 3: the variant by its keys.
-        let set = Set(reader.names)
-        if set.contains(DecoderRMTFamily.memoryKey) {
+        let set = Set(reader.names.map { UTF8Key($0) })
+        if set.contains(UTF8Key(DecoderRMTFamily.memoryKey)) {
             return try reader.decoder(prefix: DecoderRMTFamily.backbonePrefix, memoryKey: DecoderRMTFamily.memoryKey)
         }
         if EncoderRMTFamily.recognizes(set) { return try reader.encoder() }
@@ -26,7 +26,7 @@ extension RMTCheckpoint {
             legacy.notes.append(
                 "legacy decoder layout (`memory`, `model.transformer.…`) mapped to memory_cell names; eos_token/bos_token dropped"
             )
-            legacy.names.removeAll { DecoderRMTFamily.legacyExtras.contains($0) }
+            legacy.names.removeAll { DecoderRMTFamily.legacyExtras.contains(UTF8Key($0)) }
             return try legacy.decoder(
                 prefix: DecoderRMTFamily.legacyPrefix, memoryKey: DecoderRMTFamily.legacyMemoryKey)
         }
@@ -43,30 +43,34 @@ private struct StateDictReader {
     let archive: any TensorArchive
     let path: String
     var names: [String]
-    let original: [String: String]
+    /// Name after the prefixes went → name in the file.
+    let original: [UTF8Key: String]
     var notes: [String]
+
+    /// True when the state dict has `name` (after prefix stripping), compared by bytes.
+    func has(_ name: String) -> Bool { names.contains { UTF8Key($0) == UTF8Key(name) } }
 
     /// The tensor stored under `name` (after prefix stripping), floats as float32.
     func load(_ name: String) throws -> Tensor {
-        let t = try archive.tensor(named: original[name]!)
+        let t = try archive.tensor(named: original[UTF8Key(name)]!)
         return BackboneView.widened(t.dtype) == t.dtype ? t : try t.converted(to: .f32)
     }
 
     /// The dtype and shape stored under `name`, without reading data.
     func info(_ name: String) throws -> TensorInfo {
-        let stored = original[name]!
-        return try archive.info(for: archive.aliases[stored] ?? stored)
+        let stored = original[UTF8Key(name)]!
+        return try archive.info(for: archive.aliases[UTF8Key(stored)] ?? stored)
     }
 
     /// The backbone entries under `prefix`, the family's buffers dropped with a note.
-    mutating func backboneEntries(prefix: String, map: KeyMap, skipping: Set<String> = [])
+    mutating func backboneEntries(prefix: String, map: KeyMap, skipping: Set<UTF8Key> = [])
         -> [(name: String, source: String)]
     {
         var entries: [(name: String, source: String)] = []
-        for key in names where key.hasPrefix(prefix) && !skipping.contains(key) {
+        for key in names where key.hasPrefix(prefix) && !skipping.contains(UTF8Key(key)) {
             let name = String(key.dropFirst(prefix.count))
             if map.isBuffer(name) { notes.append("dropped the buffer `\(key)`"); continue }
-            entries.append((name, original[key]!))
+            entries.append((name, original[UTF8Key(key)]!))
         }
         return entries
     }
@@ -80,7 +84,8 @@ private struct StateDictReader {
     }
 
     mutating func decoder(prefix: String, memoryKey: String) throws -> RMTCheckpoint {
-        try refuseUnknown(names.filter { $0 != memoryKey && !$0.hasPrefix(prefix) }, variant: "decoder")
+        try refuseUnknown(
+            names.filter { UTF8Key($0) != UTF8Key(memoryKey) && !$0.hasPrefix(prefix) }, variant: "decoder")
         let memory = try load(memoryKey)
         guard memory.shape.rank == 2 else {
             throw CheckpointError(
@@ -88,11 +93,11 @@ private struct StateDictReader {
         }
         var entries = backboneEntries(prefix: prefix, map: GPT2Family.keyMap)
         let head = "lm_head.weight", wte = "transformer.wte.weight"
-        guard let table = entries.first(where: { $0.name == wte }) else {
+        guard let table = entries.first(where: { UTF8Key($0.name) == UTF8Key(wte) }) else {
             throw CheckpointError(
                 .corrupt, file: path, tensor: prefix + wte, "missing `\(prefix + wte)`; the checkpoint is incomplete")
         }
-        if names.contains(prefix + head) {
+        if has(prefix + head) {
             guard try load(prefix + head).isBitwiseEqual(to: load(prefix + wte)) else {
                 throw CheckpointError(
                     .corrupt, file: path, tensor: prefix + head,
@@ -110,10 +115,11 @@ private struct StateDictReader {
 
     mutating func encoder() throws -> RMTCheckpoint {
         let family = EncoderRMTFamily.self
-        let buffers = Set(family.buffers)
+        let buffers = Set(family.buffers.map { UTF8Key($0) })
         try refuseUnknown(
             names.filter {
-                !buffers.contains($0) && !$0.hasPrefix(family.backbonePrefix) && !family.ignoredBuffers.contains($0)
+                !buffers.contains(UTF8Key($0)) && !$0.hasPrefix(family.backbonePrefix)
+                    && !family.ignoredBuffers.contains(UTF8Key($0))
             }, variant: "encoder")
         func buffer(_ key: String) throws -> [Int] {
             let t = try load(key)
@@ -126,8 +132,8 @@ private struct StateDictReader {
         }
         let memIds = try buffer("mem_token_ids")
         let entries = backboneEntries(
-            prefix: family.backbonePrefix, map: BertFamily.keyMap, skipping: [family.aliasKey])
-        let shape = try names.contains(family.wordEmbeddingsKey) ? info(family.wordEmbeddingsKey).shape : []
+            prefix: family.backbonePrefix, map: BertFamily.keyMap, skipping: [UTF8Key(family.aliasKey)])
+        let shape = try has(family.wordEmbeddingsKey) ? info(family.wordEmbeddingsKey).shape : []
         guard shape.rank == 2 else {
             throw CheckpointError(
                 .corrupt, file: path, tensor: family.wordEmbeddingsKey,
@@ -141,7 +147,7 @@ private struct StateDictReader {
                 "mem_token_ids \(memIds) must be \(V)..\(V + m - 1), the last \(m) rows of the \(shape[0])-row word embeddings"
             )
         }
-        if names.contains(family.aliasKey) {
+        if has(family.aliasKey) {
             guard try load(family.aliasKey).isBitwiseEqual(to: load(family.wordEmbeddingsKey)) else {
                 throw CheckpointError(
                     .corrupt, file: path, tensor: family.aliasKey,

@@ -39,12 +39,12 @@ public struct RMTCheckpoint {
     /// The backbone tensor named `name`, or nil when there is none.
     /// - Throws: `CheckpointError` when it cannot be read.
     public func tensor(_ name: String) throws -> Tensor? {
-        backbone.tensorNames.contains(name) ? try backbone.tensor(named: name) : nil
+        backbone.contains(name) ? try backbone.tensor(named: name) : nil
     }
 
     /// True when `names` are an RMT state dict's (either variant, current or legacy layout).
     public static func recognizes(names: [String]) -> Bool {
-        let set = Set(names)
+        let set = Set(names.map { UTF8Key($0) })
         return DecoderRMTFamily.recognizes(set) || EncoderRMTFamily.recognizes(set)
     }
 
@@ -53,9 +53,9 @@ public struct RMTCheckpoint {
     /// Tied and aliased keys (`memory_cell.model.lm_head.weight`, `model.embeddings.weight`) are included as
     /// separate entries; `aliases` names them so a torch writer can share storage while safetensors writes copies.
     public func stateDict(profile: StateDictProfile) throws -> (
-        tensors: [(name: String, tensor: Tensor)], aliases: [String: String]
+        tensors: [(name: String, tensor: Tensor)], aliases: [UTF8Key: String]
     ) {
-        let names = Set(backbone.tensorNames)
+        let names = Set(backbone.tensorNames.map { UTF8Key($0) })
         switch variant {
         case .decoder:
             let family = DecoderRMTFamily.self
@@ -63,13 +63,13 @@ public struct RMTCheckpoint {
             let P = try backbone.info(for: "transformer.wpe.weight").shape[0]
             var out: [(name: String, tensor: Tensor)] = [(family.memoryKey, memory!)]
             for key in GPT2Family.stateDictKeys(of: family.backbone, layers: layers, profile: profile) {
-                if names.contains(key) {
+                if names.contains(UTF8Key(key)) {
                     out.append((family.backbonePrefix + key, try backbone.tensor(named: key))); continue
                 }
                 guard let buffer = GPT2Family.bufferValue(key, positions: P) else { throw missing(key) }
                 out.append((family.backbonePrefix + key, buffer))
             }
-            return (out, [family.tiedHeadKey: family.backbonePrefix + "transformer.wte.weight"])
+            return (out, [UTF8Key(family.tiedHeadKey): family.backbonePrefix + "transformer.wte.weight"])
         case .encoder:
             let family = EncoderRMTFamily.self
             let layers = BertFamily.keyMap.layerCount(of: backbone.tensorNames)
@@ -83,14 +83,14 @@ public struct RMTCheckpoint {
                 ("mem_token_ids", try int64Tensor(Array(V..<(V + memoryTokens)))),
             ]
             for key in BertFamily.stateDictKeys(of: family.backbone, layers: layers, profile: profile) {
-                if names.contains(key) {
+                if names.contains(UTF8Key(key)) {
                     out.append((family.backbonePrefix + key, try backbone.tensor(named: key))); continue
                 }
                 guard let buffer = BertFamily.bufferValue(key, positions: P) else { throw missing(key) }
                 out.append((family.backbonePrefix + key, buffer))
             }
             out.append((family.aliasKey, table))
-            return (out, [family.aliasKey: family.wordEmbeddingsKey])
+            return (out, [UTF8Key(family.aliasKey): family.wordEmbeddingsKey])
         }
     }
 
@@ -116,21 +116,21 @@ final class BackboneView: TensorArchive {
     let path: String
     var format: CheckpointFormat { source.format }
     let tensorInfos: [TensorInfo]
-    private let sources: [String: String]
+    private let sources: [UTF8Key: String]
 
     /// - Parameter entries: (name here, name in `source`), in order.
     init(_ source: any TensorArchive, entries: [(name: String, source: String)]) throws {
         self.source = source
         path = source.path
-        sources = Dictionary(entries.map { ($0.name, $0.source) }, uniquingKeysWith: { a, _ in a })
+        sources = Dictionary(entries.map { (UTF8Key($0.name), $0.source) }, uniquingKeysWith: { a, _ in a })
         tensorInfos = try entries.map { entry in
-            let info = try source.info(for: source.aliases[entry.source] ?? entry.source)
+            let info = try source.info(for: source.aliases[UTF8Key(entry.source)] ?? entry.source)
             return TensorInfo(name: entry.name, dtype: Self.widened(info.dtype), shape: info.shape)
         }
     }
 
     func tensor(named name: String) throws -> Tensor {
-        guard let original = sources[name] else {
+        guard let original = sources[UTF8Key(name)] else {
             throw CheckpointError(.tensorNotFound, file: path, tensor: name, "tensor `\(name)` not found")
         }
         let t = try source.tensor(named: original)

@@ -58,7 +58,7 @@ extension RMTModel {
     func writeWeights(to path: String, options: RMTExportOptions) throws {
         let (tensors, aliases) = try checkpoint.stateDict(profile: options.profile)
         let sources = tensors.map { TensorSource(name: $0.name, tensor: $0.tensor) }
-        let stored = sources.filter { aliases[$0.info.name] == nil }
+        let stored = sources.filter { aliases[UTF8Key($0.info.name)] == nil }
         if options.referencePth {
             try TorchWriter.write(
                 stored, aliases: aliases, to: path,

@@ -67,9 +67,10 @@ extension RMTModel {
             sideFiles: side)
     }
 
-    /// The backbone's tensors under the names `model` uses (its family's normalisation), float ones as float32.
+    /// The backbone's tensors under the names `model` uses (its family's normalisation), float ones as float32;
+    /// keyed by bytes, as the file keys them.
     static func normalizedBackbone(_ backbone: Checkpoint, as model: any PretrainedModel.Type) throws -> (
-        tensors: [String: Tensor], notes: [String]
+        tensors: [UTF8Key: Tensor], notes: [String]
     ) {
         let keys = KeySanitizer(map: model.family.keyMap, basePrefix: model.keyLayout.basePrefix)
             .sanitize(backbone.archive.tensorNames)
@@ -79,7 +80,7 @@ extension RMTModel {
                 "key names collide after normalisation: \(keys.collisions.joined(separator: "; ")); remove one of each pair"
             )
         }
-        var tensors: [String: Tensor] = [:]
+        var tensors: [UTF8Key: Tensor] = [:]
         for (name, original) in keys.sources {
             let t = try backbone.archive.tensor(named: original)
             tensors[name] = t.dtype.isCastableFloat ? try t.converted(to: .f32) : t
@@ -115,7 +116,8 @@ extension RMTModel {
         }
         if tensors["lm_head.weight"] == nil { tensors["lm_head.weight"] = wte }
         let order = GPT2Family.stateDictKeys(of: model, layers: gpt2.layerCount)
-        let unexpected = tensors.keys.filter { !order.contains($0) }.sorted()
+        let known = Set(order.map { UTF8Key($0) })
+        let unexpected = tensors.keys.filter { !known.contains($0) }.sorted().map(\.string)
         if !unexpected.isEmpty {
             notes.append("left out keys GPT2LMHeadModel does not have: \(unexpected.joined(separator: ", "))")
         }
@@ -144,13 +146,13 @@ struct WrappedBackbone {
     /// Checks `configuration` and gathers the backbone's `tensors` in the state-dict `order`.
     /// - Throws: `RMTError` for a configuration that breaks the invariants of docs/RMT.md §5.7.
     init(
-        configuration: RMTConfiguration, tensors: [String: Tensor], order: [String], file: String, memory: Tensor?,
+        configuration: RMTConfiguration, tensors: [UTF8Key: Tensor], order: [String], file: String, memory: Tensor?,
         special: SpecialTokenIDs? = nil, notes: [String], backboneConfig: JSONValue
     ) throws {
         try configuration.validate()
         checkpoint = RMTCheckpoint(
             variant: configuration.variant, memoryTokens: configuration.numMemTokens,
-            backbone: MemoryArchive(order.compactMap { key in tensors[key].map { (key, $0) } }, path: file),
+            backbone: MemoryArchive(order.compactMap { key in tensors[UTF8Key(key)].map { (key, $0) } }, path: file),
             memory: memory, clsID: special?.cls, sepID: special?.sep, notes: notes)
         self.configuration = configuration
         self.backboneConfig = backboneConfig

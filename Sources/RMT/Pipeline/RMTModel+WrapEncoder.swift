@@ -41,10 +41,10 @@ extension RMTModel {
         var (tensors, notes) = try normalizedBackbone(backbone, as: model)
         // Memory rows first, then any missing head, all from one seeded generator in this order.
         var generator = SeededGenerator(seed: options.seed)
-        let wordKey = "bert.embeddings.word_embeddings.weight"
+        let wordKey: UTF8Key = "bert.embeddings.word_embeddings.weight"
         guard let words = tensors[wordKey], words.shape == [V, H] else {
             throw CheckpointError(
-                .corrupt, file: backbone.weightsPath, tensor: wordKey,
+                .corrupt, file: backbone.weightsPath, tensor: wordKey.string,
                 "word embeddings must be [\(V), \(H)] as config.json says")
         }
         tensors[wordKey] = Tensor(
@@ -61,13 +61,13 @@ extension RMTModel {
             labels = existing.shape[0]
         }
         for (key, shape) in [("bert.pooler.dense", [H, H]), ("classifier", [labels, H])]
-        where tensors["\(key).weight"] == nil {
-            tensors["\(key).weight"] = Tensor(
+        where tensors[UTF8Key("\(key).weight")] == nil {
+            tensors[UTF8Key("\(key).weight")] = Tensor(
                 generator.normals(count: shape[0] * shape[1], standardDeviation: std), shape: Shape(shape))
-            tensors["\(key).bias"] = Tensor([Float](repeating: 0, count: shape[0]), shape: [shape[0]])
+            tensors[UTF8Key("\(key).bias")] = Tensor([Float](repeating: 0, count: shape[0]), shape: [shape[0]])
             initialised += ["\(key).weight", "\(key).bias"]
         }
-        let dropped = tensors.keys.filter { $0.hasPrefix("cls.") }.sorted()
+        let dropped = tensors.keys.filter { $0.string.hasPrefix("cls.") }.sorted().map(\.string)
         if !dropped.isEmpty {
             notes.append(
                 "dropped \(dropped.count) keys of the masked-LM / pre-training heads (\(dropped.prefix(2).joined(separator: ", "))…)"
@@ -100,17 +100,17 @@ extension RMTModel {
     /// `[PAD]`, `[CLS]`, `[SEP]` ids from the folder's `tokenizer.json` or `vocab.txt` (docs/RMT.md §3.1).
     /// - Throws: `CheckpointError` when neither file exists or a token is missing.
     static func specialTokenIDs(folder: String) throws -> SpecialTokenIDs {
-        var vocabulary: [String: Int] = [:]
+        var vocabulary: [UTF8Key: Int] = [:]  // token → id, by bytes as `tokenizers` keys them
         if let json = try Checkpoint.readJSON("\(folder)/tokenizer.json"),
             case .object(let vocab)? = json["model"]?["vocab"]
         {
-            for (token, id) in vocab { if let i = id.integerValue { vocabulary[token] = i } }
+            for (token, id) in vocab { if let i = id.integerValue { vocabulary[UTF8Key(token)] = i } }
         } else if fileExists("\(folder)/vocab.txt"),
             let text = String(validating: try readInputFile("\(folder)/vocab.txt"), as: UTF8.self)
         {
             for (i, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-            where vocabulary[String(line)] == nil {
-                vocabulary[String(line)] = i
+            where vocabulary[UTF8Key(String(line))] == nil {
+                vocabulary[UTF8Key(String(line))] = i
             }
         } else {
             throw CheckpointError(
@@ -119,7 +119,7 @@ extension RMTModel {
             )
         }
         func id(_ token: String) throws -> Int {
-            guard let i = vocabulary[token] else {
+            guard let i = vocabulary[UTF8Key(token)] else {
                 throw CheckpointError(
                     .configuration, file: folder, tensor: token,
                     "the tokenizer has no \(token) token; the encoder RMT needs BERT's special tokens")

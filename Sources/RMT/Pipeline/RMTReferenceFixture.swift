@@ -38,8 +38,10 @@ public struct RMTReferenceFixture {
                 .configuration, file: specPath, tensor: "cases", "needs `cases` (a list) and `tolerance` (a number)")
         }
         let data = try ArchiveOpener().open("\(dir)/cases.safetensors")
-        let names = Set(data.tensorNames)
-        func optional(_ name: String) throws -> Tensor? { names.contains(name) ? try data.tensor(named: name) : nil }
+        let names = Set(data.tensorNames.map { UTF8Key($0) })
+        func optional(_ name: String) throws -> Tensor? {
+            names.contains(UTF8Key(name)) ? try data.tensor(named: name) : nil
+        }
         let cases = try list.map { c -> Case in
             guard let name = c["name"]?.stringValue else {
                 throw CheckpointError(.configuration, file: specPath, tensor: "cases", "every case needs a `name`")
