@@ -116,6 +116,11 @@ struct TrainerTests {
         }
         let resumed = try RMTTrainer(resumingFrom: "\(folder)/at3")
         #expect(resumed.completedSteps == 3 && resumed.options == options)
+        var frozen = options
+        frozen.freezeBackbone = true
+        #expect(throws: CheckpointError.self, "other trained tensors than the run's") {
+            try RMTTrainer(resumingFrom: "\(folder)/at3", options: frozen)
+        }
         for b in batches[3...] { try resumed.step(b) }
         try whole.save(to: "\(folder)/whole")
         try resumed.save(to: "\(folder)/resumed")

@@ -1,4 +1,4 @@
-// The trained model, and checkpoints a run continues from bit for bit (docs/RMT.md §8.6): the weights go through
+// The trained model, and checkpoints a run continues from bit for bit (docs/RMT.md §8.8): the weights go through
 // RMT's own export (`RMTModel.save`), so a checkpoint is a normal RMT folder, with the optimiser's state beside it:
 //
 //   FOLDER/config.json, rmt_config.json, model.safetensors, tokenizer files     RMTModel.save
@@ -101,9 +101,11 @@ extension RMTTrainer {
 
     /// A trainer that continues the run saved in `folder` (by `save(to:)`): the weights, the completed steps, the
     /// options and AdamW's moments, so its next steps equal the uninterrupted run's bit for bit.
+    /// - Parameter options: replaces the saved options (e.g. a longer `totalSteps`); the run then continues under
+    ///   them. They must train the same tensors (`freezeBackbone`) with the same optimiser.
     /// - Throws: `CheckpointError` naming the file and field or tensor that is missing or does not fit;
     ///   what `RMTModel.load(folder:)` throws.
-    public convenience init(resumingFrom folder: String) throws {
+    public convenience init(resumingFrom folder: String, options: TrainingOptions? = nil) throws {
         let statePath = "\(folder)/train_state/state.json"
         guard let data = FileManager.default.contents(atPath: statePath) else {
             throw CheckpointError(
@@ -119,17 +121,22 @@ extension RMTTrainer {
                 "\(state.formatVersion) is not supported (expected 1); upgrade rmt-convert")
         }
         let model = try RMTModel.load(folder: folder)
-        do { try self.init(model: model, options: state.options) } catch let e as RMTError {
+        do { try self.init(model: model, options: options ?? state.options) } catch let e as RMTError {
             throw CheckpointError(.configuration, file: statePath, tensor: e.field, e.message)
+        }
+        guard self.options.optimizer == state.options.optimizer else {
+            throw CheckpointError(
+                .configuration, file: statePath, tensor: "optimizer",
+                "the run was trained with \(state.options.optimizer.rawValue); resume it with the same optimizer")
         }
         guard state.variant == variant, state.trained == trainedTensors() else {
             throw CheckpointError(
                 .configuration, file: statePath, tensor: "trained",
-                "lists other trained tensors than its options give for this \(variant.rawValue) RMT; the folder was edited"
+                "lists other trained tensors than the options give for this \(variant.rawValue) RMT; resume with the run's freeze_backbone"
             )
         }
         completedSteps = state.completedSteps
-        if options.optimizer == .adamw { try loadMoments(from: "\(folder)/train_state/optimizer.safetensors") }
+        if self.options.optimizer == .adamw { try loadMoments(from: "\(folder)/train_state/optimizer.safetensors") }
     }
 
     /// Each trained tensor's name and trained rows.

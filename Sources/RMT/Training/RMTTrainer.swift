@@ -1,6 +1,6 @@
 // The training engine (docs/RMT.md §8): an RMT held as a value the trainer owns alone, so its parameters are updated
 // in place; gradients by parameter; one step = forward and backward with BPTT through the memory, clipping, the
-// scheduled learning rate, and SGD or AdamW. docs/ARCHITECTURE.md §5 draws a step as it runs.
+// scheduled learning rate, and SGD or AdamW. docs/ARCHITECTURE.md §9 draws a step as it runs.
 // B batch, T length, V vocabulary, C labels.
 import Foundation
 import Models
