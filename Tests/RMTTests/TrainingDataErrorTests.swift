@@ -35,13 +35,14 @@ struct BadData: Sendable, CustomStringConvertible {
             BadData(
                 description: "float ids",
                 tensors: [("input_ids", Tensor([Float](repeating: 2, count: 8), shape: [2, 4]))],
-                requirements: d, key: "input_ids", says: "is f32; expected int64 or int32", kind: .unsupportedDType),
+                requirements: d, key: "input_ids", says: "is f32; expected i64 or i32 (save it with numpy as int64)",
+                kind: .unsupportedDType),
             BadData(
                 description: "int16 ids",
                 tensors: [
                     ("input_ids", try Tensor(dtype: .i16, shape: [2, 4], bytes: [UInt8](repeating: 2, count: 16)))
                 ],
-                requirements: d, key: "input_ids", says: "is i16; expected int64 or int32", kind: .unsupportedDType),
+                requirements: d, key: "input_ids", says: "is i16; expected i64 or i32", kind: .unsupportedDType),
             BadData(
                 description: "1-D ids", tensors: [("input_ids", try ints([2, 3, 4, 5, 6, 7, 8, 9], [8]))],
                 requirements: d, key: "input_ids", says: "is [8]; expected [N, T]"),
@@ -68,7 +69,9 @@ struct BadData: Sendable, CustomStringConvertible {
                 tensors: [
                     ("input_ids", ids), ("attention_mask", Tensor([Float](repeating: 1, count: 8), shape: [2, 4])),
                 ],
-                requirements: d, key: "attention_mask", says: "is f32; expected bool or int64", kind: .unsupportedDType),
+                requirements: d, key: "attention_mask",
+                says: "is f32; expected bool or i64 or i32 or i16 or i8 or u8 (save it with numpy as bool or int64)",
+                kind: .unsupportedDType),
             BadData(
                 description: "labels of another shape",
                 tensors: [("input_ids", ids), ("labels", try ints([2, 3, 4], [1, 3]))],
@@ -84,7 +87,7 @@ struct BadData: Sendable, CustomStringConvertible {
             BadData(
                 description: "bool labels",
                 tensors: [("input_ids", ids), ("labels", try boolTensor([Bool](repeating: true, count: 8), [2, 4]))],
-                requirements: d, key: "labels", says: "is bool; expected int64 or int32", kind: .unsupportedDType),
+                requirements: d, key: "labels", says: "is bool; expected i64 or i32", kind: .unsupportedDType),
             BadData(
                 description: "a labels_mask value 3",
                 tensors: [("input_ids", ids), ("labels_mask", try ints([1, 1, 1, 3, 1, 1, 1, 1]))], requirements: d,

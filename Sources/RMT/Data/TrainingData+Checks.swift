@@ -8,6 +8,8 @@ struct DataFile {
     let archive: any TensorArchive
     var path: String { archive.path }
 
+    /// Ids and labels are int64 or int32 (as `numpy.savez` writes them).
+    static let idDTypes: [DType] = [.i64, .i32]
     /// Masks may be bool or any integer type holding 0 and 1.
     static let maskDTypes: [DType] = [.bool, .i64, .i32, .i16, .i8, .u8]
 
@@ -38,7 +40,7 @@ struct DataFile {
         guard dtypes.contains(info.dtype) else {
             throw error(
                 key,
-                "is \(info.dtype.rawValue); expected \(dtypes.map(\.numpyName).joined(separator: " or ")) (e.g. save it with numpy as int64)",
+                "is \(info.dtype.rawValue); expected \(dtypes.map(\.rawValue).joined(separator: " or ")) (save it with numpy as \(dtypes == DataFile.idDTypes ? "int64" : "bool or int64"))",
                 kind: .unsupportedDType)
         }
         let values = try archive.tensor(named: key).int64Values()
@@ -104,21 +106,6 @@ struct DataFile {
                     "leaves row \(r) with no scored position (every label after column 0 is −100, or its predicting position is masked out by labels_mask); give the row a label or remove it"
                 )
             }
-        }
-    }
-}
-
-extension DType {
-    /// The numpy name users save with (`int64`, `bool`).
-    var numpyName: String {
-        switch self {
-        case .i64: return "int64"
-        case .i32: return "int32"
-        case .i16: return "int16"
-        case .i8: return "int8"
-        case .u8: return "uint8"
-        case .bool: return "bool"
-        default: return rawValue
         }
     }
 }

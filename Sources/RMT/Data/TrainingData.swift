@@ -92,7 +92,7 @@ public struct TrainingData: Sendable {
     public init(archive: any TensorArchive, requirements req: TrainingDataRequirements) throws {
         let file = DataFile(archive: archive)
         try file.refuseUnknownKeys()
-        let ids = try file.integers("input_ids", dtypes: [.i64, .i32], required: true)!
+        let ids = try file.integers("input_ids", dtypes: DataFile.idDTypes, required: true)!
         guard ids.shape.count == 2, ids.shape[0] >= 1, ids.shape[1] >= 1 else {
             throw file.error("input_ids", "is \(ids.shape); expected [N, T] with N, T ≥ 1 (one row per sample)")
         }
@@ -110,7 +110,7 @@ public struct TrainingData: Sendable {
             }
         }
         let labelsMask = try file.integers("labels_mask", dtypes: DataFile.maskDTypes)
-        let labels = try file.integers("labels", dtypes: [.i64, .i32])
+        let labels = try file.integers("labels", dtypes: DataFile.idDTypes)
         switch req.variant {
         case .decoder:
             if let labelsMask {
