@@ -1,4 +1,4 @@
-// The update rules in float32 as torch computes them (docs/RMT.md §8.7, fixtures/training/README.md "Formulas"):
+// The update rules in float32 as torch computes them (docs/RMT.md §8.9, fixtures/training/README.md "Formulas"):
 // plain SGD, `torch.optim.AdamW`'s single-tensor rule, and clipping by the global gradient norm.
 import Foundation
 import Models

@@ -1,4 +1,4 @@
-// The trained model, and checkpoints a run continues from bit for bit (docs/RMT.md §8.8): the weights go through
+// The trained model, and checkpoints a run continues from bit for bit (docs/RMT.md §8.10): the weights go through
 // RMT's own export (`RMTModel.save`), so a checkpoint is a normal RMT folder, with the optimiser's state beside it:
 //
 //   FOLDER/config.json, rmt_config.json, model.safetensors, tokenizer files     RMTModel.save

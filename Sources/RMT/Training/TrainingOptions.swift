@@ -9,7 +9,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public enum Optimizer: String, Codable, Sendable, CaseIterable {
         /// `p ← p − lr·g`: no momentum, no weight decay (`torch.optim.SGD` with its defaults).
         case sgd
-        /// `torch.optim.AdamW` (docs/RMT.md §8.7): decoupled weight decay, bias-corrected moments.
+        /// `torch.optim.AdamW` (docs/RMT.md §8.9): decoupled weight decay, bias-corrected moments.
         case adamw
     }
 
