@@ -43,6 +43,9 @@ public final class GradientBuffer: @unchecked Sendable {
 /// backward passes skip its weight-gradient work (its input gradients still flow).
 public final class GradientStore: @unchecked Sendable {
     private var buffers: [String: GradientBuffer] = [:]
+    /// The keys in the order the parameters started training: sums over all gradients (the clipping norm) run in
+    /// this order, the same in every process.
+    public private(set) var keys: [String] = []
 
     public init() {}
 
@@ -50,6 +53,7 @@ public final class GradientStore: @unchecked Sendable {
     /// (`width` its last dimension).
     public func train(_ parameter: Parameter, rows: Range<Int>? = nil) {
         let width = max(1, parameter.parts[0].shape.last ?? parameter.count)
+        if buffers[parameter.key] == nil { keys.append(parameter.key) }
         buffers[parameter.key] = GradientBuffer(rows: rows ?? 0..<(parameter.count / width), width: width)
     }
 
@@ -59,8 +63,8 @@ public final class GradientStore: @unchecked Sendable {
     /// The gradient of a parameter by its key.
     public subscript(key key: String) -> GradientBuffer? { buffers[key] }
 
-    /// The keys of the trained parameters.
-    public var keys: [String] { Array(buffers.keys) }
+    /// Every gradient, in the order of `keys`.
+    public var all: [GradientBuffer] { keys.map { buffers[$0]! } }
 
     /// Sets every gradient to 0.
     public func zero() {

@@ -106,7 +106,7 @@ public final class RMTTrainer {
     public func step(_ batch: RMTInputs) throws -> TrainingStepResult {
         let start = ContinuousClock.now
         let pass = try accumulate(batch)
-        let trained = gradients.keys.compactMap { gradients[key: $0] }
+        let trained = gradients.all
         let norm = Optimizer.globalNorm(trained)
         guard pass.loss.isFinite, norm.isFinite else {
             throw RMTError(
