@@ -51,7 +51,7 @@ struct TrainingFixtureTests {
         let rows = (20 * 32)..<(23 * 32)
         let scale = expected[rows].map { Double(abs($0)) }.max()!
         let error = maxDifference(Array(table[rows]), Array(expected[rows])) / scale
-        #expect(scale > 1e-5 && error <= 1e-4, "memory rows: max abs error \(error) of their scale \(scale)")
+        #expect(scale > 1e-5 && error <= 1e-5, "memory rows: max abs error \(error) of their scale \(scale)")
         #expect(table[0..<32].allSatisfy { $0 == 0 }, "the pad row gets exactly 0")
     }
 
