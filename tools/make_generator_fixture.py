@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Pins SeededGenerator (Sources/RMT/Checkpoint/SeededGenerator.swift) with values computed independently here.
+"""Pins SeededGenerator (Sources/Models/SeededGenerator.swift) with values computed independently here.
 
 The memory `rmt-convert wrap` writes is drawn from xoshiro256** seeded through SplitMix64, with 53-bit uniforms
 and Box–Muller normals in float64 (docs/RMT.md §2.1): the same seed must give the same bytes on every machine.
@@ -10,10 +10,16 @@ This script re-implements that generator in pure Python (no numpy) from the publ
   uniform       (next >> 11) * 2**-53
   normal        Box–Muller: r = sqrt(-2 log u1) (u1 > 0), theta = 2 pi u2; r cos(theta) first, r sin(theta) next
 
+  integer       nextInt(below: n): draw until next >= 2**64 mod n, return it mod n (SeededGenerator+Integers.swift)
+  permutation   Fisher–Yates from the last position down: swap i with nextInt(below: i + 1), i = n-1 … 1
+  stream e      the generator seeded with seed + 4·e·0x9E3779B97F4A7C15 (mod 2**64)
+
 and writes fixtures/rmt/seeded_generator.json: the first raw 64-bit outputs, uniforms and normals for a few
 seeds, and the float32 bits of the memory `wrap` draws for the tiny GPT-2 (σ of its `wte` times the normals)
-and of the encoder's memory rows for the tiny BERT (`initializer_range` times the normals). Floats are stored as
-the hex of their bits so the comparison is exact. Rerun with
+and of the encoder's memory rows for the tiny BERT (`initializer_range` times the normals); integers, epoch
+permutations and the shuffled batch rows of `BatchSchedule` (Sources/RMT/Data/BatchSchedule.swift); and the first
+rows of the three `make-task` tasks (Sources/RMT/Data/MemoryTasks.swift, docs/RMT.md §8.8) drawn as documented
+there. Floats are stored as the hex of their bits so the comparison is exact. Rerun with
 
     python3 tools/make_generator_fixture.py && python3 tools/update_manifest.py
 """
@@ -74,6 +80,25 @@ class Generator:
         self.spare = r * math.sin(theta)
         return r * math.cos(theta)
 
+    def below(self, n):
+        """nextInt(below: n): unbiased by rejection."""
+        threshold = (1 << 64) % n
+        while True:
+            r = self.next()
+            if r >= threshold:
+                return r % n
+
+    def permutation(self, n):
+        p = list(range(n))
+        for i in range(n - 1, 0, -1):
+            j = self.below(i + 1)
+            p[i], p[j] = p[j], p[i]
+        return p
+
+    @staticmethod
+    def stream(index, seed):
+        return Generator((seed + index * 4 * 0x9E3779B97F4A7C15) & MASK)
+
     def float32_normals(self, count, std):
         """`float32(0 + std · z)` for `count` normals, as `SeededGenerator.normals` rounds them."""
         return [struct.unpack("<f", struct.pack("<f", 0.0 + std * self.normal()))[0] for _ in range(count)]
@@ -114,6 +139,47 @@ def standard_deviation(values):
     return math.sqrt(sq / (len(values) - 1))
 
 
+def shuffled_rows(seed, n, batch, steps):
+    """BatchSchedule's rows: position p = step·B + r of the epochs laid end to end is row perm(p // N)[p % N]."""
+    perms = {}
+    rows = []
+    for step in range(steps):
+        row = []
+        for r in range(batch):
+            p = step * batch + r
+            e = p // n
+            if e not in perms:
+                perms[e] = Generator.stream(e, seed).permutation(n)
+            row.append(perms[e][p % n])
+        rows.append(row)
+    return rows
+
+
+def memory_task(kind, samples, seed, length=5, pairs=4, keys=5, values=5):
+    """make-task's rows and labels (docs/RMT.md §8.8): one generator for the file, rows in order."""
+    g = Generator(seed)
+    ids, labels = [], []
+    for _ in range(samples):
+        if kind in ("copy", "reverse"):
+            content = [2 + g.below(8) for _ in range(length)]
+            answer = content if kind == "copy" else content[::-1]
+            row = content + [1] + answer
+        else:
+            pool = list(range(keys))
+            for i in range(pairs):
+                j = i + g.below(keys - i)
+                pool[i], pool[j] = pool[j], pool[i]
+            row_keys = [2 + k for k in pool[:pairs]]
+            row_values = [2 + keys + g.below(values) for _ in range(pairs)]
+            q = g.below(pairs)
+            row = [t for kv in zip(row_keys, row_values) for t in kv] + [1, row_keys[q], row_values[q]]
+            answer = [row_values[q]]
+        ids.append(row)
+        labels.append([-100] * (len(row) - len(answer)) + answer)
+    return {"kind": kind, "samples": samples, "seed": seed, "length": length, "pairs": pairs, "keys": keys,
+            "values": values, "input_ids": ids, "labels": labels}
+
+
 def main():
     streams = []
     for seed in [0, 1, 42, MASK]:
@@ -141,6 +207,16 @@ def main():
     bert_m, bert_seed, bert_std = 3, 0, bert["initializer_range"]
     encoder = Generator(bert_seed).float32_normals(bert_m * bert["hidden_size"], bert_std)
 
+    integers = []
+    for bound in [1, 2, 3, 8, 1000, 2**62 + 1]:
+        g = Generator(5)
+        integers.append({"seed": "5", "bound": str(bound), "values": [str(g.below(bound)) for _ in range(12)]})
+    permutations = [{"seed": "9", "stream": e, "count": 10, "permutation": Generator.stream(e, 9).permutation(10)}
+                    for e in range(3)]
+    batches = {"seed": "9", "rows": 5, "batch_size": 2, "steps": shuffled_rows(9, 5, 2, 8)}
+    tasks = [memory_task("copy", 4, 0), memory_task("reverse", 4, 0), memory_task("copy", 3, 11, length=3),
+             memory_task("retrieval", 4, 0), memory_task("retrieval", 3, 2, pairs=3, keys=6, values=4)]
+
     fixture = {
         "generator": NAME,
         "made_by": "tools/make_generator_fixture.py",
@@ -153,6 +229,10 @@ def main():
             "backbone": "models/tiny-bert", "memory_tokens": bert_m, "seed": bert_seed,
             "shape": [bert_m, bert["hidden_size"]], "std": bert_std, "float32_bits": [f32_bits(v) for v in encoder],
         },
+        "integers": integers,
+        "permutations": permutations,
+        "shuffled_batches": batches,
+        "memory_tasks": tasks,
     }
     with open(OUT, "w") as f:
         json.dump(fixture, f, indent=1)

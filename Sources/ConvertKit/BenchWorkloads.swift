@@ -81,7 +81,7 @@ public enum Bench {
             y.withUnsafeMutableBufferPointer { py in
                 for l in layers {
                     Kernels.gemm(
-                        x, lda: l.inputs, l.weight, ldb: l.layout == .outIn ? l.inputs : l.outputs,
+                        x, lda: l.inputs, l.weight.values, ldb: l.layout == .outIn ? l.inputs : l.outputs,
                         transposeB: l.layout == .outIn,
                         py.baseAddress!, ldc: l.outputs, m: rows, n: l.outputs, k: l.inputs)
                 }

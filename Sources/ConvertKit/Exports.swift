@@ -30,3 +30,9 @@ public typealias StateDictProfile = Models.StateDictProfile
 public typealias WrapOptions = RMT.WrapOptions
 /// How an RMT folder is written (RMT).
 public typealias RMTExportOptions = RMT.RMTExportOptions
+/// The synthetic memory tasks `make-task` writes (RMT).
+public typealias MemoryTaskKind = RMT.MemoryTaskKind
+/// One synthetic task's settings and layout (RMT).
+public typealias MemoryTask = RMT.MemoryTask
+/// The settings of a fresh GPT-2 and its initialisation (Models).
+public typealias GPT2Initialization = Models.GPT2Initialization

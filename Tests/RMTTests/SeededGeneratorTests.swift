@@ -75,3 +75,43 @@ struct SeededGeneratorTests {
         }
     }
 }
+
+/// The integer sections of `fixtures/rmt/seeded_generator.json`.
+struct IntegerFixture: Decodable {
+    struct Draws: Decodable {
+        let seed: String
+        let bound: String
+        let values: [String]
+    }
+    let integers: [Draws]
+
+    static func load() throws -> IntegerFixture {
+        try JSONDecoder().decode(
+            IntegerFixture.self, from: Data(try Fixtures.bytes(Fixtures.path("rmt/seeded_generator.json"))))
+    }
+}
+
+@Suite("SeededGenerator integers and permutations pinned against the Python generator")
+struct SeededIntegerTests {
+    @Test("nextInt(below:) gives the fixture's draws for bounds 1 to 2⁶²+1 (where a quarter of draws are rejected)")
+    func integers() throws {
+        let fixture = try IntegerFixture.load()
+        #expect(fixture.integers.count == 6)
+        for draws in fixture.integers {
+            var g = SeededGenerator(seed: try #require(UInt64(draws.seed)))
+            let bound = try #require(Int(draws.bound))
+            #expect(
+                draws.values.map { _ in g.nextInt(below: bound) } == draws.values.map { Int($0)! }, "bound \(bound)")
+        }
+    }
+
+    @Test(
+        "stream 0 of a seed is the seed's own generator and later streams differ (streams 1, 2 are pinned by the permutations)"
+    )
+    func streams() throws {
+        var a = SeededGenerator.stream(0, of: 77), b = SeededGenerator(seed: 77)
+        #expect((0..<4).map { _ in a.next() } == (0..<4).map { _ in b.next() })
+        var first = SeededGenerator.stream(1, of: 77), second = SeededGenerator.stream(2, of: 77)
+        #expect(first.permutation(count: 20) != second.permutation(count: 20))
+    }
+}

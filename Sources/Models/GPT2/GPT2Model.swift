@@ -2,13 +2,13 @@
 // B batch, T sequence length, C = n_embd, H heads, D = C / H, F = n_inner, V vocabulary.
 
 /// `GPT2Block`: `x + attn(ln_1(x))`, then `x + mlp(ln_2(x))`.
-public struct GPT2Block: Sendable {
-    public let ln1: LayerNorm
-    public let cAttn: Linear  // Conv1D [C, 3C]
-    public let attnProjection: Linear  // Conv1D [C, C]
-    public let ln2: LayerNorm
-    public let cFc: Linear  // Conv1D [C, F]
-    public let mlpProjection: Linear  // Conv1D [F, C]
+public struct GPT2Block: Sendable, ParameterContainer {
+    public private(set) var ln1: LayerNorm
+    public private(set) var cAttn: Linear  // Conv1D [C, 3C]
+    public private(set) var attnProjection: Linear  // Conv1D [C, C]
+    public private(set) var ln2: LayerNorm
+    public private(set) var cFc: Linear  // Conv1D [C, F]
+    public private(set) var mlpProjection: Linear  // Conv1D [F, C]
     let activation: ActivationFunction
     let heads: Int
     let scale: Float
@@ -30,16 +30,49 @@ public struct GPT2Block: Sendable {
 
     /// `[B, T, C] → [B, T, C]`; `keyBias` `[B·T]` from the padding mask, nil for none.
     public func callAsFunction(_ x: Activations, keyBias: [Float]?) -> Activations {
+        forward(x, keyBias: keyBias, training: nil).output
+    }
+
+    /// The block's forward, for inference (`training` nil) and training alike: with a pass it also returns what
+    /// `backward` needs, and applies dropout (`resid_pdrop`'s two sites) when the pass asks for it. Attention
+    /// probabilities are not dropped out.
+    public func forward(_ x: Activations, keyBias: [Float]?, training: TrainingPass?) -> (
+        output: Activations, tape: GPT2BlockTape?
+    ) {
         let (B, T, C) = (x.batch, x.length, x.width)
-        let qkv = cAttn(ln1(x.values), rows: B * T)  // [B·T, C] · [C, 3C] → [B·T, 3C]
+        let keep = training != nil
+        let (a1, ln1Statistics) = ln1.forward(x.values)  // [B·T, C]
+        let qkv = cAttn(a1, rows: B * T)  // [B·T, C] · [C, 3C] → [B·T, 3C]
         let shape = AttentionShape(batch: B, length: T, heads: heads, headSize: C / heads, scale: scale, causal: true)
-        let context = packedSelfAttention(qkv, shape: shape, keyBias: keyBias)  // [B·T, C]
+        let (context, probabilities) = packedSelfAttention(
+            qkv, shape: shape, keyBias: keyBias, keepingProbabilities: keep)  // [B·T, C]
         var h = attnProjection(context, rows: B * T)  // [B·T, C]
+        let attentionKeep = training?.dropout(&h, site: 0)
         Kernels.add(x.values, to: &h)
-        let m = cFc(ln2(h), rows: B * T, activation: activation)  // [B·T, F]
+        let (a2, ln2Statistics) = ln2.forward(h)  // [B·T, C]
+        let (m, u) = cFc.forward(a2, rows: B * T, activation: activation, keepingPreActivation: keep)  // [B·T, F]
         var y = mlpProjection(m, rows: B * T)  // [B·T, C]
+        let mlpKeep = training?.dropout(&y, site: 1)
         Kernels.add(h, to: &y)
-        return Activations(unchecked: y, batch: B, length: T, width: C)
+        let output = Activations(unchecked: y, batch: B, length: T, width: C)
+        guard let training, let probabilities else { return (output, nil) }
+        return (
+            output,
+            GPT2BlockTape(
+                shape: shape, input: x.values, ln1: ln1Statistics, ln1Output: a1, qkv: qkv,
+                probabilities: probabilities, context: context, attentionKeep: attentionKeep, residual: h,
+                ln2: ln2Statistics, ln2Output: a2, preActivation: u, activation: m, mlpKeep: mlpKeep,
+                dropout: training.dropout)
+        )
+    }
+
+    public mutating func updateParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try ln1.updateParameters(body)
+        try cAttn.updateParameters(body)
+        try attnProjection.updateParameters(body)
+        try ln2.updateParameters(body)
+        try cFc.updateParameters(body)
+        try mlpProjection.updateParameters(body)
     }
 }
 
@@ -52,14 +85,14 @@ public struct GPT2ModelOutput: Sendable {
 }
 
 /// `GPT2Model`: token + position embeddings, blocks, `ln_f`.
-public struct GPT2Model: Sendable {
+public struct GPT2Model: Sendable, ParameterContainer {
     public let configuration: GPT2Configuration
     /// `wte`, `[V, C]`; also the tied LM head.
-    public let tokenEmbeddings: Embedding
+    public private(set) var tokenEmbeddings: Embedding
     /// `wpe`, `[P, C]`.
-    public let positionEmbeddings: Embedding
-    public let blocks: [GPT2Block]
-    public let lnF: LayerNorm
+    public private(set) var positionEmbeddings: Embedding
+    public private(set) var blocks: [GPT2Block]
+    public private(set) var lnF: LayerNorm
 
     /// Builds the model from `scope` (the base model's root: `""` or `transformer`).
     public init(_ scope: ParameterScope, configuration: GPT2Configuration) throws {
@@ -72,7 +105,7 @@ public struct GPT2Model: Sendable {
     }
 
     /// The `[V, C]` token-embedding table.
-    public var wordEmbeddingTable: [Float] { tokenEmbeddings.table }
+    public var wordEmbeddingTable: Parameter { tokenEmbeddings.table }
 
     /// `wte(ids)`: `[B, T, C]`, before position embeddings.
     public func wordEmbeddings(_ inputs: ModelInputs) throws -> Activations {
@@ -97,6 +130,19 @@ public struct GPT2Model: Sendable {
         inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]? = nil,
         positionIds: [Int]? = nil, outputHiddenStates: Bool = false
     ) throws -> GPT2ModelOutput {
+        try forward(
+            inputsEmbeds: inputsEmbeds, attentionMask: attentionMask, tokenTypeIds: tokenTypeIds,
+            positionIds: positionIds, outputHiddenStates: outputHiddenStates, training: nil
+        ).output
+    }
+
+    /// `callAsFunction(inputsEmbeds:…)` for inference (`training` nil) and training alike: with a pass it also
+    /// returns what `backward` needs and applies dropout (`embd_pdrop` after the embeddings, and the blocks').
+    /// - Throws: `ModelError(.input)` as `callAsFunction(inputsEmbeds:…)`.
+    public func forward(
+        inputsEmbeds: Activations, attentionMask: [Float]?, tokenTypeIds: [Int]? = nil, positionIds: [Int]? = nil,
+        outputHiddenStates: Bool = false, training: TrainingPass?
+    ) throws -> (output: GPT2ModelOutput, tape: GPT2ModelTape?) {
         let (B, T, C) = (inputsEmbeds.batch, inputsEmbeds.length, inputsEmbeds.width)
         guard C == configuration.hiddenSize else {
             throw ModelError(
@@ -115,41 +161,78 @@ public struct GPT2Model: Sendable {
                 throw ModelError(.input, file: name, "has \(ids.count) values for \(B * T) tokens")
             }
         }
-        try positionEmbeddings.gather(positionIds ?? (0..<B).flatMap { _ in 0..<T }, adding: &x, what: "position_ids")
+        let positions = positionIds ?? (0..<B).flatMap { _ in 0..<T }  // [B·T]
+        try positionEmbeddings.gather(positions, adding: &x, what: "position_ids")
         if let tokenTypeIds { try tokenEmbeddings.gather(tokenTypeIds, adding: &x, what: "token_type_ids") }
+        let embeddingKeep = training?.dropout(&x, site: 0)
         let bias = attentionMask.map(Kernels.keyBias(fromMask:))  // [B·T]
         var h = Activations(unchecked: x, batch: B, length: T, width: C)
         var states: [Activations] = []
-        for block in blocks {
+        var tapes: [GPT2BlockTape] = []
+        for (i, block) in blocks.enumerated() {
             if outputHiddenStates { states.append(h) }
-            h = block(h, keyBias: bias)
+            let (out, tape) = block.forward(h, keyBias: bias, training: training?.part(1 + i))
+            h = out
+            if let tape { tapes.append(tape) }
         }
-        lnF.apply(&h.values)
+        let finalInput = h.values  // [B·T, C]
+        let (y, statistics) = lnF.forward(finalInput)
+        h.values = y
         if outputHiddenStates { states.append(h) }
-        return GPT2ModelOutput(lastHiddenState: h, hiddenStates: states)
+        let output = GPT2ModelOutput(lastHiddenState: h, hiddenStates: states)
+        guard let training else { return (output, nil) }
+        return (
+            output,
+            GPT2ModelTape(
+                positions: positions, tokenTypeIds: tokenTypeIds, embeddingKeep: embeddingKeep,
+                dropout: training.dropout, blocks: tapes, finalInput: finalInput, finalStatistics: statistics)
+        )
+    }
+
+    public mutating func updateParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try tokenEmbeddings.updateParameters(body)
+        try positionEmbeddings.updateParameters(body)
+        for i in blocks.indices { try blocks[i].updateParameters(body) }
+        try lnF.updateParameters(body)
     }
 }
 
 /// `GPT2LMHeadModel`: `GPT2Model` under `transformer.` and `lm_head` (no bias) tied to `wte`.
-public struct GPT2LMHeadModel: Sendable {
-    public let transformer: GPT2Model
-    /// `[V, C]`: `wte` when tied.
-    public let lmHead: [Float]
+public struct GPT2LMHeadModel: Sendable, ParameterContainer {
+    public private(set) var transformer: GPT2Model
+    /// `lm_head.weight` `[V, C]` when `tie_word_embeddings` is false; nil when the head is `wte` itself.
+    public private(set) var untiedHead: Parameter?
 
     /// Builds from the checkpoint root (keys `transformer.…` and `lm_head.weight`).
     public init(_ scope: ParameterScope, configuration c: GPT2Configuration) throws {
         transformer = try GPT2Model(scope["transformer"], configuration: c)
-        lmHead = try scope["lm_head"].tiedTensor(
-            "weight", to: transformer.wordEmbeddingTable, tiedKey: scope.key("transformer.wte.weight"),
-            shape: [c.vocabularySize, c.hiddenSize], tie: c.tieWordEmbeddings)
+        let shape = [c.vocabularySize, c.hiddenSize]
+        if c.tieWordEmbeddings {
+            // A stored head must equal wte (reported otherwise); the model uses wte itself.
+            _ = try scope["lm_head"].tiedTensor(
+                "weight", to: transformer.wordEmbeddingTable.values, tiedKey: scope.key("transformer.wte.weight"),
+                shape: shape, tie: true)
+        } else {
+            untiedHead = try scope["lm_head"].parameter("weight", shape: shape)
+        }
     }
+
+    /// `[V, C]`: `wte` when tied.
+    public var lmHead: Parameter { untiedHead ?? transformer.wordEmbeddingTable }
 
     /// Next-token logits from hidden states after `ln_f`: `[B, T, C] · [V, C]ᵀ → [B, T, V]`.
     public func logits(_ hidden: Activations) -> Activations {
         let v = transformer.configuration.vocabularySize
-        let y = Kernels.affine(
-            hidden.values, rows: hidden.rows, inputs: hidden.width, weight: lmHead, bias: nil,
-            outputs: v, weightIsOutIn: true)
+        let y = lmHead.withUnsafeBufferPointer { w in
+            Kernels.affine(
+                hidden.values, rows: hidden.rows, inputs: hidden.width, weight: w.baseAddress!, bias: nil,
+                outputs: v, weightIsOutIn: true)
+        }
         return Activations(unchecked: y, batch: hidden.batch, length: hidden.length, width: v)
+    }
+
+    public mutating func updateParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try transformer.updateParameters(body)
+        if untiedHead != nil { try body(&untiedHead!) }
     }
 }

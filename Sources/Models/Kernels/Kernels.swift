@@ -20,34 +20,32 @@ public enum Kernels {
 
     /// `act(x[M×K] · w + b)` for a weight stored `[N×K]` (`nn.Linear`, `weightIsOutIn` true) or `[K×N]`
     /// (GPT-2 `Conv1D`); the bias and the activation are applied in one pass over the rows, on all threads.
+    /// - Parameters:
+    ///   - weight: `[N×K]` or `[K×N]`.
+    ///   - bias: `[N]`, or nil.
     /// - Returns: `[M×N]`.
     public static func affine(
-        _ x: [Float], rows m: Int, inputs k: Int, weight: [Float], bias: [Float]?,
+        _ x: [Float], rows m: Int, inputs k: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         outputs n: Int, weightIsOutIn: Bool, activation: ActivationFunction = .linear
     ) -> [Float] {
         // beta = 0: sgemm writes every element of C without reading it, so C needs no zeroing.
         [Float](unsafeUninitializedCapacity: m * n) { py, initialized in
             x.withUnsafeBufferPointer { px in
-                weight.withUnsafeBufferPointer { pw in
-                    gemm(
-                        px.baseAddress!, lda: k, pw.baseAddress!, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
-                        py.baseAddress!, ldc: n, m: m, n: n, k: k)
-                }
+                gemm(
+                    px.baseAddress!, lda: k, weight, ldb: weightIsOutIn ? k : n, transposeB: weightIsOutIn,
+                    py.baseAddress!, ldc: n, m: m, n: n, k: k)
             }
             initialized = m * n
             guard m > 0, n > 0, bias != nil || activation != .linear else { return }
             let y = py.baseAddress!
-            (bias ?? []).withUnsafeBufferPointer { pb in
-                let b = bias == nil ? nil : pb.baseAddress
-                parallelRows(m) { rows in
-                    let start = y + rows.lowerBound * n
-                    switch activation {
-                    case .gelu: ckernels_bias_activation(start, rows.count, n, b, Int32(CKERNELS_GELU_ERF))
-                    case .geluTanh: ckernels_bias_activation(start, rows.count, n, b, Int32(CKERNELS_GELU_TANH))
-                    default:
-                        ckernels_bias_activation(start, rows.count, n, b, Int32(CKERNELS_IDENTITY))
-                        activation.apply(UnsafeMutableBufferPointer(start: start, count: rows.count * n))
-                    }
+            parallelRows(m) { rows in
+                let start = y + rows.lowerBound * n
+                switch activation {
+                case .gelu: ckernels_bias_activation(start, rows.count, n, bias, Int32(CKERNELS_GELU_ERF))
+                case .geluTanh: ckernels_bias_activation(start, rows.count, n, bias, Int32(CKERNELS_GELU_TANH))
+                default:
+                    ckernels_bias_activation(start, rows.count, n, bias, Int32(CKERNELS_IDENTITY))
+                    activation.apply(UnsafeMutableBufferPointer(start: start, count: rows.count * n))
                 }
             }
         }
@@ -66,26 +64,20 @@ public enum Kernels {
     }
 
     /// LayerNorm over each row of `[rows × n]` in place (torch `layer_norm`: biased variance, `eps` inside
-    /// the square root), then `· weight + bias`; rows are shared among the threads.
-    public static func layerNorm(_ x: inout [Float], columns n: Int, weight: [Float], bias: [Float], epsilon: Float) {
+    /// the square root), then `· weight + bias`: the training kernel `layerNorm(_:rows:columns:…)` with the output
+    /// over the input and the statistics dropped, so both give the same bits.
+    public static func layerNorm(
+        _ x: inout [Float], columns n: Int, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, epsilon: Float
+    ) {
         guard n > 0 else { return }
-        weight.withUnsafeBufferPointer { pw in
-            bias.withUnsafeBufferPointer { pb in
-                x.withUnsafeMutableBufferPointer { px in
-                    let base = px.baseAddress!
-                    parallelRows(px.count / n, minimumRows: 64) { rows in
-                        for row in rows {
-                            let r = base + row * n
-                            var sum: Float = 0
-                            for j in 0..<n { sum += r[j] }
-                            let mean = sum / Float(n)
-                            var squares: Float = 0
-                            for j in 0..<n { let d = r[j] - mean; squares += d * d }
-                            let rstd = 1 / (squares / Float(n) + epsilon).squareRoot()
-                            for j in 0..<n { r[j] = (r[j] - mean) * rstd * pw[j] + pb[j] }
-                        }
-                    }
-                }
+        let rows = x.count / n
+        var statistics = [Float](repeating: 0, count: 2 * rows)  // mean, rstd
+        x.withUnsafeMutableBufferPointer { px in
+            statistics.withUnsafeMutableBufferPointer { ps in
+                let base = px.baseAddress!
+                layerNorm(
+                    base, rows: rows, columns: n, weight: weight, bias: bias, epsilon: epsilon, output: base,
+                    mean: ps.baseAddress!, rstd: ps.baseAddress! + rows)
             }
         }
     }

@@ -3,17 +3,33 @@
 
 /// The attention context `[B·T, C]` of packed rows `qkv` `[B·T, 3C]` (`shape.heads · shape.headSize = C`).
 /// `keyBias` is `[B·T]` (see `Kernels.keyBias(fromMask:)`), nil for no padding.
-func packedSelfAttention(_ qkv: [Float], shape: AttentionShape, keyBias: [Float]?) -> [Float] {
-    let (rows, C) = (shape.batch * shape.length, shape.heads * shape.headSize)
+///
+/// Inference runs the fused kernel, which never holds a `[T, T]` score matrix. With `keepingProbabilities`
+/// (training) the softmax probabilities `[B, H, T, T]` are kept for `packedSelfAttentionBackward`, computed by GEMMs
+/// per head; the two agree to float rounding.
+func packedSelfAttention(_ qkv: [Float], shape: AttentionShape, keyBias: [Float]?, keepingProbabilities: Bool = false)
+    -> (context: [Float], probabilities: [Float]?)
+{
+    let (rows, C, T) = (shape.batch * shape.length, shape.heads * shape.headSize, shape.length)
+    var probabilities: [Float]? = nil
     // Every element is written: each (b, h) fills rows b·T… and columns h·D… of the output.
-    return [Float](unsafeUninitializedCapacity: rows * C) { pc, initialized in  // [B·T, C]
+    let context = [Float](unsafeUninitializedCapacity: rows * C) { pc, initialized in  // [B·T, C]
         qkv.withUnsafeBufferPointer { p in
             let base = p.baseAddress!
             // q | k | v are column blocks of the packed rows: views with row stride 3C.
-            Kernels.attention(
-                AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C),
-                shape: shape, keyBias: keyBias, output: pc.baseAddress!)
+            let operands = AttentionOperands(query: base, key: base + C, value: base + 2 * C, rowStride: 3 * C)
+            if keepingProbabilities {
+                probabilities = [Float](unsafeUninitializedCapacity: shape.batch * shape.heads * T * T) { pp, n in
+                    Kernels.attention(
+                        operands, shape: shape, keyBias: keyBias, output: pc.baseAddress!,
+                        probabilities: pp.baseAddress!)
+                    n = shape.batch * shape.heads * T * T
+                }
+            } else {
+                Kernels.attention(operands, shape: shape, keyBias: keyBias, output: pc.baseAddress!)
+            }
         }
         initialized = rows * C
     }
+    return (context, probabilities)
 }

@@ -131,6 +131,11 @@ public struct ParameterScope {
         try store.values(key(name), shape: shape, required: true) ?? []
     }
 
+    /// Parameter `name`, which must have `shape`, keyed by its full key; as `tensor(_:shape:)`.
+    public func parameter(_ name: String, shape: [Int]) throws -> Parameter {
+        Parameter(try tensor(name, shape: shape), key: key(name), shape: shape)
+    }
+
     /// The values of `name` when the file has it, else nil (nothing is recorded as missing).
     public func optionalTensor(_ name: String, shape: [Int]) throws -> [Float]? {
         try store.values(key(name), shape: shape, required: false)

@@ -10,8 +10,6 @@ public protocol RMTDecoderBackbone: Sendable {
     var vocabularySize: Int { get }
     /// Learned positions `P`; a segment's rows must fit.
     var maxPositions: Int { get }
-    /// The token-embedding table `wte` `[V, H]`.
-    var tokenEmbeddingTable: [Float] { get }
     /// `wte(ids)`: `[B, L]` → `[B, L, H]`.
     /// - Throws: `ModelError(.input)` for an id outside the vocabulary.
     func tokenEmbeddings(_ ids: SequenceTensor<Int>) throws -> Activations
@@ -41,4 +39,48 @@ public protocol RMTEncoderBackbone: Sendable {
     func classify(_ inputsEmbeds: Activations, attentionMask: SequenceTensor<Float>) throws -> (
         lastHiddenState: Activations, logits: Activations
     )
+}
+
+/// A decoder backbone that trains (docs/RMT.md §8): a training forward that keeps a tape, and the backward passes
+/// of the layers, the tied head and the token embeddings. Gradients accumulate into a `GradientStore`, keyed by the
+/// backbone's parameters (`ParameterContainer`); frozen parameters have no gradient there and cost no gradient work.
+public protocol RMTTrainableDecoderBackbone: RMTDecoderBackbone, ParameterContainer {
+    /// What the training forward keeps.
+    associatedtype Tape: Sendable
+    /// `finalHiddenStates` (positions `0..L−1`) keeping what `backward` needs, with `training`'s dropout.
+    /// - Returns: the final hidden states `[B, L, H]` after `ln_f`, and the tape.
+    func trainingHiddenStates(
+        _ embeddings: Activations, attentionMask: SequenceTensor<Float>?, training: TrainingPass
+    ) throws -> (hiddenStates: Activations, tape: Tape)
+    /// From ∂L/∂(final hidden states) `[B·L, H]` to ∂L/∂embeddings `[B·L, H]`.
+    func backward(_ tape: Tape, hiddenStateGradient: [Float], gradients: GradientStore) -> [Float]
+    /// The head's backward over `rows` rows: ∂L/∂logits `[rows, V]` → ∂L/∂hidden `[rows, H]`.
+    /// - Parameter hiddenStates: the head's input `[rows, H]`.
+    func logitsBackward(hiddenStates: [Float], logitsGradient: [Float], rows: Int, gradients: GradientStore)
+        -> [Float]
+    /// The backward of `tokenEmbeddings`: ∂L/∂wte(ids) `[ids.count, H]` into the table's gradient.
+    func tokenEmbeddingsBackward(ids: [Int], gradient: [Float], gradients: GradientStore)
+    /// The bytes a tape holds.
+    static func byteCount(of tape: Tape) -> Int
+}
+
+/// An encoder backbone that trains (docs/RMT.md §8): as `RMTTrainableDecoderBackbone`, for `classify`.
+public protocol RMTTrainableEncoderBackbone: RMTEncoderBackbone, ParameterContainer {
+    /// What the training forward keeps.
+    associatedtype Tape: Sendable
+    /// The word-embedding table `[V + m, H]`; its last `m` rows are the memory.
+    var wordEmbeddingTable: Parameter { get }
+    /// `classify` keeping what `classifyBackward` needs, with `training`'s dropout.
+    func trainingClassify(_ inputsEmbeds: Activations, attentionMask: SequenceTensor<Float>, training: TrainingPass)
+        throws -> (lastHiddenState: Activations, logits: Activations, tape: Tape)
+    /// From ∂L/∂last hidden state `[B·L, H]` and ∂L/∂logits `[B, C]` (nil: not in the loss) to ∂L/∂`inputsEmbeds`
+    /// `[B·L, H]`.
+    func classifyBackward(
+        _ tape: Tape, hiddenStateGradient: [Float], logitsGradient: [Float]?, gradients: GradientStore
+    ) -> [Float]
+    /// The backward of `wordEmbeddings`: ∂L/∂rows `[ids.count, H]` into the table's gradient; negative ids are
+    /// skipped.
+    func wordEmbeddingsBackward(ids: [Int], gradient: [Float], gradients: GradientStore)
+    /// The bytes a tape holds.
+    static func byteCount(of tape: Tape) -> Int
 }

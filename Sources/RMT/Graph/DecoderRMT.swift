@@ -12,14 +12,13 @@ public struct DecoderSegmentOutput: Sendable {
 
 /// A GPT-2 wrapped with `m` memory vectors: `[read memory | tokens | write memory]` per segment.
 public struct DecoderRMT<Backbone: RMTDecoderBackbone>: Sendable {
-    public let backbone: Backbone
-    /// The memory parameter `memory_cell.memory`: `[1, m, H]`.
-    public let memory: Activations
+    public internal(set) var backbone: Backbone
+    /// The memory parameter `memory_cell.memory`: `[m, H]`.
+    public internal(set) var memory: Parameter
+    /// `m`.
+    public let memoryTokens: Int
     public let segmentSize: Int
     public let alignment: SegmentAlignment
-
-    /// `m`.
-    public var memoryTokens: Int { memory.length }
 
     /// - Parameter memory: the `[m, H]` memory parameter, row-major.
     /// - Throws: `RMTError` when `m < 1`, `n < 1`, the memory shape is wrong, or `n + 2m > P`.
@@ -41,7 +40,8 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone>: Sendable {
             )
         }
         self.backbone = backbone
-        self.memory = Activations(unchecked: memory, batch: 1, length: m, width: backbone.hiddenSize)
+        self.memory = Parameter(memory, key: DecoderRMTFamily.memoryKey, shape: [m, backbone.hiddenSize])
+        memoryTokens = m
         segmentSize = n
         self.alignment = alignment
     }
@@ -54,7 +54,10 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone>: Sendable {
     }
 
     /// The initial memory broadcast over the batch: `[B, m, H]`.
-    public func initialMemory(batch: Int) -> Activations { memory.repeated(batch: batch) }
+    public func initialMemory(batch: Int) -> Activations {
+        Activations(unchecked: memory.values, batch: 1, length: memoryTokens, width: backbone.hiddenSize)
+            .repeated(batch: batch)
+    }
 
     /// The segments of an input of `length` tokens (docs/RMT.md §2.3).
     public func segments(length: Int) -> [Range<Int>] {
@@ -69,14 +72,22 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone>: Sendable {
     public func segment(ids: SequenceTensor<Int>, mask: SequenceTensor<Float>?, state: Activations) throws
         -> DecoderSegmentOutput
     {
-        let (B, m, s) = (ids.batch, memoryTokens, ids.length)
-        let tokens = try backbone.tokenEmbeddings(ids)  // [B, s, H]
-        let x = Activations.concatenated([state, tokens, state])  // [B, L, H] = cat([mem, emb, mem], dim=1)
-        let memoryRows = SequenceTensor<Float>(repeating: 1, batch: B, length: m)
-        let rowMask = mask.map { SequenceTensor.concatenated([memoryRows, $0, memoryRows]) }  // [B, L]
+        let (m, s) = (memoryTokens, ids.length)
+        let (x, rowMask) = try segmentInputs(ids: ids, mask: mask, state: state)
         let h = try backbone.finalHiddenStates(x, attentionMask: rowMask, positionIds: nil)  // [B, L, H]
         let logits = backbone.logits(h.positions(m..<(m + s)))  // [B, s, V]: the token rows
         return DecoderSegmentOutput(logits: logits, memory: h.lastPositions(m))  // h[:, -m:]: the write block
+    }
+
+    /// One segment's backbone inputs (docs/RMT.md §2.4): the embeddings `cat([M, wte(ids), M])` `[B, L, H]` and,
+    /// with a padding mask, the row mask `[B, L]` (memory rows are never masked).
+    func segmentInputs(ids: SequenceTensor<Int>, mask: SequenceTensor<Float>?, state: Activations) throws -> (
+        embeddings: Activations, rowMask: SequenceTensor<Float>?
+    ) {
+        let tokens = try backbone.tokenEmbeddings(ids)  // [B, s, H]
+        let x = Activations.concatenated([state, tokens, state])  // [B, L, H] = cat([mem, emb, mem], dim=1)
+        let memoryRows = SequenceTensor<Float>(repeating: 1, batch: ids.batch, length: memoryTokens)
+        return (x, mask.map { SequenceTensor.concatenated([memoryRows, $0, memoryRows]) })  // [B, L]
     }
 
     /// Runs every segment of `ids` `[B, T]` with memory carried between them (docs/RMT.md §2.5), handing each
@@ -93,5 +104,13 @@ public struct DecoderRMT<Backbone: RMTDecoderBackbone>: Sendable {
             try consume(j, r, out)
             state = out.memory
         }
+    }
+}
+
+extension DecoderRMT: ParameterContainer where Backbone: ParameterContainer {
+    /// The memory, then the backbone's parameters (state-dict order).
+    public mutating func updateParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try body(&memory)
+        try backbone.updateParameters(body)
     }
 }

@@ -16,7 +16,7 @@ public struct EncoderStepOutput: Sendable {
 
 /// BERT wrapped with `m` memory tokens whose embeddings are the table rows `V..V+m−1`.
 public struct EncoderRMT<Backbone: RMTEncoderBackbone>: Sendable {
-    public let backbone: Backbone
+    public internal(set) var backbone: Backbone
     public let segmentation: EncoderSegmentation
 
     public init(backbone: Backbone, segmentation: EncoderSegmentation) throws {
@@ -44,22 +44,44 @@ public struct EncoderRMT<Backbone: RMTEncoderBackbone>: Sendable {
     /// processed step to `consume`.
     /// - Returns: the number of ids truncated per sample.
     public func run(ids: SequenceTensor<Int>, consume: (Int, EncoderStepOutput) throws -> Void) throws -> [Int] {
-        let (B, m, start) = (ids.batch, segmentation.memoryTokens, segmentation.memoryStart)
-        let (steps, truncated) = try segmentation.steps(for: (0..<B).map { ids.sequence($0) })
-        let memoryIds = SequenceTensor(
-            rows: [Array(segmentation.firstMemoryID..<(segmentation.firstMemoryID + m))])  // [1, m]
-        var memory = try backbone.wordEmbeddings(memoryIds).repeated(batch: B)  // [B, m, H]: raw table rows
+        let (m, start) = (segmentation.memoryTokens, segmentation.memoryStart)
+        let (steps, truncated) = try segmentation.steps(for: (0..<ids.batch).map { ids.sequence($0) })
+        var memory = try initialMemory(batch: ids.batch)  // [B, m, H]
         for (j, step) in steps.enumerated() {
-            let active = step.indices.filter { step[$0] != nil }
-            let segment = SequenceTensor(rows: active.map { step[$0]! })  // [A, L]
-            var x = try backbone.wordEmbeddings(segment)  // [A, L, H]
-            // Rows start..start+m−1 take each sample's current memory: re-embedded every step.
-            x.replacePositions(start..<(start + m), with: memory.sequences(active))
-            let mask = segment.map { $0 == segmentation.special.pad ? Float(0) : 1 }  // [A, L]
+            let (active, _, x, mask) = try stepInputs(step, memory: memory)
             let (h, logits) = try backbone.classify(x, attentionMask: mask)  // [A, L, H], [A, 1, C]
             memory.replaceSequences(active, with: h.positions(start..<(start + m)))
             try consume(j, EncoderStepOutput(active: active, logits: logits, memory: memory, lastHiddenState: h))
         }
         return truncated
+    }
+
+    /// The memory every sample starts with: the raw table rows `V..V+m−1`, `[B, m, H]` (docs/RMT.md §3.4).
+    func initialMemory(batch: Int) throws -> Activations {
+        let first = segmentation.firstMemoryID
+        let ids = SequenceTensor(rows: [Array(first..<(first + segmentation.memoryTokens))])  // [1, m]
+        return try backbone.wordEmbeddings(ids).repeated(batch: batch)
+    }
+
+    /// One step's backbone inputs (docs/RMT.md §3.4): the samples with a segment at this step (in batch order), their
+    /// ids `[A, L]`, their word embeddings with rows `start..start+m−1` replaced by each sample's current memory
+    /// `[A, L, H]` (re-embedded every step), and the padding mask rebuilt from the ids `[A, L]`.
+    func stepInputs(_ step: EncoderSegmentation.Step, memory: Activations) throws -> (
+        active: [Int], ids: SequenceTensor<Int>, embeddings: Activations, mask: SequenceTensor<Float>
+    ) {
+        let (m, start) = (segmentation.memoryTokens, segmentation.memoryStart)
+        let active = step.indices.filter { step[$0] != nil }
+        let segment = SequenceTensor(rows: active.map { step[$0]! })  // [A, L]
+        var x = try backbone.wordEmbeddings(segment)  // [A, L, H]
+        x.replacePositions(start..<(start + m), with: memory.sequences(active))
+        let mask = segment.map { $0 == segmentation.special.pad ? Float(0) : 1 }  // [A, L]
+        return (active, segment, x, mask)
+    }
+}
+
+extension EncoderRMT: ParameterContainer where Backbone: ParameterContainer {
+    /// The backbone's parameters (the memory is rows of its word embeddings).
+    public mutating func updateParameters(_ body: (inout Parameter) throws -> Void) rethrows {
+        try backbone.updateParameters(body)
     }
 }

@@ -163,10 +163,12 @@ extension RMTModel {
     ///   - keepLogits: keep the decoder's `[B, T, V]` logits (a million GPT-2 tokens would need ~200 GB; the loss
     ///     and memory states stream regardless).
     ///   - progress: called with (segments done, segments total).
+    ///   - onSegment: also handed each segment's (step's) outputs as they are produced (e.g. to score predictions).
     /// - Throws: `RMTError` for refused inputs (docs/RMT.md §2.9), `ModelError` for ids outside the vocabulary.
-    public func run(_ inputs: RMTInputs, keepLogits: Bool = true, progress: ((Int, Int) -> Void)? = nil) throws
-        -> RMTOutputs
-    {
+    public func run(
+        _ inputs: RMTInputs, keepLogits: Bool = true, progress: ((Int, Int) -> Void)? = nil,
+        onSegment: ((RMTSegmentOutput) throws -> Void)? = nil
+    ) throws -> RMTOutputs {
         try inputs.validate()
         let (B, T) = (inputs.batch, inputs.length)
         let total = segmentCount(for: inputs)
@@ -189,6 +191,7 @@ extension RMTModel {
                         logits: segment.logits, labels: labels.positions(r), labelsMask: inputs.labelsMask?.positions(r)
                     )
                 }
+                try onSegment?(segment)
                 progress?(segment.index + 1, total)
             }
             outputs.logits = logits
@@ -212,6 +215,7 @@ extension RMTModel {
                     losses.append(
                         try classificationLoss(logits: segment.logits, labels: segment.samples.map { labels[$0] }))
                 }
+                try onSegment?(segment)
                 progress?(segment.index + 1, total)
             }
             if !losses.isEmpty {

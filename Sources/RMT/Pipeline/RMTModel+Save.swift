@@ -39,7 +39,7 @@ extension RMTModel {
         var configuration = configuration
         configuration.stateDictProfile = options.profile
         let weights = options.weightsFileName
-        let names = ["config.json", "rmt_config.json", weights] + sideFiles.map(\.name)
+        let names = outputFileNames(options: options)
         try writingOutputs(names.map { "\(folder)/\($0)" }, force: options.force, folder: folder) {
             try writeWeights(to: "\(folder)/\(weights)", options: options)
             try writeText(
@@ -52,6 +52,11 @@ extension RMTModel {
             }
         }
         return names
+    }
+
+    /// The files `save(to:options:)` writes, relative to the folder.
+    public func outputFileNames(options: RMTExportOptions) -> [String] {
+        ["config.json", "rmt_config.json", options.weightsFileName] + sideFiles.map(\.name)
     }
 
     /// Writes the reference state dict to `path`.

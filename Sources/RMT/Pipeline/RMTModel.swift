@@ -149,10 +149,14 @@ public struct RMTModel {
         self.sideFiles = sideFiles
     }
 
-    private init(_ model: RMTModel, configuration: RMTConfiguration, network: RMTNetwork) {
+    /// `model` with another configuration, checkpoint or network (a trained one: the trainer's snapshot).
+    init(
+        _ model: RMTModel, configuration: RMTConfiguration? = nil, checkpoint: RMTCheckpoint? = nil,
+        network: RMTNetwork
+    ) {
         path = model.path
-        self.configuration = configuration
-        checkpoint = model.checkpoint
+        self.configuration = configuration ?? model.configuration
+        self.checkpoint = checkpoint ?? model.checkpoint
         backboneConfig = model.backboneConfig
         self.network = network
         sideFiles = model.sideFiles
