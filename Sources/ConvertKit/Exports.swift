@@ -36,3 +36,7 @@ public typealias MemoryTaskKind = RMT.MemoryTaskKind
 public typealias MemoryTask = RMT.MemoryTask
 /// The settings of a fresh GPT-2 and its initialisation (Models).
 public typealias GPT2Initialization = Models.GPT2Initialization
+/// The settings of a training run (RMT).
+public typealias TrainingOptions = RMT.TrainingOptions
+/// `train_state/state.json` of a saved run (RMT).
+public typealias TrainingState = RMT.TrainingState

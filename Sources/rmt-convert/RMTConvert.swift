@@ -16,7 +16,7 @@ struct RMTConvert: ParsableCommand {
         version: toolVersion,
         subcommands: [
             InspectCommand.self, ConvertCommand.self, WrapCommand.self, RunCommand.self, VerifyCommand.self,
-            TokenizeCommand.self, BenchCommand.self, InitGPT2Command.self, MakeTaskCommand.self,
+            TokenizeCommand.self, BenchCommand.self, InitGPT2Command.self, MakeTaskCommand.self, TrainCommand.self,
         ]
     )
 }

@@ -12,6 +12,8 @@ public struct CommandResult: Sendable {
     public let stderr: String
     /// True when the command was killed for running past its time limit.
     public var timedOut = false
+    /// The process ended by a signal it did not handle (e.g. SIGKILL) rather than by exiting.
+    public var killedBySignal = false
 }
 
 /// Bounds on one run: a run past `seconds` is killed (SIGKILL) and reported as `timedOut`, so a hang fails a test
@@ -35,10 +37,12 @@ public struct RunLimits: Sendable {
 /// True when this test process runs under AddressSanitizer (`make test-asan`); its children do too.
 public let runningUnderAddressSanitizer: Bool = dlsym(dlopen(nil, RTLD_NOW), "__asan_init") != nil
 
-/// Runs `executable` with `arguments` (no shell), in `directory`, and collects its output.
+/// Runs `executable` with `arguments` (no shell), in `directory`, with `environment` added to this process's, and
+/// collects its output.
 /// - Parameter limits: time and memory bounds; nil runs unbounded.
 public func runCommand(
-    _ executable: String, _ arguments: [String], in directory: String? = nil, limits: RunLimits? = nil
+    _ executable: String, _ arguments: [String], in directory: String? = nil, limits: RunLimits? = nil,
+    environment: [String: String] = [:]
 ) throws -> CommandResult {
     let process = Process()
     if let bytes = limits?.addressSpaceBytes, !runningUnderAddressSanitizer {
@@ -55,6 +59,9 @@ public func runCommand(
         }
     }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+    if !environment.isEmpty {
+        process.environment = (process.environment ?? ProcessInfo.processInfo.environment).merging(environment) { $1 }
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -75,7 +82,8 @@ public func runCommand(
     process.waitUntilExit()
     return CommandResult(
         status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self), timedOut: killed.value)
+        stderr: String(decoding: errData, as: UTF8.self), timedOut: killed.value,
+        killedBySignal: process.terminationReason == .uncaughtSignal)
 }
 
 /// A flag set from the timer's thread and read after the process ended.
@@ -96,8 +104,10 @@ public func rmtConvertBinary() -> String {
     return candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) ?? candidates[1]
 }
 
-/// Runs `rmt-convert` with `arguments` from the repository root.
+/// Runs `rmt-convert` with `arguments` from the repository root, `environment` added to this process's.
 /// - Parameter limits: time and memory bounds; nil runs unbounded.
-public func rmtConvert(_ arguments: [String], limits: RunLimits? = nil) throws -> CommandResult {
-    try runCommand(rmtConvertBinary(), arguments, in: Fixtures.root, limits: limits)
+public func rmtConvert(
+    _ arguments: [String], limits: RunLimits? = nil, environment: [String: String] = [:]
+) throws -> CommandResult {
+    try runCommand(rmtConvertBinary(), arguments, in: Fixtures.root, limits: limits, environment: environment)
 }

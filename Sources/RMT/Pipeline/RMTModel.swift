@@ -50,25 +50,35 @@ public struct RMTModel {
         return found
     }
 
-    /// Opens the RMT checkpoint in `folder`: a folder written by `wrap` or `convert`, a reference run directory
-    /// (`model_best.pth` beside `rmt_config.json`) or the accelerate `model_best/` folder inside one
-    /// (docs/RMT.md §5.4), and builds the network.
-    /// - Throws: `CheckpointError`, `RMTError` or `ModelError`, naming the file and field.
-    public static func load(folder path: String) throws -> RMTModel {
+    /// The `rmt_config.json` of the RMT folder `path` (here or one level up), read without the weights.
+    /// - Throws: `CheckpointError` naming the file when it is missing, unreadable or invalid.
+    public static func configuration(folder path: String) throws -> RMTConfiguration {
+        try configurationAndPath(folder: path).configuration
+    }
+
+    /// `configuration(folder:)` and the path of the `rmt_config.json` it read.
+    static func configurationAndPath(folder path: String) throws -> (configuration: RMTConfiguration, path: String) {
         guard let rmtPath = try locateInside("rmt_config.json", near: path) else {
             throw CheckpointError(
                 .configuration, file: path,
                 "no rmt_config.json here or one level up; wrap a backbone with `rmt-convert wrap` first")
         }
+        do {
+            return (try RMTConfiguration.decode(Data(try readInputFile(rmtPath))), rmtPath)
+        } catch let e as RMTError {
+            throw CheckpointError(.configuration, file: rmtPath, tensor: e.field, e.description)
+        }
+    }
+
+    /// Opens the RMT checkpoint in `folder`: a folder written by `wrap` or `convert`, a reference run directory
+    /// (`model_best.pth` beside `rmt_config.json`) or the accelerate `model_best/` folder inside one
+    /// (docs/RMT.md §5.4), and builds the network.
+    /// - Throws: `CheckpointError`, `RMTError` or `ModelError`, naming the file and field.
+    public static func load(folder path: String) throws -> RMTModel {
+        let (configuration, rmtPath) = try configurationAndPath(folder: path)
         guard let configPath = try locateInside("config.json", near: path) else {
             throw CheckpointError(
                 .configuration, file: path, "no config.json (the backbone's Hugging Face config) here or one level up")
-        }
-        let configuration: RMTConfiguration
-        do {
-            configuration = try RMTConfiguration.decode(Data(try readInputFile(rmtPath)))
-        } catch let e as RMTError {
-            throw CheckpointError(.configuration, file: rmtPath, tensor: e.field, e.description)
         }
         // RMT folders are never HDF5: Checkpoints' readers are all it needs.
         let source = try ArchiveOpener().openCheckpoint(path)

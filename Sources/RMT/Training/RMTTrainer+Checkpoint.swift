@@ -11,25 +11,49 @@ import Foundation
 import Models
 import TensorCore
 
-/// `train_state/state.json`.
-struct TrainState: Codable, Equatable {
+/// `train_state/state.json`: what a saved run is (docs/RMT.md §8.10).
+public struct TrainingState: Codable, Equatable, Sendable {
     /// A trained tensor: its state-dict name and the rows of it that train (`[first, end)` of its `[rows, width]`
     /// view, width its last dimension): all of them, or the encoder's memory rows under `freeze_backbone`.
-    struct Trained: Codable, Equatable {
-        var name: String
-        var rows: [Int]
+    public struct Trained: Codable, Equatable, Sendable {
+        public var name: String
+        public var rows: [Int]
     }
 
-    var formatVersion = 1
-    var variant: RMTVariant
-    var completedSteps: Int
-    var options: TrainingOptions
-    var trained: [Trained]
-    var writtenBy: String
+    public var formatVersion = 1
+    public var variant: RMTVariant
+    /// Updates done when the checkpoint was written.
+    public var completedSteps: Int
+    /// The run's settings.
+    public var options: TrainingOptions
+    public var trained: [Trained]
+    public var writtenBy: String
 
     enum CodingKeys: String, CodingKey {
         case variant, options, trained
         case formatVersion = "format_version", completedSteps = "completed_steps", writtenBy = "written_by"
+    }
+
+    /// Reads `folder/train_state/state.json` (a folder `RMTTrainer.save(to:)` wrote).
+    /// - Throws: `CheckpointError` naming the file: missing (`.io`), not a training state (`.corrupt`), or of
+    ///   another format version (`.unsupportedContent`).
+    public static func read(folder: String) throws -> TrainingState {
+        let statePath = "\(folder)/train_state/state.json"
+        guard fileExists(statePath) else {
+            throw CheckpointError(
+                .io, file: statePath, "cannot be read; resume from a folder that a training run saved")
+        }
+        let data = Data(try readInputFile(statePath))  // like every input: a regular file, opened without blocking
+        let state: TrainingState
+        do { state = try JSONDecoder().decode(TrainingState.self, from: data) } catch {
+            throw CheckpointError(.corrupt, file: statePath, "is not a training state: \(error)")
+        }
+        guard state.formatVersion == 1 else {
+            throw CheckpointError(
+                .unsupportedContent, file: statePath, tensor: "format_version",
+                "\(state.formatVersion) is not supported (expected 1); upgrade rmt-convert")
+        }
+        return state
     }
 }
 
@@ -85,7 +109,7 @@ extension RMTTrainer {
                     metadata: [("format", "pt")], to: "\(stateFolder)/optimizer.safetensors", overwrite: true)
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-                let state = TrainState(
+                let state = TrainingState(
                     variant: variant, completedSteps: completedSteps, options: options, trained: trainedTensors(),
                     writtenBy: "rmt-convert \(rmtConvertVersion)")
                 try writeText(
@@ -107,20 +131,7 @@ extension RMTTrainer {
     ///   what `RMTModel.load(folder:)` throws.
     public convenience init(resumingFrom folder: String, options: TrainingOptions? = nil) throws {
         let statePath = "\(folder)/train_state/state.json"
-        guard fileExists(statePath) else {
-            throw CheckpointError(
-                .io, file: statePath, "cannot be read; resume from a folder that a training run saved")
-        }
-        let data = Data(try readInputFile(statePath))  // like every input: a regular file, opened without blocking
-        let state: TrainState
-        do { state = try JSONDecoder().decode(TrainState.self, from: data) } catch {
-            throw CheckpointError(.corrupt, file: statePath, "is not a training state: \(error)")
-        }
-        guard state.formatVersion == 1 else {
-            throw CheckpointError(
-                .unsupportedContent, file: statePath, tensor: "format_version",
-                "\(state.formatVersion) is not supported (expected 1); upgrade rmt-convert")
-        }
+        let state = try TrainingState.read(folder: folder)
         let model = try RMTModel.load(folder: folder)
         do { try self.init(model: model, options: options ?? state.options) } catch let e as RMTError {
             throw CheckpointError(.configuration, file: statePath, tensor: e.field, e.message)
@@ -141,7 +152,7 @@ extension RMTTrainer {
     }
 
     /// Each trained tensor's name and trained rows.
-    private func trainedTensors() -> [TrainState.Trained] {
+    private func trainedTensors() -> [TrainingState.Trained] {
         momentSlices().map { _, _, part, range in
             let width = part.shape.last ?? 1
             return .init(
